@@ -1,0 +1,1213 @@
+/* daydream-rtc: framebridgesrc, a paced live source fed by application pushes
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+/**
+ * SECTION:element-framebridgesrc
+ * @title: framebridgesrc
+ *
+ * A live video source that an application feeds frame by frame: the bridge
+ * between a frame producer (ComfyUI, a render loop, a REST API) and a
+ * GStreamer pipeline. Frames are pushed with the "push-frame" or
+ * "push-sample" action signals, or from C with the inline functions of
+ * <daydreamrtc/framebridge.h>; any thread may push.
+ *
+ * Output is paced by the pipeline clock at #GstDaydreamFrameBridgeSrc:framerate.
+ * When no new frame has arrived, the last one is sent again, so a stream
+ * stays alive while the producer is busy. Before the first frame, the
+ * fallback is sent: a test pattern by default, or the images of a folder, or
+ * a looping video file. Buffers carry the running time at which they left
+ * the element, and the element reports a minimum latency of 0: nothing is
+ * held back, so webrtcbin and encoders add no delay for it.
+ *
+ * Pushed frames wait in a bounded queue (#GstDaydreamFrameBridgeSrc:max-frames,
+ * default 90). #GstDaydreamFrameBridgeSrc:queue-mode says what happens when
+ * it is full:
+ *
+ * - `backpressure` (default): nothing accepted is ever dropped; a push waits
+ *   for room up to its timeout, else it is refused ("full") and the caller
+ *   retries. Frames leave on a fixed grid, one per frame interval, so a batch
+ *   pushed faster than real time plays at its real speed.
+ * - `leaky`: the oldest frame is dropped and counted; fixed grid.
+ * - `latest`: only the newest frame is kept, and it leaves as soon as it
+ *   arrives (at most one new frame per frame interval): lowest latency.
+ *
+ * Until the element starts (READY to PAUSED), frames are held up to the bound
+ * and the oldest are dropped (counted in `dropped-before-start`). Stopping the
+ * element discards the queue.
+ *
+ * Frames may be RGB, BGR, RGBA, BGRA, RGBx, BGRx, I420 or NV12 of any size up
+ * to 16384x16384, with default strides or tightly packed rows. A frame whose
+ * byte size does not fit its format and size is rejected with a message. When
+ * #GstDaydreamFrameBridgeSrc:width, #GstDaydreamFrameBridgeSrc:height or
+ * #GstDaydreamFrameBridgeSrc:format are set, every frame is converted and
+ * scaled to them (aspect ratio not kept). Otherwise the output caps follow the
+ * frames: a change of size or format renegotiates, and if downstream refuses
+ * the new caps the frame is converted to the negotiated ones instead.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 framebridgesrc num-buffers=90 ! videoconvert ! autovideosink
+ * ]| Three seconds of the fallback test pattern (nothing pushes frames).
+ * |[
+ * gst-launch-1.0 framebridgesrc fallback=video fallback-location=clip.mp4 \
+ *     width=512 height=512 num-buffers=300 ! videoconvert ! x264enc ! \
+ *     mp4mux ! filesink location=out.mp4
+ * ]| Ten seconds of a looping video as 512x512, as it would look before a
+ * producer connects.
+ *
+ * From Python:
+ * |[
+ * src = pipeline.get_by_name ("src")
+ * res = src.emit ("push-frame", "RGB", 512, 512, GLib.Bytes.new (pixels), 0)
+ * ]|
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstframebridgesrc.h"
+#include "framebridge-fallback.h"
+#include "framebridge-frame.h"
+
+#include <gst/video/video.h>
+
+GST_DEBUG_CATEGORY (gst_daydream_frame_bridge_src_debug);
+#define GST_CAT_DEFAULT gst_daydream_frame_bridge_src_debug
+
+#define DEFAULT_MAX_FRAMES 90
+#define DEFAULT_QUEUE_MODE GST_DAYDREAM_FRAME_BRIDGE_QUEUE_BACKPRESSURE
+#define DEFAULT_FPS_N 30
+#define DEFAULT_FPS_D 1
+#define DEFAULT_FALLBACK GST_DAYDREAM_FRAME_BRIDGE_FALLBACK_PATTERN
+#define DEFAULT_FALLBACK_PATTERN "smpte"
+/* Output size before any frame told us one, when width/height are unset. */
+#define IDLE_WIDTH 512
+#define IDLE_HEIGHT 512
+/* In latest mode, the smallest gap between two buffers. */
+#define MIN_SPACING GST_MSECOND
+
+typedef enum
+{
+  PICK_LIVE,
+  PICK_REPEAT,
+  PICK_FALLBACK,
+} Pick;
+
+typedef struct
+{
+  guint64 pushed, rejected, refused, dropped, dropped_before_start;
+  guint64 output, live, repeated, fallback, late, converted, caps_changes;
+} Stats;
+
+struct _GstDaydreamFrameBridgeSrc
+{
+  GstPushSrc parent;
+
+  GMutex lock;                  /* guards everything down to "streaming" */
+  GCond room;                   /* queue got room, or waiting pushes must end */
+  GQueue queue;                 /* (element-type FrameBridgeFrame) */
+  guint max_frames;
+  GstDaydreamFrameBridgeQueueMode mode;
+  gint fps_n, fps_d;
+  gint width, height;
+  GstVideoFormat format;
+  GstDaydreamFrameBridgeFallback fallback;
+  gchar *fallback_location;
+  gchar *fallback_pattern;
+  gboolean consuming;           /* between start() and stop() */
+  gboolean flushing;            /* between unlock() and unlock_stop() */
+  guint generation;             /* bumped by stop(): waiting pushes give up */
+  guint waiting;                /* pushes waiting for room now */
+  GstClockID clock_id;          /* what create() waits on, to unschedule */
+  Stats stats;
+
+  /* streaming: touched by the streaming thread (and start/stop) only */
+  GstClockTime duration;
+  GstClockTime anchor;          /* running time of grid tick 0 */
+  guint64 ticks;
+  GstClockTime last_out_rt, last_live_rt;
+  FrameBridgeFrame *last;       /* last live frame */
+  GstBuffer *last_out;          /* ... as sent, in last_out_info */
+  GstVideoInfo last_out_info;
+  GstBuffer *fallback_buf;      /* prepared before its deadline */
+  gboolean fallback_fresh;      /* fallback_buf not sent yet */
+  FrameBridgeFallback *fb;
+  gboolean fb_failed;
+  GstVideoConverter *conv;
+  GstVideoInfo conv_in, conv_out;
+  GstVideoInfo out_info;        /* negotiated output */
+  gboolean fixed_output;        /* width/height/format set: always convert */
+  gboolean discont;
+  gboolean warned_refused_caps;
+};
+
+enum
+{
+  PROP_0,
+  PROP_MAX_FRAMES,
+  PROP_QUEUE_MODE,
+  PROP_FRAMERATE,
+  PROP_WIDTH,
+  PROP_HEIGHT,
+  PROP_FORMAT,
+  PROP_FALLBACK,
+  PROP_FALLBACK_LOCATION,
+  PROP_FALLBACK_PATTERN,
+  PROP_STATS,
+  N_PROPS
+};
+
+static GParamSpec *props[N_PROPS];
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (FRAMEBRIDGE_FORMATS)
+        ", pixel-aspect-ratio = (fraction) 1/1"));
+
+#define gst_daydream_frame_bridge_src_parent_class parent_class
+G_DEFINE_TYPE (GstDaydreamFrameBridgeSrc, gst_daydream_frame_bridge_src,
+    GST_TYPE_PUSH_SRC);
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (framebridgesrc, "framebridgesrc",
+    GST_RANK_NONE, GST_TYPE_DAYDREAM_FRAME_BRIDGE_SRC,
+    GST_DEBUG_CATEGORY_INIT (gst_daydream_frame_bridge_src_debug,
+        "framebridgesrc", 0, "Frame bridge source"));
+
+#define GST_TYPE_DAYDREAM_FRAME_BRIDGE_QUEUE_MODE (queue_mode_get_type ())
+static GType
+queue_mode_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_DAYDREAM_FRAME_BRIDGE_QUEUE_BACKPRESSURE,
+        "Keep every frame; a push into a full queue waits or is refused",
+        "backpressure"},
+    {GST_DAYDREAM_FRAME_BRIDGE_QUEUE_LEAKY,
+        "Keep the newest max-frames frames, drop the oldest", "leaky"},
+    {GST_DAYDREAM_FRAME_BRIDGE_QUEUE_LATEST,
+        "Keep only the newest frame and send it at once", "latest"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstDaydreamFrameBridgeQueueMode",
+        values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+#define GST_TYPE_DAYDREAM_FRAME_BRIDGE_FALLBACK (fallback_get_type ())
+static GType
+fallback_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_DAYDREAM_FRAME_BRIDGE_FALLBACK_PATTERN,
+        "A test pattern (fallback-pattern)", "pattern"},
+    {GST_DAYDREAM_FRAME_BRIDGE_FALLBACK_IMAGES,
+        "The images of the folder fallback-location, in name order",
+        "images"},
+    {GST_DAYDREAM_FRAME_BRIDGE_FALLBACK_VIDEO,
+        "The video file fallback-location, looping", "video"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstDaydreamFrameBridgeFallback", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+/* the supported subset of GstVideoFormat, with the same values */
+#define GST_TYPE_DAYDREAM_FRAME_BRIDGE_FORMAT (format_get_type ())
+static GType
+format_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_VIDEO_FORMAT_UNKNOWN, "Follow the frames", "auto"},
+    {GST_VIDEO_FORMAT_RGB, "RGB", "RGB"},
+    {GST_VIDEO_FORMAT_BGR, "BGR", "BGR"},
+    {GST_VIDEO_FORMAT_RGBA, "RGBA", "RGBA"},
+    {GST_VIDEO_FORMAT_BGRA, "BGRA", "BGRA"},
+    {GST_VIDEO_FORMAT_RGBx, "RGBx", "RGBx"},
+    {GST_VIDEO_FORMAT_BGRx, "BGRx", "BGRx"},
+    {GST_VIDEO_FORMAT_I420, "I420", "I420"},
+    {GST_VIDEO_FORMAT_NV12, "NV12", "NV12"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstDaydreamFrameBridgeFormat", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+#define GST_TYPE_DAYDREAM_FRAME_BRIDGE_RESULT (result_get_type ())
+static GType
+result_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_DAYDREAM_FRAME_BRIDGE_OK, "Queued", "ok"},
+    {GST_DAYDREAM_FRAME_BRIDGE_FULL, "Queue full, not queued", "full"},
+    {GST_DAYDREAM_FRAME_BRIDGE_INVALID, "Invalid frame, rejected", "invalid"},
+    {GST_DAYDREAM_FRAME_BRIDGE_FLUSHING, "Element stopped, not queued",
+        "flushing"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstDaydreamFrameBridgeResult", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+/* ---- push side: any thread ---- */
+
+static guint
+capacity_locked (GstDaydreamFrameBridgeSrc * self)
+{
+  return self->mode == GST_DAYDREAM_FRAME_BRIDGE_QUEUE_LATEST ? 1 :
+      self->max_frames;
+}
+
+static void
+drop_oldest_locked (GstDaydreamFrameBridgeSrc * self)
+{
+  framebridge_frame_free (g_queue_pop_head (&self->queue));
+  if (self->consuming)
+    self->stats.dropped++;
+  else
+    self->stats.dropped_before_start++;
+}
+
+/* Waits for room in backpressure mode. Returns OK when there is room. */
+static GstDaydreamFrameBridgeResult
+wait_for_room_locked (GstDaydreamFrameBridgeSrc * self, gint64 timeout_us)
+{
+  gint64 end = timeout_us > 0 ? g_get_monotonic_time () + timeout_us : 0;
+  guint generation = self->generation;
+  gboolean timed_out = FALSE;
+
+  while (g_queue_get_length (&self->queue) >= capacity_locked (self)) {
+    if (!self->consuming
+        || self->mode != GST_DAYDREAM_FRAME_BRIDGE_QUEUE_BACKPRESSURE) {
+      drop_oldest_locked (self);
+      continue;
+    }
+    if (timeout_us == 0)
+      return GST_DAYDREAM_FRAME_BRIDGE_FULL;
+    self->waiting++;
+    if (timeout_us < 0)
+      g_cond_wait (&self->room, &self->lock);
+    else
+      timed_out = !g_cond_wait_until (&self->room, &self->lock, end);
+    self->waiting--;
+    if (self->generation != generation)
+      return GST_DAYDREAM_FRAME_BRIDGE_FLUSHING;
+    if (timed_out && g_queue_get_length (&self->queue) >= capacity_locked (self))
+      return GST_DAYDREAM_FRAME_BRIDGE_FULL;
+  }
+  return GST_DAYDREAM_FRAME_BRIDGE_OK;
+}
+
+static GstDaydreamFrameBridgeResult
+push_frame (GstDaydreamFrameBridgeSrc * self, GstBuffer * buffer,
+    GstCaps * caps, gint64 timeout_us, GError ** error)
+{
+  GError *err = NULL;
+  FrameBridgeFrame *frame = framebridge_frame_new (buffer, caps, &err);
+  GstDaydreamFrameBridgeResult res;
+
+  if (!frame) {
+    GST_WARNING_OBJECT (self, "frame rejected: %s", err->message);
+    g_mutex_lock (&self->lock);
+    self->stats.rejected++;
+    g_mutex_unlock (&self->lock);
+    g_propagate_error (error, err);
+    return GST_DAYDREAM_FRAME_BRIDGE_INVALID;
+  }
+
+  g_mutex_lock (&self->lock);
+  res = wait_for_room_locked (self, timeout_us);
+  if (res == GST_DAYDREAM_FRAME_BRIDGE_OK) {
+    g_queue_push_tail (&self->queue, frame);
+    self->stats.pushed++;
+    /* latest mode sends new frames at once: cut the wait for the next tick */
+    if (self->clock_id && self->mode == GST_DAYDREAM_FRAME_BRIDGE_QUEUE_LATEST)
+      gst_clock_id_unschedule (self->clock_id);
+  } else if (res == GST_DAYDREAM_FRAME_BRIDGE_FULL) {
+    self->stats.refused++;
+  }
+  g_mutex_unlock (&self->lock);
+
+  if (res == GST_DAYDREAM_FRAME_BRIDGE_OK)
+    return res;
+  framebridge_frame_free (frame);
+  if (res == GST_DAYDREAM_FRAME_BRIDGE_FULL)
+    g_set_error (error, GST_DAYDREAM_FRAME_BRIDGE_ERROR, res,
+        "frame queue is full (%u frames); push again later", self->max_frames);
+  else
+    g_set_error (error, GST_DAYDREAM_FRAME_BRIDGE_ERROR, res,
+        "framebridgesrc stopped before the frame could be queued");
+  return res;
+}
+
+static GstDaydreamFrameBridgeResult
+on_push_sample (GstDaydreamFrameBridgeSrc * self, GstSample * sample,
+    gint64 timeout_us, gpointer error)
+{
+  if (!sample) {
+    g_set_error ((GError **) error, GST_DAYDREAM_FRAME_BRIDGE_ERROR,
+        GST_DAYDREAM_FRAME_BRIDGE_INVALID, "no sample");
+    return GST_DAYDREAM_FRAME_BRIDGE_INVALID;
+  }
+  return push_frame (self, gst_sample_get_buffer (sample),
+      gst_sample_get_caps (sample), timeout_us, (GError **) error);
+}
+
+static GstDaydreamFrameBridgeResult
+on_push_frame (GstDaydreamFrameBridgeSrc * self, const gchar * format,
+    guint width, guint height, GBytes * data, gint64 timeout_us)
+{
+  g_autoptr (GstBuffer) buffer = data ? gst_buffer_new_wrapped_bytes (data) :
+      NULL;
+  g_autoptr (GstCaps) caps = gst_caps_new_simple ("video/x-raw",
+      "format", G_TYPE_STRING, format ? format : "(none)",
+      "width", G_TYPE_INT, (gint) MIN (width, G_MAXINT),
+      "height", G_TYPE_INT, (gint) MIN (height, G_MAXINT), NULL);
+
+  return push_frame (self, buffer, caps, timeout_us, NULL);
+}
+
+/* ---- streaming thread ---- */
+
+static GstClock *
+get_clock (GstDaydreamFrameBridgeSrc * self, GstClockTime * base_time)
+{
+  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
+
+  if (clock) {
+    *base_time = gst_element_get_base_time (GST_ELEMENT (self));
+    return clock;
+  }
+  /* not in a pipeline: pace by the system clock all the same */
+  *base_time = 0;
+  return gst_system_clock_obtain ();
+}
+
+static GstClockTime
+running_time_now (GstDaydreamFrameBridgeSrc * self)
+{
+  GstClockTime base_time, now;
+  GstClock *clock = get_clock (self, &base_time);
+
+  now = gst_clock_get_time (clock);
+  gst_object_unref (clock);
+  return now > base_time ? now - base_time : 0;
+}
+
+/* Releases the lock while waiting; push and unlock() can cut the wait. */
+static GstClockReturn
+wait_until_locked (GstDaydreamFrameBridgeSrc * self, GstClockTime running_time)
+{
+  GstClockTime base_time;
+  GstClock *clock = get_clock (self, &base_time);
+  GstClockID id = gst_clock_new_single_shot_id (clock,
+      base_time + running_time);
+  GstClockReturn ret;
+
+  self->clock_id = id;
+  g_mutex_unlock (&self->lock);
+  ret = gst_clock_id_wait (id, NULL);
+  g_mutex_lock (&self->lock);
+  self->clock_id = NULL;
+  gst_clock_id_unref (id);
+  gst_object_unref (clock);
+  return ret;
+}
+
+/* Running time of grid tick @n, exact (no accumulated rounding). */
+static GstClockTime
+tick_time (GstDaydreamFrameBridgeSrc * self, guint64 n)
+{
+  return self->anchor + gst_util_uint64_scale (n, self->fps_d * GST_SECOND,
+      self->fps_n);
+}
+
+static GstClockTime
+next_deadline_locked (GstDaydreamFrameBridgeSrc * self, GstClockTime now)
+{
+  GstClockTime deadline;
+
+  if (!GST_CLOCK_TIME_IS_VALID (self->last_out_rt))
+    return now;                 /* the first buffer leaves at once */
+  if (self->mode != GST_DAYDREAM_FRAME_BRIDGE_QUEUE_LATEST)
+    return tick_time (self, self->ticks);
+  if (g_queue_is_empty (&self->queue))
+    return self->last_out_rt + self->duration;
+  deadline = GST_CLOCK_TIME_IS_VALID (self->last_live_rt) ?
+      self->last_live_rt + self->duration : now;
+  return MAX (deadline, self->last_out_rt + MIN_SPACING);
+}
+
+static GstCaps *
+current_caps (GstDaydreamFrameBridgeSrc * self)
+{
+  return gst_pad_get_current_caps (GST_BASE_SRC_PAD (self));
+}
+
+/* Called without the lock. Replaces self->fallback_buf with the next frame;
+ * when the source is late the previous one stays and is sent again. */
+static gboolean
+prepare_fallback (GstDaydreamFrameBridgeSrc * self)
+{
+  g_autoptr (GstCaps) caps = current_caps (self);
+  g_autoptr (GError) err = NULL;
+  GstBuffer *buf;
+
+  if (!caps)
+    return FALSE;
+  buf = framebridge_fallback_next (self->fb, caps, self->duration, &err);
+  if (!buf && err) {
+    if (self->fb_failed) {
+      GST_ELEMENT_ERROR (self, STREAM, FAILED,
+          ("The fallback test pattern failed too"), ("%s", err->message));
+      return FALSE;
+    }
+    GST_ELEMENT_WARNING (self, RESOURCE, READ,
+        ("Fallback failed, sending a test pattern instead"),
+        ("%s", err->message));
+    framebridge_fallback_free (self->fb);
+    self->fb = framebridge_fallback_new
+        (GST_DAYDREAM_FRAME_BRIDGE_FALLBACK_PATTERN, NULL,
+        DEFAULT_FALLBACK_PATTERN);
+    self->fb_failed = TRUE;
+    return prepare_fallback (self);
+  }
+  if (buf) {
+    gst_buffer_replace (&self->fallback_buf, buf);
+    self->fallback_fresh = TRUE;
+  }
+  gst_clear_buffer (&buf);
+  return TRUE;
+}
+
+static GstCaps *
+caps_for_info (GstDaydreamFrameBridgeSrc * self, const GstVideoInfo * info)
+{
+  return gst_caps_new_simple ("video/x-raw",
+      "format", G_TYPE_STRING,
+      gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (info)),
+      "width", G_TYPE_INT, GST_VIDEO_INFO_WIDTH (info),
+      "height", G_TYPE_INT, GST_VIDEO_INFO_HEIGHT (info),
+      "framerate", GST_TYPE_FRACTION, self->fps_n, self->fps_d,
+      "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
+}
+
+/* Follows a frame of new size or format by renegotiating, when allowed. */
+static void
+maybe_renegotiate (GstDaydreamFrameBridgeSrc * self, const GstVideoInfo * info)
+{
+  g_autoptr (GstCaps) caps = NULL;
+
+  if (self->fixed_output || framebridge_info_same_frame (info, &self->out_info))
+    return;
+  caps = caps_for_info (self, info);
+  if (gst_pad_peer_query_accept_caps (GST_BASE_SRC_PAD (self), caps)
+      && gst_base_src_set_caps (GST_BASE_SRC (self), caps)) {
+    GST_INFO_OBJECT (self, "output follows the frames: %" GST_PTR_FORMAT, caps);
+    g_mutex_lock (&self->lock);
+    self->stats.caps_changes++;
+    g_mutex_unlock (&self->lock);
+    return;
+  }
+  if (!self->warned_refused_caps) {
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        ("Downstream refused a new frame size or format; converting frames "
+            "to the negotiated one"), ("refused %" GST_PTR_FORMAT, caps));
+    self->warned_refused_caps = TRUE;
+  }
+}
+
+/* (transfer full): @frame in the negotiated output format and size */
+static GstBuffer *
+render_frame (GstDaydreamFrameBridgeSrc * self, FrameBridgeFrame * frame)
+{
+  GstVideoInfo in_info;
+  GstVideoFrame in, out;
+  GstBuffer *buf;
+
+  maybe_renegotiate (self, &frame->info);
+  if (framebridge_info_same_frame (&frame->info, &self->out_info))
+    return gst_buffer_ref (frame->buffer);
+
+  /* pushed frames carry no rate; the converter wants equal ones */
+  in_info = frame->info;
+  GST_VIDEO_INFO_FPS_N (&in_info) = GST_VIDEO_INFO_FPS_N (&self->out_info);
+  GST_VIDEO_INFO_FPS_D (&in_info) = GST_VIDEO_INFO_FPS_D (&self->out_info);
+  if (!self->conv || !gst_video_info_is_equal (&self->conv_in, &in_info)
+      || !gst_video_info_is_equal (&self->conv_out, &self->out_info)) {
+    g_clear_pointer (&self->conv, gst_video_converter_free);
+    self->conv = gst_video_converter_new (&in_info, &self->out_info, NULL);
+    if (!self->conv)
+      return NULL;
+    self->conv_in = in_info;
+    self->conv_out = self->out_info;
+  }
+  buf = gst_buffer_new_allocate (NULL, self->out_info.size, NULL);
+  if (!gst_video_frame_map (&in, &in_info, frame->buffer, GST_MAP_READ)) {
+    gst_buffer_unref (buf);
+    return NULL;
+  }
+  if (!gst_video_frame_map (&out, &self->out_info, buf, GST_MAP_WRITE)) {
+    gst_video_frame_unmap (&in);
+    gst_buffer_unref (buf);
+    return NULL;
+  }
+  gst_video_converter_frame (self->conv, &in, &out);
+  gst_video_frame_unmap (&out);
+  gst_video_frame_unmap (&in);
+  g_mutex_lock (&self->lock);
+  self->stats.converted++;
+  g_mutex_unlock (&self->lock);
+  return buf;
+}
+
+/* Waits for the next deadline and decides what to send. Lock held. */
+static GstFlowReturn
+pick_locked (GstDaydreamFrameBridgeSrc * self, Pick * pick,
+    FrameBridgeFrame ** live, GstClockTime * pts, guint64 * offset)
+{
+  gboolean fallback_tried = FALSE;
+
+  for (;;) {
+    GstClockTime now, deadline;
+
+    if (self->flushing)
+      return GST_FLOW_FLUSHING;
+    now = running_time_now (self);
+    deadline = next_deadline_locked (self, now);
+    /* fallback frames are made ahead of their deadline, once per buffer */
+    if (g_queue_is_empty (&self->queue) && !self->last
+        && !self->fallback_fresh && !fallback_tried) {
+      gboolean ok;
+
+      g_mutex_unlock (&self->lock);
+      ok = prepare_fallback (self);
+      g_mutex_lock (&self->lock);
+      if (!ok)
+        return GST_FLOW_ERROR;
+      /* with nothing at all yet, keep waiting for it; else look again at
+       * the queue and the clock, both may have moved meanwhile */
+      fallback_tried = self->fallback_buf != NULL;
+      continue;
+    }
+    if (deadline > now) {
+      if (wait_until_locked (self, deadline) == GST_CLOCK_UNSCHEDULED)
+        continue;               /* a push or unlock() cut the wait */
+      now = running_time_now (self);
+    }
+    if (self->flushing)
+      return GST_FLOW_FLUSHING;
+
+    if (self->mode == GST_DAYDREAM_FRAME_BRIDGE_QUEUE_LATEST
+        || !GST_CLOCK_TIME_IS_VALID (self->last_out_rt)) {
+      *pts = MAX (deadline, now);
+      if (!GST_CLOCK_TIME_IS_VALID (self->last_out_rt)) {
+        self->anchor = *pts;
+        self->ticks = 0;
+      }
+    } else {
+      /* behind by more than a frame (downstream stalled): skip the ticks
+       * that are gone rather than bursting to catch up */
+      if (now > deadline + self->duration) {
+        guint64 behind = (now - deadline) / self->duration;
+
+        self->ticks += behind;
+        self->stats.late += behind;
+        deadline = tick_time (self, self->ticks);
+      }
+      *pts = deadline;
+    }
+    self->ticks++;
+
+    /* counted here, under the lock, so that pushed = live + dropped +
+     * queue-depth holds in every stats snapshot */
+    *offset = self->stats.output++;
+    if (!g_queue_is_empty (&self->queue)) {
+      *live = g_queue_pop_head (&self->queue);
+      *pick = PICK_LIVE;
+      self->stats.live++;
+      g_cond_broadcast (&self->room);
+    } else if (self->last) {
+      *pick = PICK_REPEAT;
+      self->stats.repeated++;
+    } else {
+      *pick = PICK_FALLBACK;
+      self->stats.fallback++;
+    }
+    return GST_FLOW_OK;
+  }
+}
+
+static GstFlowReturn
+gst_daydream_frame_bridge_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
+{
+  GstDaydreamFrameBridgeSrc *self = GST_DAYDREAM_FRAME_BRIDGE_SRC (psrc);
+  FrameBridgeFrame *live = NULL;
+  GstClockTime pts = GST_CLOCK_TIME_NONE;
+  guint64 offset = 0;
+  GstBuffer *buf = NULL;
+  GstFlowReturn ret;
+  Pick pick = PICK_FALLBACK;
+
+  g_mutex_lock (&self->lock);
+  ret = pick_locked (self, &pick, &live, &pts, &offset);
+  g_mutex_unlock (&self->lock);
+  if (ret != GST_FLOW_OK)
+    return ret;
+
+  switch (pick) {
+    case PICK_LIVE:
+      framebridge_frame_free (self->last);
+      self->last = live;
+      gst_clear_buffer (&self->last_out);
+      /* fall through */
+    case PICK_REPEAT:
+      /* the output caps may have changed since (reconfigure) */
+      if (!self->last_out
+          || !gst_video_info_is_equal (&self->last_out_info, &self->out_info)) {
+        gst_clear_buffer (&self->last_out);
+        self->last_out = render_frame (self, self->last);
+        self->last_out_info = self->out_info;
+      }
+      if (!self->last_out) {
+        GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+            ("Could not convert a frame to the output format"), (NULL));
+        return GST_FLOW_NOT_NEGOTIATED;
+      }
+      buf = gst_buffer_copy (self->last_out);
+      break;
+    case PICK_FALLBACK:
+      buf = gst_buffer_copy (self->fallback_buf);
+      break;
+  }
+
+  GST_BUFFER_PTS (buf) = pts;
+  GST_BUFFER_DTS (buf) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_DURATION (buf) = self->duration;
+  if (self->discont) {
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+    self->discont = FALSE;
+  }
+
+  GST_BUFFER_OFFSET (buf) = offset;
+  GST_BUFFER_OFFSET_END (buf) = offset + 1;
+
+  self->last_out_rt = pts;
+  if (pick == PICK_LIVE) {
+    self->last_live_rt = pts;
+    gst_clear_buffer (&self->fallback_buf);
+  }
+  self->fallback_fresh = FALSE;
+  GST_LOG_OBJECT (self, "%s frame at %" GST_TIME_FORMAT,
+      pick == PICK_LIVE ? "new" : pick == PICK_REPEAT ? "repeated" :
+      "fallback", GST_TIME_ARGS (pts));
+  *outbuf = buf;
+  return GST_FLOW_OK;
+}
+
+/* ---- caps ---- */
+
+static GstCaps *
+gst_daydream_frame_bridge_src_get_caps (GstBaseSrc * bsrc, GstCaps * filter)
+{
+  GstDaydreamFrameBridgeSrc *self = GST_DAYDREAM_FRAME_BRIDGE_SRC (bsrc);
+  GstCaps *caps = gst_pad_get_pad_template_caps (GST_BASE_SRC_PAD (bsrc));
+
+  caps = gst_caps_make_writable (caps);
+  g_mutex_lock (&self->lock);
+  gst_caps_set_simple (caps, "framerate", GST_TYPE_FRACTION, self->fps_n,
+      self->fps_d, NULL);
+  if (self->width > 0)
+    gst_caps_set_simple (caps, "width", G_TYPE_INT, self->width, NULL);
+  if (self->height > 0)
+    gst_caps_set_simple (caps, "height", G_TYPE_INT, self->height, NULL);
+  if (self->format != GST_VIDEO_FORMAT_UNKNOWN)
+    gst_caps_set_simple (caps, "format", G_TYPE_STRING,
+        gst_video_format_to_string (self->format), NULL);
+  g_mutex_unlock (&self->lock);
+
+  if (filter) {
+    GstCaps *tmp = gst_caps_intersect_full (filter, caps,
+        GST_CAPS_INTERSECT_FIRST);
+    gst_caps_unref (caps);
+    caps = tmp;
+  }
+  return caps;
+}
+
+/* Prefers what the first queued (or last) frame has, so that frames pushed
+ * before start do not cause a renegotiation right away. */
+static GstCaps *
+gst_daydream_frame_bridge_src_fixate (GstBaseSrc * bsrc, GstCaps * caps)
+{
+  GstDaydreamFrameBridgeSrc *self = GST_DAYDREAM_FRAME_BRIDGE_SRC (bsrc);
+  GstVideoFormat format = GST_VIDEO_FORMAT_I420;
+  gint width = IDLE_WIDTH, height = IDLE_HEIGHT;
+  FrameBridgeFrame *hint;
+  GstStructure *s;
+
+  g_mutex_lock (&self->lock);
+  hint = g_queue_peek_head (&self->queue);
+  if (!hint)
+    hint = self->last;
+  if (hint) {
+    format = GST_VIDEO_INFO_FORMAT (&hint->info);
+    width = GST_VIDEO_INFO_WIDTH (&hint->info);
+    height = GST_VIDEO_INFO_HEIGHT (&hint->info);
+  }
+  g_mutex_unlock (&self->lock);
+
+  caps = gst_caps_truncate (caps);
+  caps = gst_caps_make_writable (caps);
+  s = gst_caps_get_structure (caps, 0);
+  gst_structure_fixate_field_nearest_int (s, "width", width);
+  gst_structure_fixate_field_nearest_int (s, "height", height);
+  gst_structure_fixate_field_string (s, "format",
+      gst_video_format_to_string (format));
+  gst_structure_fixate_field_nearest_fraction (s, "framerate", self->fps_n,
+      self->fps_d);
+  return gst_caps_fixate (caps);
+}
+
+static gboolean
+gst_daydream_frame_bridge_src_set_caps (GstBaseSrc * bsrc, GstCaps * caps)
+{
+  GstDaydreamFrameBridgeSrc *self = GST_DAYDREAM_FRAME_BRIDGE_SRC (bsrc);
+  GstVideoInfo info;
+
+  if (!gst_video_info_from_caps (&info, caps))
+    return FALSE;
+  self->out_info = info;
+  return TRUE;
+}
+
+static gboolean
+gst_daydream_frame_bridge_src_query (GstBaseSrc * bsrc, GstQuery * query)
+{
+  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
+    /* frames leave the moment they are due: nothing to compensate */
+    gst_query_set_latency (query, TRUE, 0, GST_CLOCK_TIME_NONE);
+    return TRUE;
+  }
+  return GST_BASE_SRC_CLASS (parent_class)->query (bsrc, query);
+}
+
+/* ---- state ---- */
+
+static void
+clear_streaming_state (GstDaydreamFrameBridgeSrc * self)
+{
+  g_clear_pointer (&self->last, framebridge_frame_free);
+  gst_clear_buffer (&self->last_out);
+  gst_clear_buffer (&self->fallback_buf);
+  self->fallback_fresh = FALSE;
+  g_clear_pointer (&self->fb, framebridge_fallback_free);
+  g_clear_pointer (&self->conv, gst_video_converter_free);
+  self->anchor = 0;
+  self->ticks = 0;
+  self->last_out_rt = GST_CLOCK_TIME_NONE;
+  self->last_live_rt = GST_CLOCK_TIME_NONE;
+  self->fb_failed = FALSE;
+  self->warned_refused_caps = FALSE;
+  self->discont = TRUE;
+  gst_video_info_init (&self->out_info);
+  gst_video_info_init (&self->last_out_info);
+}
+
+static gboolean
+gst_daydream_frame_bridge_src_start (GstBaseSrc * bsrc)
+{
+  GstDaydreamFrameBridgeSrc *self = GST_DAYDREAM_FRAME_BRIDGE_SRC (bsrc);
+
+  clear_streaming_state (self);
+  g_mutex_lock (&self->lock);
+  self->duration = gst_util_uint64_scale_int (GST_SECOND, self->fps_d,
+      self->fps_n);
+  self->fixed_output = self->width > 0 || self->height > 0
+      || self->format != GST_VIDEO_FORMAT_UNKNOWN;
+  self->fb = framebridge_fallback_new (self->fallback,
+      self->fallback_location, self->fallback_pattern);
+  /* from now on the stream runs: backpressure instead of drop-oldest */
+  self->consuming = TRUE;
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+static gboolean
+gst_daydream_frame_bridge_src_stop (GstBaseSrc * bsrc)
+{
+  GstDaydreamFrameBridgeSrc *self = GST_DAYDREAM_FRAME_BRIDGE_SRC (bsrc);
+  FrameBridgeFrame *frame;
+
+  g_mutex_lock (&self->lock);
+  /* the stream has ended: what it did not send is gone, and so are pushes
+   * still waiting for room in it */
+  while ((frame = g_queue_pop_head (&self->queue))) {
+    framebridge_frame_free (frame);
+    self->stats.dropped++;
+  }
+  self->consuming = FALSE;
+  self->generation++;
+  g_cond_broadcast (&self->room);
+  g_mutex_unlock (&self->lock);
+  clear_streaming_state (self);
+  return TRUE;
+}
+
+static gboolean
+gst_daydream_frame_bridge_src_unlock (GstBaseSrc * bsrc)
+{
+  GstDaydreamFrameBridgeSrc *self = GST_DAYDREAM_FRAME_BRIDGE_SRC (bsrc);
+
+  g_mutex_lock (&self->lock);
+  self->flushing = TRUE;
+  if (self->clock_id)
+    gst_clock_id_unschedule (self->clock_id);
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+static gboolean
+gst_daydream_frame_bridge_src_unlock_stop (GstBaseSrc * bsrc)
+{
+  GstDaydreamFrameBridgeSrc *self = GST_DAYDREAM_FRAME_BRIDGE_SRC (bsrc);
+
+  g_mutex_lock (&self->lock);
+  self->flushing = FALSE;
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+static GstStateChangeReturn
+gst_daydream_frame_bridge_src_change_state (GstElement * element,
+    GstStateChange transition)
+{
+  GstDaydreamFrameBridgeSrc *self = GST_DAYDREAM_FRAME_BRIDGE_SRC (element);
+
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY) {
+    g_autoptr (GError) err = NULL;
+    gboolean ok;
+
+    g_mutex_lock (&self->lock);
+    ok = framebridge_fallback_validate (self->fallback,
+        self->fallback_location, self->fallback_pattern, &err);
+    g_mutex_unlock (&self->lock);
+    if (!ok) {
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+          ("Invalid fallback settings: %s", err->message), (NULL));
+      return GST_STATE_CHANGE_FAILURE;
+    }
+  }
+  return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+}
+
+/* ---- properties ---- */
+
+static GstStructure *
+stats_to_structure (GstDaydreamFrameBridgeSrc * self)
+{
+  GstStructure *s;
+
+  g_mutex_lock (&self->lock);
+  s = gst_structure_new ("framebridgesrc-stats",
+      "pushed", G_TYPE_UINT64, self->stats.pushed,
+      "rejected", G_TYPE_UINT64, self->stats.rejected,
+      "refused", G_TYPE_UINT64, self->stats.refused,
+      "dropped", G_TYPE_UINT64, self->stats.dropped,
+      "dropped-before-start", G_TYPE_UINT64, self->stats.dropped_before_start,
+      "output", G_TYPE_UINT64, self->stats.output,
+      "live", G_TYPE_UINT64, self->stats.live,
+      "repeated", G_TYPE_UINT64, self->stats.repeated,
+      "fallback", G_TYPE_UINT64, self->stats.fallback,
+      "late", G_TYPE_UINT64, self->stats.late,
+      "converted", G_TYPE_UINT64, self->stats.converted,
+      "caps-changes", G_TYPE_UINT64, self->stats.caps_changes,
+      "queue-depth", G_TYPE_UINT, g_queue_get_length (&self->queue),
+      "waiting", G_TYPE_UINT, self->waiting,
+      "max-frames", G_TYPE_UINT, capacity_locked (self), NULL);
+  g_mutex_unlock (&self->lock);
+  return s;
+}
+
+static gboolean
+settable (GstDaydreamFrameBridgeSrc * self, GParamSpec * pspec)
+{
+  GstState state;
+
+  if (!(pspec->flags & GST_PARAM_MUTABLE_READY))
+    return TRUE;
+  GST_OBJECT_LOCK (self);
+  state = GST_STATE (self);
+  GST_OBJECT_UNLOCK (self);
+  if (state <= GST_STATE_READY)
+    return TRUE;
+  GST_WARNING_OBJECT (self, "'%s' can only change in the NULL or READY state",
+      pspec->name);
+  return FALSE;
+}
+
+static void
+gst_daydream_frame_bridge_src_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstDaydreamFrameBridgeSrc *self = GST_DAYDREAM_FRAME_BRIDGE_SRC (object);
+
+  if (!settable (self, pspec))
+    return;
+  g_mutex_lock (&self->lock);
+  switch (prop_id) {
+    case PROP_MAX_FRAMES:
+      self->max_frames = g_value_get_uint (value);
+      g_cond_broadcast (&self->room);
+      break;
+    case PROP_QUEUE_MODE:
+      self->mode = g_value_get_enum (value);
+      break;
+    case PROP_FRAMERATE:
+      if (gst_value_get_fraction_numerator (value) <= 0) {
+        GST_WARNING_OBJECT (self, "framerate must be above 0");
+        break;
+      }
+      self->fps_n = gst_value_get_fraction_numerator (value);
+      self->fps_d = gst_value_get_fraction_denominator (value);
+      break;
+    case PROP_WIDTH:
+      self->width = g_value_get_int (value);
+      break;
+    case PROP_HEIGHT:
+      self->height = g_value_get_int (value);
+      break;
+    case PROP_FORMAT:
+      self->format = g_value_get_enum (value);
+      break;
+    case PROP_FALLBACK:
+      self->fallback = g_value_get_enum (value);
+      break;
+    case PROP_FALLBACK_LOCATION:
+      g_free (self->fallback_location);
+      self->fallback_location = g_value_dup_string (value);
+      break;
+    case PROP_FALLBACK_PATTERN:
+      g_free (self->fallback_pattern);
+      self->fallback_pattern = g_value_dup_string (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+gst_daydream_frame_bridge_src_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstDaydreamFrameBridgeSrc *self = GST_DAYDREAM_FRAME_BRIDGE_SRC (object);
+
+  if (prop_id == PROP_STATS) {
+    g_value_take_boxed (value, stats_to_structure (self));
+    return;
+  }
+  g_mutex_lock (&self->lock);
+  switch (prop_id) {
+    case PROP_MAX_FRAMES:
+      g_value_set_uint (value, self->max_frames);
+      break;
+    case PROP_QUEUE_MODE:
+      g_value_set_enum (value, self->mode);
+      break;
+    case PROP_FRAMERATE:
+      gst_value_set_fraction (value, self->fps_n, self->fps_d);
+      break;
+    case PROP_WIDTH:
+      g_value_set_int (value, self->width);
+      break;
+    case PROP_HEIGHT:
+      g_value_set_int (value, self->height);
+      break;
+    case PROP_FORMAT:
+      g_value_set_enum (value, self->format);
+      break;
+    case PROP_FALLBACK:
+      g_value_set_enum (value, self->fallback);
+      break;
+    case PROP_FALLBACK_LOCATION:
+      g_value_set_string (value, self->fallback_location);
+      break;
+    case PROP_FALLBACK_PATTERN:
+      g_value_set_string (value, self->fallback_pattern);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+gst_daydream_frame_bridge_src_init (GstDaydreamFrameBridgeSrc * self)
+{
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->room);
+  g_queue_init (&self->queue);
+  self->max_frames = DEFAULT_MAX_FRAMES;
+  self->mode = DEFAULT_QUEUE_MODE;
+  self->fps_n = DEFAULT_FPS_N;
+  self->fps_d = DEFAULT_FPS_D;
+  self->format = GST_VIDEO_FORMAT_UNKNOWN;
+  self->fallback = DEFAULT_FALLBACK;
+  self->fallback_pattern = g_strdup (DEFAULT_FALLBACK_PATTERN);
+  clear_streaming_state (self);
+  gst_base_src_set_live (GST_BASE_SRC (self), TRUE);
+  gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
+}
+
+static void
+gst_daydream_frame_bridge_src_finalize (GObject * object)
+{
+  GstDaydreamFrameBridgeSrc *self = GST_DAYDREAM_FRAME_BRIDGE_SRC (object);
+
+  clear_streaming_state (self);
+  g_queue_clear_full (&self->queue, (GDestroyNotify) framebridge_frame_free);
+  g_free (self->fallback_location);
+  g_free (self->fallback_pattern);
+  g_cond_clear (&self->room);
+  g_mutex_clear (&self->lock);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_daydream_frame_bridge_src_class_init (GstDaydreamFrameBridgeSrcClass *
+    klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseSrcClass *basesrc_class = GST_BASE_SRC_CLASS (klass);
+  GstPushSrcClass *pushsrc_class = GST_PUSH_SRC_CLASS (klass);
+
+  gobject_class->set_property = gst_daydream_frame_bridge_src_set_property;
+  gobject_class->get_property = gst_daydream_frame_bridge_src_get_property;
+  gobject_class->finalize = gst_daydream_frame_bridge_src_finalize;
+
+  props[PROP_MAX_FRAMES] = g_param_spec_uint ("max-frames", "Max frames",
+      "Frames the queue holds (in latest mode: 1)", 1, 100000,
+      DEFAULT_MAX_FRAMES, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_PLAYING);
+  props[PROP_QUEUE_MODE] = g_param_spec_enum ("queue-mode", "Queue mode",
+      "What a push into a full queue does, and how frames are paced",
+      GST_TYPE_DAYDREAM_FRAME_BRIDGE_QUEUE_MODE, DEFAULT_QUEUE_MODE,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+  props[PROP_FRAMERATE] = gst_param_spec_fraction ("framerate", "Frame rate",
+      "Output frames per second: new frames, else repeats of the last", 1, 1,
+      G_MAXINT, 1, DEFAULT_FPS_N, DEFAULT_FPS_D, G_PARAM_READWRITE |
+      G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+  props[PROP_WIDTH] = g_param_spec_int ("width", "Width",
+      "Output width in pixels; frames are scaled to it (0 = follow frames)",
+      0, FRAMEBRIDGE_MAX_DIMENSION, 0, G_PARAM_READWRITE |
+      G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+  props[PROP_HEIGHT] = g_param_spec_int ("height", "Height",
+      "Output height in pixels; frames are scaled to it (0 = follow frames)",
+      0, FRAMEBRIDGE_MAX_DIMENSION, 0, G_PARAM_READWRITE |
+      G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+  props[PROP_FORMAT] = g_param_spec_enum ("format", "Format",
+      "Output pixel format; frames are converted to it (auto = follow "
+      "frames)", GST_TYPE_DAYDREAM_FRAME_BRIDGE_FORMAT,
+      GST_VIDEO_FORMAT_UNKNOWN, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_READY);
+  props[PROP_FALLBACK] = g_param_spec_enum ("fallback", "Fallback",
+      "What to send before the first frame arrives",
+      GST_TYPE_DAYDREAM_FRAME_BRIDGE_FALLBACK, DEFAULT_FALLBACK,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+  props[PROP_FALLBACK_LOCATION] = g_param_spec_string ("fallback-location",
+      "Fallback location", "Folder of images (fallback=images: .png .jpg "
+      ".jpeg .webp .bmp, name order) or video file (fallback=video)", NULL,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+  props[PROP_FALLBACK_PATTERN] = g_param_spec_string ("fallback-pattern",
+      "Fallback pattern", "videotestsrc pattern for fallback=pattern (smpte, "
+      "black, ball, ...)", DEFAULT_FALLBACK_PATTERN, G_PARAM_READWRITE |
+      G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+  props[PROP_STATS] = g_param_spec_boxed ("stats", "Statistics",
+      "Counters: pushed, rejected, refused (full), dropped, "
+      "dropped-before-start, output, live, repeated, fallback, late, "
+      "converted, caps-changes; queue-depth, waiting (pushes waiting for "
+      "room), max-frames", GST_TYPE_STRUCTURE,
+      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (gobject_class, N_PROPS, props);
+
+  /**
+   * GstDaydreamFrameBridgeSrc::push-frame:
+   * @src: the element
+   * @format: pixel format name ("RGB", "RGBA", "BGRx", "I420", ...)
+   * @width: width in pixels
+   * @height: height in pixels
+   * @data: the pixels, default or tightly packed rows (referenced, not copied)
+   * @timeout_us: wait for room this long when full (0 = not, -1 = forever)
+   *
+   * Queues one frame. Returns a #GstDaydreamFrameBridgeResult; the reason for
+   * a rejection is logged (GST_DEBUG=framebridgesrc:2).
+   */
+  g_signal_new_class_handler ("push-frame", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION, G_CALLBACK (on_push_frame), NULL,
+      NULL, NULL, GST_TYPE_DAYDREAM_FRAME_BRIDGE_RESULT, 5, G_TYPE_STRING,
+      G_TYPE_UINT, G_TYPE_UINT, G_TYPE_BYTES, G_TYPE_INT64);
+  /**
+   * GstDaydreamFrameBridgeSrc::push-sample:
+   * @src: the element
+   * @sample: raw video caps (format, width, height) and one frame
+   * @timeout_us: wait for room this long when full (0 = not, -1 = forever)
+   * @error: (nullable): a `GError **` for the reason of a failure
+   *
+   * Queues one frame. Returns a #GstDaydreamFrameBridgeResult.
+   */
+  g_signal_new_class_handler ("push-sample", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION, G_CALLBACK (on_push_sample), NULL,
+      NULL, NULL, GST_TYPE_DAYDREAM_FRAME_BRIDGE_RESULT, 3, GST_TYPE_SAMPLE,
+      G_TYPE_INT64, G_TYPE_POINTER);
+
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "Frame bridge source", "Source/Video",
+      "Live video from frames an application pushes: bounded queue, paced "
+      "output, repeat-last, fallback before the first frame",
+      "daydream-rtc developers");
+  element_class->change_state =
+      GST_DEBUG_FUNCPTR (gst_daydream_frame_bridge_src_change_state);
+
+  basesrc_class->get_caps =
+      GST_DEBUG_FUNCPTR (gst_daydream_frame_bridge_src_get_caps);
+  basesrc_class->fixate = GST_DEBUG_FUNCPTR (gst_daydream_frame_bridge_src_fixate);
+  basesrc_class->set_caps =
+      GST_DEBUG_FUNCPTR (gst_daydream_frame_bridge_src_set_caps);
+  basesrc_class->query = GST_DEBUG_FUNCPTR (gst_daydream_frame_bridge_src_query);
+  basesrc_class->start = GST_DEBUG_FUNCPTR (gst_daydream_frame_bridge_src_start);
+  basesrc_class->stop = GST_DEBUG_FUNCPTR (gst_daydream_frame_bridge_src_stop);
+  basesrc_class->unlock =
+      GST_DEBUG_FUNCPTR (gst_daydream_frame_bridge_src_unlock);
+  basesrc_class->unlock_stop =
+      GST_DEBUG_FUNCPTR (gst_daydream_frame_bridge_src_unlock_stop);
+  pushsrc_class->create =
+      GST_DEBUG_FUNCPTR (gst_daydream_frame_bridge_src_create);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_DAYDREAM_FRAME_BRIDGE_QUEUE_MODE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_DAYDREAM_FRAME_BRIDGE_FALLBACK, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_DAYDREAM_FRAME_BRIDGE_FORMAT, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_DAYDREAM_FRAME_BRIDGE_RESULT, 0);
+}

@@ -96,7 +96,8 @@ list_images (const gchar * folder, GError ** error)
 static gboolean
 pattern_is_known (const gchar * pattern)
 {
-  g_autoptr (GstElement) probe = gst_element_factory_make ("videotestsrc", NULL);
+  g_autoptr (GstElement) probe =
+      gst_element_factory_make ("videotestsrc", NULL);
   GParamSpec *pspec;
   GEnumClass *klass;
 
@@ -250,11 +251,13 @@ start_pipeline (FrameBridgeFallback * fb, GstCaps * caps, GError ** error)
   const gchar *desc, *prop = NULL;
 
   if (fb->kind == GST_DAYDREAM_FRAME_BRIDGE_FALLBACK_PATTERN) {
-    desc = "videotestsrc name=src ! videoconvert ! videoscale add-borders=false ! "
-        "capsfilter name=caps ! appsink name=sink";
+    desc = "videotestsrc name=src ! videoconvert ! "
+        "videoscale add-borders=false ! capsfilter name=caps ! "
+        "appsink name=sink";
   } else {
-    desc = "filesrc name=src ! decodebin ! videoconvert ! videoscale add-borders=false ! "
-        "videorate ! capsfilter name=caps ! appsink name=sink";
+    desc = "filesrc name=src ! decodebin ! videoconvert ! "
+        "videoscale add-borders=false ! videorate ! capsfilter name=caps ! "
+        "appsink name=sink";
     prop = "location";
   }
   fb->pipeline = build_pipeline (desc, prop, fb->location, caps, &fb->sink,
@@ -349,8 +352,8 @@ decode_image (const gchar * path, GstCaps * caps, GError ** error)
   /* A decoded image has framerate 0/1; nothing here changes the rate. */
   gst_structure_remove_field (gst_caps_get_structure (still, 0), "framerate");
   pipeline = build_pipeline ("filesrc name=src ! decodebin ! videoconvert ! "
-      "videoscale add-borders=false ! capsfilter name=caps ! appsink name=sink", "location",
-      path, still, &sink, error);
+      "videoscale add-borders=false ! capsfilter name=caps ! appsink name=sink",
+      "location", path, still, &sink, error);
   if (!pipeline)
     return NULL;
   if (gst_element_set_state (pipeline, GST_STATE_PAUSED) !=

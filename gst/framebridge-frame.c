@@ -85,8 +85,10 @@ repack (GstBuffer * in, const GstVideoInfo * in_info,
   return out;
 }
 
+/* *INDENT-OFF* */
 static gboolean
 invalid (GError ** error, const gchar * format, ...) G_GNUC_PRINTF (2, 3);
+/* *INDENT-ON* */
 
 static gboolean
 invalid (GError ** error, const gchar * format, ...)

@@ -180,7 +180,7 @@ queue_mode_get_type (void)
   static GType type = 0;
   static const GEnumValue values[] = {
     {GST_DAYDREAM_FRAME_BRIDGE_QUEUE_BACKPRESSURE,
-        "Keep every frame; a push into a full queue waits or is refused",
+          "Keep every frame; a push into a full queue waits or is refused",
         "backpressure"},
     {GST_DAYDREAM_FRAME_BRIDGE_QUEUE_LEAKY,
         "Keep the newest max-frames frames, drop the oldest", "leaky"},
@@ -206,7 +206,7 @@ fallback_get_type (void)
     {GST_DAYDREAM_FRAME_BRIDGE_FALLBACK_PATTERN,
         "A test pattern (fallback-pattern)", "pattern"},
     {GST_DAYDREAM_FRAME_BRIDGE_FALLBACK_IMAGES,
-        "The images of the folder fallback-location, in name order",
+          "The images of the folder fallback-location, in name order",
         "images"},
     {GST_DAYDREAM_FRAME_BRIDGE_FALLBACK_VIDEO,
         "The video file fallback-location, looping", "video"},
@@ -310,7 +310,8 @@ wait_for_room_locked (GstDaydreamFrameBridgeSrc * self, gint64 timeout_us)
     self->waiting--;
     if (self->generation != generation)
       return GST_DAYDREAM_FRAME_BRIDGE_FLUSHING;
-    if (timed_out && g_queue_get_length (&self->queue) >= capacity_locked (self))
+    if (timed_out
+        && g_queue_get_length (&self->queue) >= capacity_locked (self))
       return GST_DAYDREAM_FRAME_BRIDGE_FULL;
   }
   return GST_DAYDREAM_FRAME_BRIDGE_OK;
@@ -1193,11 +1194,14 @@ gst_daydream_frame_bridge_src_class_init (GstDaydreamFrameBridgeSrcClass *
 
   basesrc_class->get_caps =
       GST_DEBUG_FUNCPTR (gst_daydream_frame_bridge_src_get_caps);
-  basesrc_class->fixate = GST_DEBUG_FUNCPTR (gst_daydream_frame_bridge_src_fixate);
+  basesrc_class->fixate =
+      GST_DEBUG_FUNCPTR (gst_daydream_frame_bridge_src_fixate);
   basesrc_class->set_caps =
       GST_DEBUG_FUNCPTR (gst_daydream_frame_bridge_src_set_caps);
-  basesrc_class->query = GST_DEBUG_FUNCPTR (gst_daydream_frame_bridge_src_query);
-  basesrc_class->start = GST_DEBUG_FUNCPTR (gst_daydream_frame_bridge_src_start);
+  basesrc_class->query =
+      GST_DEBUG_FUNCPTR (gst_daydream_frame_bridge_src_query);
+  basesrc_class->start =
+      GST_DEBUG_FUNCPTR (gst_daydream_frame_bridge_src_start);
   basesrc_class->stop = GST_DEBUG_FUNCPTR (gst_daydream_frame_bridge_src_stop);
   basesrc_class->unlock =
       GST_DEBUG_FUNCPTR (gst_daydream_frame_bridge_src_unlock);

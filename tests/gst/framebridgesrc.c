@@ -32,7 +32,8 @@ make_src (const gchar * first_prop, ...)
   GstElement *src = gst_element_factory_make ("framebridgesrc", NULL);
   va_list args;
 
-  fail_unless (src != NULL, "framebridgesrc not found: is GST_PLUGIN_PATH set?");
+  fail_unless (src != NULL,
+      "framebridgesrc not found: is GST_PLUGIN_PATH set?");
   gst_object_ref_sink (src);
   if (first_prop) {
     va_start (args, first_prop);

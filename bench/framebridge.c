@@ -69,7 +69,7 @@ make_pipeline (Variant v, gint w, gint h, GstElement ** src, GstElement ** sink)
 
   if (v == VARIANT_APPSRC)
     desc = g_strdup_printf ("appsrc name=src is-live=true format=time "
-        "do-timestamp=true leaky-type=downstream max-buffers=90 "
+        "do-timestamp=true leaky-type=downstream max-buffers=90 max-bytes=0 "
         "caps=video/x-raw,format=RGB,width=%d,height=%d,framerate=30/1 ! "
         "fakesink name=sink sync=false async=false", w, h);
   else

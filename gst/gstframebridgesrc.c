@@ -1189,6 +1189,12 @@ gst_daydream_frame_bridge_src_class_init (GstDaydreamFrameBridgeSrcClass *
       "Live video from frames an application pushes: bounded queue, paced "
       "output, repeat-last, fallback before the first frame",
       "daydream-rtc developers");
+  /* gst-inspect prints every metadata key: a runnable line and the manual */
+  gst_element_class_add_static_metadata (element_class, "example",
+      "gst-launch-1.0 framebridgesrc num-buffers=90 ! videoconvert ! "
+      "autovideosink   (push frames with the push-frame action signal)");
+  gst_element_class_add_static_metadata (element_class,
+      GST_ELEMENT_METADATA_DOC_URI, "docs/elements/framebridgesrc.md");
   element_class->change_state =
       GST_DEBUG_FUNCPTR (gst_daydream_frame_bridge_src_change_state);
 

@@ -1,0 +1,396 @@
+/* daydream-rtc gateway: the Daydream stream API (/v1/streams)
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ *   POST   /v1/streams               create (201)
+ *   GET    /v1/streams/{id}          the stream
+ *   PATCH  /v1/streams/{id}          change params (the effect follows)
+ *   DELETE /v1/streams/{id}          stop and forget (204)
+ *   GET    /v1/streams/{id}/status   state, WHEP URL, fps, last params
+ *
+ * Errors are {"success": false, "error": "<message>"} with 400 (bad JSON),
+ * 401 (key), 404, 405, 422 (invalid params, the field named) or 500.
+ */
+#include "drtc-gateway-private.h"
+#include "drtc-http-util.h"
+#include "drtc-json.h"
+#include "drtc-pipeline-config.h"
+
+#include <string.h>
+
+#define MAX_BODY (256 * 1024)
+
+static void
+add_string (JsonBuilder * b, const gchar * name, const gchar * value)
+{
+  json_builder_set_member_name (b, name);
+  if (value)
+    json_builder_add_string_value (b, value);
+  else
+    json_builder_add_null_value (b);
+}
+
+static JsonNode *
+stream_to_json (DrtcGatewayStream * stream)
+{
+  DrtcGateway *gw = stream->gateway;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autofree gchar *whip_path = drtc_gateway_whip_path (stream);
+  g_autofree gchar *whip = drtc_gateway_url (gw, whip_path);
+
+  json_builder_begin_object (b);
+  add_string (b, "id", stream->id);
+  add_string (b, "name", stream->name);
+  add_string (b, "stream_key", stream->key);
+  add_string (b, "output_playback_id", stream->playback_id);
+  add_string (b, "whip_url", whip);
+  add_string (b, "pipeline", stream->pipeline);
+  json_builder_set_member_name (b, "params");
+  json_builder_add_value (b, json_node_init_object (json_node_alloc (),
+          stream->params));
+  add_string (b, "created_at", stream->created_at);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+static const gchar *
+stream_state (DrtcGatewayStream * stream)
+{
+  if (!stream->media || !drtc_gateway_media_has_publisher (stream->media))
+    return "OFFLINE";
+  if (stream->gateway->opts.never_ready
+      || !drtc_gateway_media_has_output (stream->media))
+    return "LOADING";
+  return "ONLINE";
+}
+
+static JsonNode *
+status_to_json (DrtcGatewayStream * stream)
+{
+  DrtcGateway *gw = stream->gateway;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  const gchar *state = stream_state (stream);
+  gboolean publishing = !g_str_equal (state, "OFFLINE");
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "success");
+  json_builder_add_boolean_value (b, TRUE);
+  add_string (b, "error", NULL);
+  json_builder_set_member_name (b, "data");
+  json_builder_begin_object (b);
+  add_string (b, "stream_id", stream->id);
+  add_string (b, "state", state);
+  json_builder_set_member_name (b, "gateway_status");
+  json_builder_begin_object (b);
+  if (publishing && !gw->opts.never_ready) {
+    g_autofree gchar *whep_path = drtc_gateway_whep_path (stream);
+    g_autofree gchar *whep = drtc_gateway_url (gw, whep_path);
+
+    add_string (b, "whep_url", whep);
+  }
+  json_builder_set_member_name (b, "viewers");
+  json_builder_add_int_value (b, stream->media ?
+      drtc_gateway_media_n_viewers (stream->media) : 0);
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, "inference_status");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "input_fps");
+  json_builder_add_double_value (b, publishing ? stream->input_fps : 0.0);
+  json_builder_set_member_name (b, "output_fps");
+  json_builder_add_double_value (b, publishing ? stream->output_fps : 0.0);
+  add_string (b, "last_error", stream->last_error);
+  json_builder_set_member_name (b, "last_params");
+  json_builder_add_value (b, json_node_init_object (json_node_alloc (),
+          stream->params));
+  add_string (b, "last_params_updated_at", stream->params_updated_at);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+static gchar *
+now_iso8601 (void)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+
+  return g_date_time_format_iso8601 (now);
+}
+
+/* The JSON object body, or NULL after replying 400/413. */
+static JsonObject *
+read_object (SoupServerMessage * msg)
+{
+  g_autoptr (GBytes) body = drtc_http_request_body (msg);
+  g_autoptr (GError) err = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  gsize len = 0;
+  const gchar *data = g_bytes_get_data (body, &len);
+
+  if (len > MAX_BODY) {
+    drtc_gateway_reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+        "request body over %d bytes", MAX_BODY);
+    return NULL;
+  }
+  root = drtc_json_parse (data, len, &err);
+  if (!root) {
+    drtc_gateway_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
+        "request body is not valid JSON: %s", err->message);
+    return NULL;
+  }
+  if (!JSON_NODE_HOLDS_OBJECT (root)) {
+    drtc_gateway_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
+        "request body must be a JSON object");
+    return NULL;
+  }
+  return json_object_ref (json_node_get_object (root));
+}
+
+/* Nested values are shared, not copied: params are replaced, never edited
+ * in place. */
+static void
+copy_members (JsonObject * from, JsonObject * to)
+{
+  JsonObjectIter iter;
+  const gchar *name;
+  JsonNode *value;
+
+  json_object_iter_init_ordered (&iter, from);
+  while (json_object_iter_next_ordered (&iter, &name, &value))
+    json_object_set_member (to, name, json_node_copy (value));
+}
+
+/* pipeline + params of a create/update body, validated; NULL after 422 */
+static JsonObject *
+read_params (SoupServerMessage * msg, JsonObject * body,
+    const gchar * current_pipeline, JsonObject * current, gchar ** pipeline)
+{
+  JsonNode *node = json_object_get_member (body, "params");
+  JsonObject *params;
+  g_autoptr (GError) err = NULL;
+  const gchar *given = drtc_json_get_string (body, "pipeline");
+
+  if (json_object_has_member (body, "pipeline") && !given) {
+    drtc_gateway_reply_error (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY,
+        "pipeline must be a string");
+    return NULL;
+  }
+  if (!node || !JSON_NODE_HOLDS_OBJECT (node)) {
+    drtc_gateway_reply_error (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY,
+        "params must be an object");
+    return NULL;
+  }
+  /* an update changes the members it names and keeps the others */
+  params = json_object_new ();
+  if (current)
+    copy_members (current, params);
+  copy_members (json_node_get_object (node), params);
+  *pipeline = g_strdup (given ? given : current_pipeline ? current_pipeline :
+      DRTC_PIPELINE_CONFIG_DEFAULT_PIPELINE);
+  if (!drtc_pipeline_config_validate (*pipeline, params, &err)) {
+    drtc_gateway_reply_error (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY, "%s",
+        err->message);
+    g_clear_pointer (pipeline, g_free);
+    json_object_unref (params);
+    return NULL;
+  }
+  return params;
+}
+
+static void
+create_stream (DrtcGateway * gw, SoupServerMessage * msg)
+{
+  g_autoptr (JsonObject) body = NULL;
+  g_autoptr (JsonNode) reply = NULL;
+  DrtcGatewayStream *stream;
+  JsonObject *params;
+  gchar *pipeline = NULL;
+  const gchar *name;
+
+  if (gw->creates++ < gw->opts.fail_creates) {
+    drtc_gateway_reply_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR,
+        "stream creation failed (fault injected by --fail-creates)");
+    return;
+  }
+  if (!(body = read_object (msg)))
+    return;
+  name = drtc_json_get_string (body, "name");
+  if (json_object_has_member (body, "name") && !name) {
+    drtc_gateway_reply_error (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY,
+        "name must be a string");
+    return;
+  }
+  if (!(params = read_params (msg, body, NULL, NULL, &pipeline)))
+    return;
+  stream = g_new0 (DrtcGatewayStream, 1);
+  stream->gateway = gw;
+  stream->id = drtc_gateway_random_id ("str_", 8);
+  stream->key = drtc_gateway_random_id ("stk_", 12);
+  stream->playback_id = drtc_gateway_random_id ("", 8);
+  stream->name = g_strdup (name ? name : "");
+  stream->pipeline = pipeline;
+  stream->params = params;
+  stream->created_at = now_iso8601 ();
+  stream->params_updated_at = g_strdup (stream->created_at);
+  g_hash_table_insert (gw->streams, stream->id, stream);
+  g_hash_table_insert (gw->by_key, stream->key, stream);
+  g_message ("stream %s created", stream->id);
+  reply = stream_to_json (stream);
+  drtc_http_reply_json (msg, SOUP_STATUS_CREATED, reply);
+}
+
+static void
+update_stream (DrtcGatewayStream * stream, SoupServerMessage * msg)
+{
+  g_autoptr (JsonObject) body = NULL;
+  g_autoptr (JsonNode) reply = NULL;
+  JsonObject *params;
+  gchar *pipeline = NULL;
+
+  if (!(body = read_object (msg)))
+    return;
+  params = read_params (msg, body, stream->pipeline, stream->params, &pipeline);
+  if (!params)
+    return;
+  json_object_unref (stream->params);
+  stream->params = params;
+  g_free (stream->pipeline);
+  stream->pipeline = pipeline;
+  g_free (stream->params_updated_at);
+  stream->params_updated_at = now_iso8601 ();
+  drtc_gateway_apply_params (stream);
+  reply = stream_to_json (stream);
+  drtc_http_reply_json (msg, SOUP_STATUS_OK, reply);
+}
+
+static void
+delete_stream (DrtcGateway * gw, DrtcGatewayStream * stream,
+    SoupServerMessage * msg)
+{
+  g_message ("stream %s deleted", stream->id);
+  g_hash_table_remove (gw->by_key, stream->key);
+  g_hash_table_remove (gw->streams, stream->id);
+  drtc_http_reply_empty (msg, SOUP_STATUS_NO_CONTENT);
+}
+
+static gboolean
+authorized (DrtcGateway * gw, SoupServerMessage * msg)
+{
+  if (!gw->opts.api_key)
+    return TRUE;
+  if (drtc_http_secret_equal (drtc_http_bearer (msg), gw->opts.api_key))
+    return TRUE;
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "WWW-Authenticate", "Bearer");
+  drtc_gateway_reply_error (msg, SOUP_STATUS_UNAUTHORIZED,
+      drtc_http_bearer (msg) ? "invalid API key" :
+      "missing API key (Authorization: Bearer ...)");
+  return FALSE;
+}
+
+static void
+method_not_allowed (SoupServerMessage * msg, const gchar * allow)
+{
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "Allow", allow);
+  drtc_gateway_reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED,
+      "Method Not Allowed");
+}
+
+static void
+handle (DrtcGateway * gw, SoupServerMessage * msg, const gchar * path)
+{
+  const gchar *method = soup_server_message_get_method (msg);
+  const gchar *rest;
+  g_auto (GStrv) parts = NULL;
+  DrtcGatewayStream *stream;
+  g_autoptr (JsonNode) reply = NULL;
+
+  if (!authorized (gw, msg))
+    return;
+  rest = path + strlen ("/v1/streams");
+  if (!*rest || g_str_equal (rest, "/")) {
+    if (g_str_equal (method, SOUP_METHOD_POST))
+      create_stream (gw, msg);
+    else
+      method_not_allowed (msg, "POST");
+    return;
+  }
+  if (*rest != '/') {
+    drtc_gateway_reply_error (msg, SOUP_STATUS_NOT_FOUND, "Not Found");
+    return;
+  }
+  /* id [ "/status" ] */
+  parts = g_strsplit (rest + 1, "/", 3);
+  stream = g_hash_table_lookup (gw->streams, parts[0]);
+  if (!stream || (parts[1] && (!g_str_equal (parts[1], "status")
+              || parts[2]))) {
+    drtc_gateway_reply_error (msg, SOUP_STATUS_NOT_FOUND,
+        stream ? "Not Found" : "stream not found");
+    return;
+  }
+  if (parts[1]) {
+    if (!g_str_equal (method, SOUP_METHOD_GET)) {
+      method_not_allowed (msg, "GET");
+      return;
+    }
+    reply = status_to_json (stream);
+    drtc_http_reply_json (msg, SOUP_STATUS_OK, reply);
+  } else if (g_str_equal (method, SOUP_METHOD_GET)) {
+    reply = stream_to_json (stream);
+    drtc_http_reply_json (msg, SOUP_STATUS_OK, reply);
+  } else if (g_str_equal (method, DRTC_METHOD_PATCH)) {
+    update_stream (stream, msg);
+  } else if (g_str_equal (method, SOUP_METHOD_DELETE)) {
+    delete_stream (gw, stream, msg);
+  } else {
+    method_not_allowed (msg, "GET, PATCH, DELETE");
+  }
+}
+
+typedef struct
+{
+  DrtcGateway *gw;
+  SoupServerMessage *msg;
+  gchar *path;
+} Delayed;
+
+static gboolean
+on_delay_done (gpointer data)
+{
+  Delayed *d = data;
+
+  handle (d->gw, d->msg, d->path);
+  soup_server_message_unpause (d->msg);
+  g_object_unref (d->msg);
+  g_free (d->path);
+  g_free (d);
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * drtc_gateway_api_route:
+ *
+ * Answers a /v1/streams request, --api-delay milliseconds late if asked.
+ */
+void
+drtc_gateway_api_route (DrtcGateway * gw, SoupServerMessage * msg,
+    const gchar * path)
+{
+  Delayed *d;
+  GSource *source;
+
+  if (!gw->opts.api_delay_ms) {
+    handle (gw, msg, path);
+    return;
+  }
+  d = g_new0 (Delayed, 1);
+  d->gw = gw;
+  d->msg = g_object_ref (msg);
+  d->path = g_strdup (path);
+  soup_server_message_pause (msg);
+  source = g_timeout_source_new (gw->opts.api_delay_ms);
+  g_source_set_callback (source, on_delay_done, d, NULL);
+  g_source_attach (source, gw->context);
+  g_source_unref (source);
+}

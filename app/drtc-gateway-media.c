@@ -1,0 +1,893 @@
+/* daydream-rtc gateway: the media of one stream (WHIP in, effect, WHEP out)
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Two pipelines per stream, so that a publisher can come and go without
+ * disturbing the viewers:
+ *
+ *   ingest (one per WHIP session):
+ *     webrtcbin ! rtph264depay ! h264parse ! avdec_h264 ! appsink
+ *   egress (as long as the stream has media):
+ *     appsrc ! effect ! videoconvert ! I420 ! H.264 encoder ! h264parse !
+ *     tee ! (per viewer) queue ! rtph264pay ! webrtcbin
+ *
+ * The appsink hands each decoded frame to the appsrc. The stream is encoded
+ * once and fanned out; each viewer gets its own payloader only because its
+ * offer picks its own payload type.
+ *
+ * Threads: the public functions and every callback run on cfg->context.
+ * webrtcbin promises and signals arrive on its threads and are handed over
+ * there (drtc_promise_new, g_main_context_invoke). State changes to NULL,
+ * which can block, run on a worker thread.
+ */
+#include "drtc-gateway-media.h"
+#include "drtc-encoder.h"
+
+#include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/video/video.h>
+
+typedef struct
+{
+  gchar *id;
+  GstElement *queue, *pay, *filter, *webrtc;
+  GstPad *tee_pad;
+} Viewer;
+
+struct _DrtcGatewayMedia
+{
+  DrtcGatewayMediaConfig cfg;
+  DrtcMediaEventFunc events;
+  gpointer user_data;
+  gboolean closed;
+
+  GstElement *egress, *appsrc, *effect, *tee;
+  GSource *egress_watch;
+  GHashTable *viewers;          /* id -> Viewer */
+
+  GstElement *ingest, *ingest_webrtc;
+  GSource *ingest_watch;
+  guint publisher_gen;          /* bumped per publish/unpublish */
+
+  gint64 in_frames, out_frames; /* atomic */
+  gint64 last_in_us;            /* atomic */
+  gint has_output;              /* atomic */
+  gint64 prev_in, prev_out, prev_sample_us;
+};
+
+/* ---- small helpers ---- */
+
+static gpointer
+set_null_and_unref (gpointer data)
+{
+  GstElement *element = data;
+
+  gst_element_set_state (element, GST_STATE_NULL);
+  gst_object_unref (element);
+  return NULL;
+}
+
+/* webrtcbin can take a while to shut its ICE agent down: not on the loop */
+static void
+dispose_async (GstElement * element)
+{
+  g_thread_unref (g_thread_new ("drtc-teardown", set_null_and_unref, element));
+}
+
+static DrtcGatewayMedia *
+media_ref (DrtcGatewayMedia * media)
+{
+  return g_atomic_rc_box_acquire (media);
+}
+
+static void
+media_clear (gpointer data)
+{
+  DrtcGatewayMedia *media = data;
+
+  g_main_context_unref (media->cfg.context);
+}
+
+static void
+media_unref (gpointer media)
+{
+  g_atomic_rc_box_release_full (media, media_clear);
+}
+
+static GstElement *
+add (GstBin * bin, const gchar * factory, const gchar * name, GError ** error)
+{
+  GstElement *e = gst_element_factory_make (factory, name);
+
+  if (!e) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+        "GStreamer element '%s' is missing", factory);
+    return NULL;
+  }
+  gst_bin_add (bin, e);
+  return e;
+}
+
+static GSource *
+watch_bus (GstElement * pipeline, GMainContext * context, GstBusFunc func,
+    gpointer data)
+{
+  g_autoptr (GstBus) bus = gst_element_get_bus (pipeline);
+  GSource *source = gst_bus_create_watch (bus);
+
+  g_source_set_callback (source, (GSourceFunc) (void (*)(void)) func,
+      media_ref (data), media_unref);
+  g_source_attach (source, context);
+  return source;
+}
+
+static void
+unwatch (GSource ** source)
+{
+  if (*source) {
+    g_source_destroy (*source);
+    g_source_unref (*source);
+    *source = NULL;
+  }
+}
+
+/* ---- negotiation (shared by publisher and viewers) ---- */
+
+typedef struct
+{
+  DrtcGatewayMedia *media;
+  GstElement *webrtc;
+  GstSDPMessage *offer;
+  DrtcAnswerFunc func;
+  gpointer user_data;
+  guint publisher_gen;          /* publisher: still the current one? */
+  gchar *viewer_id;             /* viewer: still there? */
+} Negotiation;
+
+static void
+negotiation_free (Negotiation * n)
+{
+  if (n->offer)
+    gst_sdp_message_free (n->offer);
+  gst_object_unref (n->webrtc);
+  media_unref (n->media);
+  g_free (n->viewer_id);
+  g_free (n);
+}
+
+static gboolean
+negotiation_wanted (Negotiation * n)
+{
+  if (n->media->closed)
+    return FALSE;
+  if (n->viewer_id)
+    return g_hash_table_contains (n->media->viewers, n->viewer_id);
+  return n->publisher_gen == n->media->publisher_gen;
+}
+
+static void
+negotiation_fail (Negotiation * n, const gchar * what, const GError * cause)
+{
+  g_autoptr (GError) err = g_error_new (GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_FAILED, "%s%s%s", what, cause ? ": " : "",
+      cause ? cause->message : "");
+
+  g_message ("negotiation failed: %s", err->message);
+  n->func (NULL, err, n->user_data);
+  negotiation_free (n);
+}
+
+/* webrtcbin replies with an "error" field when an operation failed */
+static gboolean
+promise_ok (GstPromise * promise, const GstStructure ** reply, GError ** error)
+{
+  const GstStructure *s;
+  GError *err = NULL;
+
+  if (gst_promise_wait (promise) != GST_PROMISE_RESULT_REPLIED) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_FAILED,
+        "webrtcbin did not answer");
+    return FALSE;
+  }
+  s = gst_promise_get_reply (promise);
+  if (s && gst_structure_has_field (s, "error")) {
+    gst_structure_get (s, "error", G_TYPE_ERROR, &err, NULL);
+    g_propagate_error (error, err ? err : g_error_new_literal
+        (GST_CORE_ERROR, GST_CORE_ERROR_FAILED, "webrtcbin error"));
+    return FALSE;
+  }
+  if (reply)
+    *reply = s;
+  return TRUE;
+}
+
+static void
+on_gathered (GstElement * webrtc, gboolean complete, gpointer data)
+{
+  Negotiation *n = data;
+  g_autofree gchar *sdp = NULL;
+
+  if (!negotiation_wanted (n)) {
+    negotiation_fail (n, "session replaced or closed", NULL);
+    return;
+  }
+  if (!complete)
+    g_message ("ICE gathering still running after %u ms: answering with "
+        "the candidates found so far", n->media->cfg.gather_timeout_ms);
+  sdp = drtc_webrtc_local_sdp (webrtc);
+  if (!sdp) {
+    negotiation_fail (n, "no local description", NULL);
+    return;
+  }
+  n->func (sdp, NULL, n->user_data);
+  negotiation_free (n);
+}
+
+static void
+on_answer_created (GstPromise * promise, gpointer data)
+{
+  Negotiation *n = data;
+  g_autoptr (GError) err = NULL;
+  const GstStructure *reply = NULL;
+  GstWebRTCSessionDescription *answer = NULL;
+
+  if (!negotiation_wanted (n)) {
+    negotiation_fail (n, "session replaced or closed", NULL);
+    return;
+  }
+  if (!promise_ok (promise, &reply, &err) || !reply
+      || !gst_structure_get (reply, "answer",
+          GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, NULL)) {
+    negotiation_fail (n, "could not create an answer", err);
+    return;
+  }
+  g_signal_emit_by_name (n->webrtc, "set-local-description", answer, NULL);
+  gst_webrtc_session_description_free (answer);
+  /* Daydream's gateway and most WHIP clients do not trickle: answer with
+   * every candidate, after gathering (bounded) */
+  drtc_webrtc_when_gathered (n->webrtc, n->media->cfg.context,
+      n->media->cfg.gather_timeout_ms, on_gathered, n, NULL);
+}
+
+static void
+on_remote_set (GstPromise * promise, gpointer data)
+{
+  Negotiation *n = data;
+  g_autoptr (GError) err = NULL;
+  GstPromise *next;
+
+  if (!negotiation_wanted (n)) {
+    negotiation_fail (n, "session replaced or closed", NULL);
+    return;
+  }
+  if (!promise_ok (promise, NULL, &err)) {
+    negotiation_fail (n, "the offer was not accepted", err);
+    return;
+  }
+  next = drtc_promise_new (n->media->cfg.context, on_answer_created, n, NULL);
+  g_signal_emit_by_name (n->webrtc, "create-answer", NULL, next);
+  gst_promise_unref (next);
+}
+
+static void
+negotiate (Negotiation * n)
+{
+  GstWebRTCSessionDescription *desc =
+      gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER,
+      g_steal_pointer (&n->offer));
+  GstPromise *promise = drtc_promise_new (n->media->cfg.context,
+      on_remote_set, n, NULL);
+
+  g_signal_emit_by_name (n->webrtc, "set-remote-description", desc, promise);
+  gst_promise_unref (promise);
+  gst_webrtc_session_description_free (desc);
+}
+
+/* ---- egress ---- */
+
+static GstPadProbeReturn
+on_encoded (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  DrtcGatewayMedia *media = data;
+
+  g_atomic_int_set (&media->has_output, 1);
+  __atomic_fetch_add (&media->out_frames, 1, __ATOMIC_RELAXED);
+  return GST_PAD_PROBE_OK;
+}
+
+static gboolean
+on_egress_message (GstBus * bus, GstMessage * msg, gpointer data)
+{
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    g_autoptr (GError) err = NULL;
+    g_autofree gchar *debug = NULL;
+
+    gst_message_parse_error (msg, &err, &debug);
+    g_warning ("gateway output: %s (%s)", err->message, GST_STR_NULL (debug));
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+build_egress (DrtcGatewayMedia * media, GError ** error)
+{
+  GstBin *bin;
+  GstElement *convert, *filter, *encoder, *enc_filter, *parse;
+  g_autoptr (GstCaps) i420 = gst_caps_from_string ("video/x-raw,format=I420");
+  g_autoptr (GstCaps) h264 = gst_caps_from_string ("video/x-h264,"
+      "stream-format=byte-stream,alignment=au,"
+      "profile=(string){constrained-baseline,baseline}");
+  DrtcEncoderSettings enc = { media->cfg.fps, media->cfg.bitrate_kbps,
+    media->cfg.fps * 2
+  };
+  g_autoptr (GstPad) probe_pad = NULL;
+
+  media->egress = gst_pipeline_new ("gateway-egress");
+  bin = GST_BIN (media->egress);
+  if (!(media->appsrc = add (bin, "appsrc", "frames", error)))
+    return FALSE;
+  media->effect = drtc_effect_bin_new ("effect");
+  gst_bin_add (bin, media->effect);
+  if (!(convert = add (bin, "videoconvert", NULL, error))
+      || !(filter = add (bin, "capsfilter", NULL, error))
+      || !(enc_filter = add (bin, "capsfilter", NULL, error))
+      || !(parse = add (bin, "h264parse", NULL, error))
+      || !(media->tee = add (bin, "tee", "encoded", error)))
+    return FALSE;
+  encoder = drtc_encoder_make (media->cfg.encoder, &enc, error);
+  if (!encoder)
+    return FALSE;
+  gst_bin_add (bin, encoder);
+  gst_object_unref (encoder);   /* drtc_encoder_make returned a full ref */
+  g_object_set (media->appsrc, "is-live", TRUE, "format", GST_FORMAT_TIME,
+      "do-timestamp", TRUE, "min-latency", (gint64) 0, "max-buffers",
+      (guint64) 2, "leaky-type", 2 /* downstream: drop old */ , NULL);
+  g_object_set (filter, "caps", i420, NULL);
+  g_object_set (enc_filter, "caps", h264, NULL);
+  g_object_set (parse, "config-interval", -1, NULL);
+  g_object_set (media->tee, "allow-not-linked", TRUE, NULL);
+  if (!gst_element_link_many (media->appsrc, media->effect, convert, filter,
+          encoder, enc_filter, parse, media->tee, NULL)) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
+        "could not link the gateway output chain");
+    return FALSE;
+  }
+  probe_pad = gst_element_get_static_pad (media->tee, "sink");
+  gst_pad_add_probe (probe_pad, GST_PAD_PROBE_TYPE_BUFFER, on_encoded, media,
+      NULL);
+  media->egress_watch = watch_bus (media->egress, media->cfg.context,
+      on_egress_message, media);
+  if (gst_element_set_state (media->egress, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
+        "could not start the gateway output pipeline");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/**
+ * drtc_gateway_media_new:
+ *
+ * Returns: (transfer full): the stream's media with its output pipeline
+ *   running (no publisher yet), or %NULL with @error set
+ */
+DrtcGatewayMedia *
+drtc_gateway_media_new (const DrtcGatewayMediaConfig * cfg,
+    DrtcMediaEventFunc events, gpointer user_data, GError ** error)
+{
+  DrtcGatewayMedia *media = g_atomic_rc_box_new0 (DrtcGatewayMedia);
+
+  media->cfg = *cfg;
+  g_main_context_ref (cfg->context);
+  media->events = events;
+  media->user_data = user_data;
+  media->viewers = g_hash_table_new (g_str_hash, g_str_equal);
+  media->prev_sample_us = g_get_monotonic_time ();
+  if (!build_egress (media, error)) {
+    drtc_gateway_media_free (media);
+    return NULL;
+  }
+  return media;
+}
+
+void
+drtc_gateway_media_apply_effect (DrtcGatewayMedia * media,
+    const DrtcEffectSettings * settings)
+{
+  drtc_effect_bin_apply (media->effect, settings);
+}
+
+gboolean
+drtc_gateway_media_has_output (DrtcGatewayMedia * media)
+{
+  return g_atomic_int_get (&media->has_output);
+}
+
+/* ---- ingest ---- */
+
+static GstFlowReturn
+on_decoded (GstAppSink * sink, gpointer data)
+{
+  DrtcGatewayMedia *media = data;
+  GstSample *sample = gst_app_sink_pull_sample (sink);
+
+  if (!sample)
+    return GST_FLOW_EOS;
+  __atomic_fetch_add (&media->in_frames, 1, __ATOMIC_RELAXED);
+  __atomic_store_n (&media->last_in_us, g_get_monotonic_time (),
+      __ATOMIC_RELAXED);
+  gst_app_src_push_sample (GST_APP_SRC (media->appsrc), sample);
+  gst_sample_unref (sample);
+  return GST_FLOW_OK;
+}
+
+/* webrtcbin's streaming thread: decode what the publisher sends */
+static void
+on_ingest_pad (GstElement * webrtc, GstPad * pad, gpointer data)
+{
+  DrtcGatewayMedia *media = data;
+  GstBin *bin = GST_BIN (GST_ELEMENT_PARENT (webrtc));
+  GstElement *depay, *parse, *decoder, *sink;
+  GstAppSinkCallbacks callbacks = { NULL, NULL, on_decoded };
+  GstPad *sinkpad;
+
+  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
+    return;
+  depay = gst_element_factory_make ("rtph264depay", NULL);
+  parse = gst_element_factory_make ("h264parse", NULL);
+  decoder = gst_element_factory_make ("avdec_h264", NULL);
+  if (!decoder)
+    decoder = gst_element_factory_make ("openh264dec", NULL);
+  else
+    gst_util_set_object_arg (G_OBJECT (decoder), "thread-type", "slice");
+  sink = gst_element_factory_make ("appsink", NULL);
+  if (!depay || !parse || !decoder || !sink) {
+    g_warning ("gateway input: H.264 depayloader/parser/decoder missing");
+    return;
+  }
+  g_object_set (sink, "sync", FALSE, "max-buffers", 2, "drop", TRUE,
+      "enable-last-sample", FALSE, NULL);
+  gst_app_sink_set_callbacks (GST_APP_SINK (sink), &callbacks, media, NULL);
+  gst_bin_add_many (bin, depay, parse, decoder, sink, NULL);
+  gst_element_link_many (depay, parse, decoder, sink, NULL);
+  gst_element_sync_state_with_parent (sink);
+  gst_element_sync_state_with_parent (decoder);
+  gst_element_sync_state_with_parent (parse);
+  gst_element_sync_state_with_parent (depay);
+  sinkpad = gst_element_get_static_pad (depay, "sink");
+  if (gst_pad_link (pad, sinkpad) != GST_PAD_LINK_OK)
+    g_warning ("gateway input: could not link the publisher's stream");
+  gst_object_unref (sinkpad);
+}
+
+typedef struct
+{
+  DrtcGatewayMedia *media;
+  guint gen;
+  gchar *reason;
+} LostCall;
+
+static void
+lost_call_free (gpointer data)
+{
+  LostCall *call = data;
+
+  media_unref (call->media);
+  g_free (call->reason);
+  g_free (call);
+}
+
+static gboolean
+report_publisher_lost (gpointer data)
+{
+  LostCall *call = data;
+  DrtcGatewayMedia *media = call->media;
+
+  if (!media->closed && call->gen == media->publisher_gen && media->ingest)
+    media->events (media, DRTC_MEDIA_PUBLISHER_LOST, call->reason,
+        media->user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+publisher_lost (DrtcGatewayMedia * media, guint gen, const gchar * reason)
+{
+  LostCall *call = g_new0 (LostCall, 1);
+
+  call->media = media_ref (media);
+  call->gen = gen;
+  call->reason = g_strdup (reason);
+  g_main_context_invoke_full (media->cfg.context, G_PRIORITY_DEFAULT,
+      report_publisher_lost, call, lost_call_free);
+}
+
+static void
+on_ingest_state (GstElement * webrtc, GParamSpec * pspec, gpointer data)
+{
+  DrtcGatewayMedia *media = data;
+  GstWebRTCPeerConnectionState state;
+  guint gen = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (webrtc),
+          "drtc-gen"));
+
+  g_object_get (webrtc, "connection-state", &state, NULL);
+  g_debug ("publisher connection %s", drtc_webrtc_state_name (state));
+  if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED
+      || state == GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED)
+    publisher_lost (media, gen, "publisher connection failed");
+}
+
+static gboolean
+on_ingest_message (GstBus * bus, GstMessage * msg, gpointer data)
+{
+  DrtcGatewayMedia *media = data;
+
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    g_autoptr (GError) err = NULL;
+    g_autofree gchar *debug = NULL;
+
+    gst_message_parse_error (msg, &err, &debug);
+    g_warning ("gateway input: %s (%s)", err->message, GST_STR_NULL (debug));
+    publisher_lost (media, media->publisher_gen, err->message);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+stop_ingest (DrtcGatewayMedia * media)
+{
+  media->publisher_gen++;
+  unwatch (&media->ingest_watch);
+  if (media->ingest_webrtc) {
+    g_signal_handlers_disconnect_by_data (media->ingest_webrtc, media);
+    gst_clear_object (&media->ingest_webrtc);
+  }
+  if (media->ingest)
+    dispose_async (g_steal_pointer (&media->ingest));
+}
+
+/**
+ * drtc_gateway_media_publish:
+ * @offer: (transfer full): the publisher's offer, H.264 only
+ *
+ * Replaces any current publisher. @func gets the answer, or an error.
+ */
+void
+drtc_gateway_media_publish (DrtcGatewayMedia * media, GstSDPMessage * offer,
+    DrtcAnswerFunc func, gpointer user_data)
+{
+  Negotiation *n;
+  GstElement *webrtc;
+
+  stop_ingest (media);
+  media->ingest = gst_pipeline_new ("gateway-ingest");
+  webrtc = drtc_webrtc_new ("whip", &media->cfg.webrtc);
+  if (!webrtc) {
+    g_autoptr (GError) err = g_error_new (GST_CORE_ERROR,
+        GST_CORE_ERROR_MISSING_PLUGIN, "webrtcbin is missing");
+
+    gst_sdp_message_free (offer);
+    func (NULL, err, user_data);
+    return;
+  }
+  media->ingest_webrtc = gst_object_ref (webrtc);
+  g_object_set_data (G_OBJECT (webrtc), "drtc-gen",
+      GUINT_TO_POINTER (media->publisher_gen));
+  gst_bin_add (GST_BIN (media->ingest), webrtc);
+  g_signal_connect (webrtc, "pad-added", G_CALLBACK (on_ingest_pad), media);
+  g_signal_connect (webrtc, "notify::connection-state",
+      G_CALLBACK (on_ingest_state), media);
+  media->ingest_watch = watch_bus (media->ingest, media->cfg.context,
+      on_ingest_message, media);
+  __atomic_store_n (&media->last_in_us, g_get_monotonic_time (),
+      __ATOMIC_RELAXED);
+  gst_element_set_state (media->ingest, GST_STATE_PLAYING);
+
+  n = g_new0 (Negotiation, 1);
+  n->media = media_ref (media);
+  n->webrtc = gst_object_ref (webrtc);
+  n->offer = offer;
+  n->func = func;
+  n->user_data = user_data;
+  n->publisher_gen = media->publisher_gen;
+  negotiate (n);
+}
+
+gboolean
+drtc_gateway_media_add_candidate (DrtcGatewayMedia * media, guint mline,
+    const gchar * candidate)
+{
+  if (!media->ingest_webrtc)
+    return FALSE;
+  g_signal_emit_by_name (media->ingest_webrtc, "add-ice-candidate", mline,
+      candidate);
+  return TRUE;
+}
+
+void
+drtc_gateway_media_unpublish (DrtcGatewayMedia * media)
+{
+  stop_ingest (media);
+}
+
+gboolean
+drtc_gateway_media_has_publisher (DrtcGatewayMedia * media)
+{
+  return media->ingest != NULL;
+}
+
+/* ---- viewers ---- */
+
+static void
+viewer_free (Viewer * v)
+{
+  g_free (v->id);
+  gst_clear_object (&v->tee_pad);
+  g_free (v);
+}
+
+typedef struct
+{
+  DrtcGatewayMedia *media;
+  gchar *id;
+} ViewerCall;
+
+static void
+viewer_call_free (gpointer data)
+{
+  ViewerCall *call = data;
+
+  media_unref (call->media);
+  g_free (call->id);
+  g_free (call);
+}
+
+static gboolean
+report_viewer_gone (gpointer data)
+{
+  ViewerCall *call = data;
+
+  if (!call->media->closed
+      && g_hash_table_contains (call->media->viewers, call->id))
+    call->media->events (call->media, DRTC_MEDIA_VIEWER_GONE, call->id,
+        call->media->user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_viewer_state (GstElement * webrtc, GParamSpec * pspec, gpointer data)
+{
+  DrtcGatewayMedia *media = data;
+  GstWebRTCPeerConnectionState state;
+  ViewerCall *call;
+
+  g_object_get (webrtc, "connection-state", &state, NULL);
+  if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) {
+    /* a new viewer needs a keyframe to start decoding */
+    GstEvent *ev = gst_video_event_new_upstream_force_key_unit
+        (GST_CLOCK_TIME_NONE, TRUE, 0);
+    GstPad *pad = gst_element_get_static_pad (media->tee, "sink");
+
+    gst_pad_send_event (pad, ev);
+    gst_object_unref (pad);
+    return;
+  }
+  if (state != GST_WEBRTC_PEER_CONNECTION_STATE_FAILED
+      && state != GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED)
+    return;
+  call = g_new0 (ViewerCall, 1);
+  call->media = media_ref (media);
+  call->id = g_strdup (g_object_get_data (G_OBJECT (webrtc), "drtc-viewer"));
+  g_main_context_invoke_full (media->cfg.context, G_PRIORITY_DEFAULT,
+      report_viewer_gone, call, viewer_call_free);
+}
+
+static gboolean
+link_viewer (DrtcGatewayMedia * media, Viewer * v, GstCaps * caps,
+    GError ** error)
+{
+  GstBin *bin = GST_BIN (media->egress);
+  g_autoptr (GstPad) queue_sink = NULL;
+  g_autoptr (GstPad) webrtc_sink = NULL;
+  g_autoptr (GstPad) filter_src = NULL;
+
+  if (!(v->queue = add (bin, "queue", NULL, error))
+      || !(v->pay = add (bin, "rtph264pay", NULL, error))
+      || !(v->filter = add (bin, "capsfilter", NULL, error)))
+    return FALSE;
+  gst_bin_add (bin, v->webrtc);
+  g_object_set (v->queue, "leaky", 2, "max-size-buffers", 30,
+      "max-size-bytes", 0, "max-size-time", (guint64) 0, NULL);
+  g_object_set (v->pay, "config-interval", -1, "aggregate-mode", 1, NULL);
+  g_object_set (v->filter, "caps", caps, NULL);
+  gst_element_link_many (v->queue, v->pay, v->filter, NULL);
+  webrtc_sink = gst_element_request_pad_simple (v->webrtc, "sink_%u");
+  filter_src = gst_element_get_static_pad (v->filter, "src");
+  if (!webrtc_sink || gst_pad_link (filter_src, webrtc_sink) != GST_PAD_LINK_OK) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
+        "could not link the viewer's stream");
+    return FALSE;
+  }
+  gst_element_sync_state_with_parent (v->webrtc);
+  gst_element_sync_state_with_parent (v->filter);
+  gst_element_sync_state_with_parent (v->pay);
+  gst_element_sync_state_with_parent (v->queue);
+  v->tee_pad = gst_element_request_pad_simple (media->tee, "src_%u");
+  queue_sink = gst_element_get_static_pad (v->queue, "sink");
+  gst_pad_link (v->tee_pad, queue_sink);
+  return TRUE;
+}
+
+/* The payload type the viewer asked for, with only what a pad needs. */
+static GstCaps *
+viewer_caps (gint payload)
+{
+  return gst_caps_new_simple ("application/x-rtp",
+      "media", G_TYPE_STRING, "video", "encoding-name", G_TYPE_STRING, "H264",
+      "clock-rate", G_TYPE_INT, 90000, "payload", G_TYPE_INT, payload, NULL);
+}
+
+/**
+ * drtc_gateway_media_add_viewer:
+ * @offer: (transfer full): the viewer's offer, H.264 only
+ * @payload: the H.264 payload type in @offer
+ */
+void
+drtc_gateway_media_add_viewer (DrtcGatewayMedia * media,
+    const gchar * viewer_id, GstSDPMessage * offer, gint payload,
+    DrtcAnswerFunc func, gpointer user_data)
+{
+  Viewer *v = g_new0 (Viewer, 1);
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GstCaps) caps = viewer_caps (payload);
+  g_autofree gchar *name = g_strdup_printf ("whep-%s", viewer_id);
+  Negotiation *n;
+
+  v->id = g_strdup (viewer_id);
+  v->webrtc = drtc_webrtc_new (name, &media->cfg.webrtc);
+  if (!v->webrtc) {
+    err = g_error_new (GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+        "webrtcbin is missing");
+  } else {
+    g_object_set_data_full (G_OBJECT (v->webrtc), "drtc-viewer",
+        g_strdup (viewer_id), g_free);
+    g_signal_connect (v->webrtc, "notify::connection-state",
+        G_CALLBACK (on_viewer_state), media);
+  }
+  g_hash_table_insert (media->viewers, v->id, v);
+  if (err || !link_viewer (media, v, caps, &err)) {
+    drtc_gateway_media_remove_viewer (media, viewer_id);
+    gst_sdp_message_free (offer);
+    func (NULL, err, user_data);
+    return;
+  }
+  n = g_new0 (Negotiation, 1);
+  n->media = media_ref (media);
+  n->webrtc = gst_object_ref (v->webrtc);
+  n->offer = offer;
+  n->func = func;
+  n->user_data = user_data;
+  n->viewer_id = g_strdup (viewer_id);
+  negotiate (n);
+}
+
+typedef struct
+{
+  GstElement *egress;
+  GstElement *elements[4];
+} Removal;
+
+static gpointer
+remove_elements (gpointer data)
+{
+  Removal *r = data;
+
+  for (guint i = 0; i < G_N_ELEMENTS (r->elements); i++) {
+    if (!r->elements[i])
+      continue;
+    gst_element_set_state (r->elements[i], GST_STATE_NULL);
+    gst_bin_remove (GST_BIN (r->egress), r->elements[i]);
+    gst_object_unref (r->elements[i]);
+  }
+  gst_object_unref (r->egress);
+  g_free (r);
+  return NULL;
+}
+
+/**
+ * drtc_gateway_media_remove_viewer:
+ *
+ * Unlinks the viewer from the tee at once; its elements stop on a worker.
+ */
+void
+drtc_gateway_media_remove_viewer (DrtcGatewayMedia * media,
+    const gchar * viewer_id)
+{
+  Viewer *v = g_hash_table_lookup (media->viewers, viewer_id);
+  Removal *r;
+
+  if (!v)
+    return;
+  g_hash_table_remove (media->viewers, viewer_id);
+  if (v->tee_pad) {
+    GstPad *peer = gst_pad_get_peer (v->tee_pad);
+
+    if (peer) {
+      gst_pad_unlink (v->tee_pad, peer);
+      gst_object_unref (peer);
+    }
+    gst_element_release_request_pad (media->tee, v->tee_pad);
+  }
+  if (v->webrtc)
+    g_signal_handlers_disconnect_by_data (v->webrtc, media);
+  r = g_new0 (Removal, 1);
+  r->egress = gst_object_ref (media->egress);
+  r->elements[0] = v->queue ? gst_object_ref (v->queue) : NULL;
+  r->elements[1] = v->pay ? gst_object_ref (v->pay) : NULL;
+  r->elements[2] = v->filter ? gst_object_ref (v->filter) : NULL;
+  /* a webrtcbin never added to the bin is floating: sink it to own it */
+  r->elements[3] = v->webrtc ? gst_object_ref_sink (v->webrtc) : NULL;
+  if (v->webrtc && !GST_ELEMENT_PARENT (v->webrtc)) {
+    gst_element_set_state (v->webrtc, GST_STATE_NULL);
+    gst_clear_object (&r->elements[3]);
+  }
+  g_thread_unref (g_thread_new ("drtc-viewer-teardown", remove_elements, r));
+  viewer_free (v);
+}
+
+guint
+drtc_gateway_media_n_viewers (DrtcGatewayMedia * media)
+{
+  return g_hash_table_size (media->viewers);
+}
+
+/**
+ * drtc_gateway_media_sample_rates:
+ *
+ * Frames per second in and out since the previous call, and how long ago
+ * the last input frame arrived.
+ */
+void
+drtc_gateway_media_sample_rates (DrtcGatewayMedia * media,
+    gdouble * input_fps, gdouble * output_fps, gint64 * input_idle_us)
+{
+  gint64 now = g_get_monotonic_time ();
+  gint64 in = __atomic_load_n (&media->in_frames, __ATOMIC_RELAXED);
+  gint64 out = __atomic_load_n (&media->out_frames, __ATOMIC_RELAXED);
+  gdouble secs = MAX ((now - media->prev_sample_us) / 1e6, 1e-3);
+
+  *input_fps = (in - media->prev_in) / secs;
+  *output_fps = (out - media->prev_out) / secs;
+  *input_idle_us = now - __atomic_load_n (&media->last_in_us, __ATOMIC_RELAXED);
+  media->prev_in = in;
+  media->prev_out = out;
+  media->prev_sample_us = now;
+}
+
+/**
+ * drtc_gateway_media_free:
+ *
+ * Stops everything; callbacks still in flight see the media closed.
+ */
+void
+drtc_gateway_media_free (DrtcGatewayMedia * media)
+{
+  GList *ids, *l;
+
+  if (!media)
+    return;
+  media->closed = TRUE;
+  stop_ingest (media);
+  ids = g_hash_table_get_keys (media->viewers);
+  for (l = ids; l; l = l->next) {
+    g_autofree gchar *id = g_strdup (l->data);
+
+    drtc_gateway_media_remove_viewer (media, id);
+  }
+  g_list_free (ids);
+  g_hash_table_unref (media->viewers);
+  unwatch (&media->egress_watch);
+  if (media->egress)
+    dispose_async (g_steal_pointer (&media->egress));
+  media_unref (media);
+}

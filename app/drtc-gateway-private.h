@@ -1,0 +1,74 @@
+/* daydream-rtc gateway: state shared by its modules
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <libsoup/soup.h>
+#include <json-glib/json-glib.h>
+
+#include "drtc-gateway.h"
+#include "drtc-gateway-media.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  DrtcGateway *gateway;         /* owner */
+  gchar *id;                    /* str_... */
+  gchar *key;                   /* stk_..., secret: in URLs, never logged */
+  gchar *playback_id;
+  gchar *name;
+  gchar *pipeline;
+  JsonObject *params;
+  gchar *created_at;            /* ISO 8601 */
+  gchar *params_updated_at;
+
+  DrtcGatewayMedia *media;      /* NULL until the first publisher */
+  gchar *session_id;            /* the WHIP session, NULL without one */
+  guint etag_serial;
+  gint64 publish_started_us;
+  gboolean dropped_by_fault;    /* --drop-publisher-after did its job */
+  gint64 unpublished_us;        /* when the publisher went, for cleanup */
+  guint viewer_serial;
+  gdouble input_fps, output_fps;
+  gchar *last_error;
+} DrtcGatewayStream;
+
+struct _DrtcGateway
+{
+  DrtcGatewayOptions opts;
+  GMainContext *context;
+  SoupServer *server;
+  guint port;
+  GHashTable *streams;          /* id -> DrtcGatewayStream (owned) */
+  GHashTable *by_key;           /* key -> DrtcGatewayStream */
+  guint creates;
+  GSource *tick;
+};
+
+/* drtc-gateway.c */
+gchar *drtc_gateway_url (DrtcGateway * gw, const gchar * path);
+gchar *drtc_gateway_whip_path (DrtcGatewayStream * stream);
+gchar *drtc_gateway_whep_path (DrtcGatewayStream * stream);
+gchar *drtc_gateway_random_id (const gchar * prefix, guint bytes);
+void drtc_gateway_stream_free (DrtcGatewayStream * stream);
+gboolean drtc_gateway_ensure_media (DrtcGatewayStream * stream,
+    GError ** error);
+void drtc_gateway_end_publisher (DrtcGatewayStream * stream,
+    const gchar * reason);
+void drtc_gateway_apply_params (DrtcGatewayStream * stream);
+void drtc_gateway_reply_error (SoupServerMessage * msg, guint status,
+    const gchar * format, ...) G_GNUC_PRINTF (3, 4);
+
+/* drtc-gateway-api.c */
+void drtc_gateway_api_route (DrtcGateway * gw, SoupServerMessage * msg,
+    const gchar * path);
+
+/* drtc-gateway-whip.c */
+void drtc_gateway_whip_route (DrtcGateway * gw, SoupServerMessage * msg,
+    const gchar * key, const gchar * rest);
+void drtc_gateway_whep_route (DrtcGateway * gw, SoupServerMessage * msg,
+    const gchar * key, const gchar * rest);
+
+G_END_DECLS

@@ -1,0 +1,372 @@
+/* daydream-rtc gateway: WHIP ingest and WHEP egress resources
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ *   POST   /live/video-to-video/{key}/whip            offer -> 201 answer
+ *   PATCH  /live/video-to-video/{key}/whip/{session}  trickle (rfc mode)
+ *   DELETE /live/video-to-video/{key}/whip/{session}  end (rfc mode)
+ *   POST   /live/video-to-video/{key}-out/whep        offer -> 201 answer
+ *   DELETE /live/video-to-video/{key}-out/whep/{id}   end (rfc mode)
+ *
+ * In daydream mode the manners are those of Daydream's gateway: a Location
+ * on WHIP (but no PATCH or DELETE behind it), none on WHEP, 404 from WHEP
+ * until the output exists, 429 above the viewer limit, H.264 only.
+ */
+#include "drtc-gateway-private.h"
+#include "drtc-http-util.h"
+#include "drtc-sdp.h"
+
+#include <string.h>
+
+#define MAX_SDP (64 * 1024)
+
+typedef struct
+{
+  DrtcGateway *gw;
+  SoupServerMessage *msg;
+  gchar *stream_id;
+  gchar *resource_id;           /* WHIP session or WHEP viewer */
+  gboolean whep;
+  gboolean finished;            /* the client went away */
+  gulong finished_handler;
+} Pending;
+
+static void
+on_msg_finished (SoupServerMessage * msg, gpointer data)
+{
+  ((Pending *) data)->finished = TRUE;
+}
+
+static Pending *
+pending_new (DrtcGateway * gw, SoupServerMessage * msg,
+    DrtcGatewayStream * stream, const gchar * resource_id, gboolean whep)
+{
+  Pending *p = g_new0 (Pending, 1);
+
+  p->gw = gw;
+  p->msg = g_object_ref (msg);
+  p->stream_id = g_strdup (stream->id);
+  p->resource_id = g_strdup (resource_id);
+  p->whep = whep;
+  p->finished_handler = g_signal_connect (msg, "finished",
+      G_CALLBACK (on_msg_finished), p);
+  soup_server_message_pause (msg);
+  return p;
+}
+
+static void
+pending_done (Pending * p)
+{
+  g_signal_handler_disconnect (p->msg, p->finished_handler);
+  if (!p->finished)
+    soup_server_message_unpause (p->msg);
+  g_object_unref (p->msg);
+  g_free (p->stream_id);
+  g_free (p->resource_id);
+  g_free (p);
+}
+
+static void
+reply_plain (SoupServerMessage * msg, guint status, const gchar * text)
+{
+  drtc_http_reply_text (msg, status, "text/plain; charset=utf-8", text);
+}
+
+/* The offer of a POST, H.264 only; NULL after replying 4xx. */
+static GstSDPMessage *
+read_offer (SoupServerMessage * msg, gint * payload)
+{
+  g_autofree gchar *text = NULL;
+  g_autoptr (GError) err = NULL;
+  GstSDPMessage *offer;
+
+  if (!drtc_http_content_type_is (msg, "application/sdp")) {
+    reply_plain (msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE,
+        "the offer must be sent as Content-Type: application/sdp");
+    return NULL;
+  }
+  text = drtc_http_request_text (msg);
+  if (strlen (text) > MAX_SDP) {
+    reply_plain (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+        "the offer is too large");
+    return NULL;
+  }
+  offer = drtc_sdp_parse (text, &err);
+  if (!offer) {
+    reply_plain (msg, SOUP_STATUS_BAD_REQUEST, err->message);
+    return NULL;
+  }
+  if (!drtc_sdp_keep_codec (offer, "H264", payload, &err)) {
+    gst_sdp_message_free (offer);
+    /* Daydream's gateway takes H.264 and nothing else */
+    reply_plain (msg, SOUP_STATUS_NOT_ACCEPTABLE, err->message);
+    return NULL;
+  }
+  return offer;
+}
+
+/* Link: <stun:host:port>; rel="ice-server" (RFC 9725 section 4.6), with
+ * the credentials of turn:user:pass@host:port as attributes. */
+static void
+add_link_headers (DrtcGateway * gw, SoupMessageHeaders * h)
+{
+  for (guint i = 0; gw->opts.ice_servers && gw->opts.ice_servers[i]; i++) {
+    const gchar *url = gw->opts.ice_servers[i];
+    const gchar *at = strchr (url, '@');
+    const gchar *colon = strchr (url, ':');
+    g_autofree gchar *link = NULL;
+
+    if (at && colon && colon < at) {
+      g_autofree gchar *scheme = g_strndup (url, colon - url);
+      g_autofree gchar *userinfo = g_strndup (colon + 1, at - colon - 1);
+      gchar *sep = strchr (userinfo, ':');
+
+      if (sep)
+        *sep++ = '\0';
+      link = g_strdup_printf ("<%s:%s>; rel=\"ice-server\"; username=\"%s\"; "
+          "credential=\"%s\"; credential-type=\"password\"", scheme, at + 1,
+          userinfo, sep ? sep : "");
+    } else {
+      link = g_strdup_printf ("<%s>; rel=\"ice-server\"", url);
+    }
+    soup_message_headers_append (h, "Link", link);
+  }
+}
+
+static void
+on_whip_answer (const gchar * answer, const GError * error, gpointer data)
+{
+  Pending *p = data;
+  DrtcGateway *gw = p->gw;
+  DrtcGatewayStream *stream = g_hash_table_lookup (gw->streams, p->stream_id);
+  SoupMessageHeaders *h = soup_server_message_get_response_headers (p->msg);
+  g_autofree gchar *whip_path = NULL, *location = NULL, *etag = NULL;
+  g_autofree gchar *whep_path = NULL, *whep = NULL;
+
+  if (!stream || g_strcmp0 (stream->session_id, p->resource_id) != 0) {
+    reply_plain (p->msg, SOUP_STATUS_CONFLICT,
+        "the session was replaced or the stream deleted");
+  } else if (!answer) {
+    reply_plain (p->msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, error->message);
+    drtc_gateway_end_publisher (stream, error->message);
+  } else {
+    whip_path = drtc_gateway_whip_path (stream);
+    location = g_strdup_printf ("%s/%s", whip_path, p->resource_id);
+    etag = g_strdup_printf ("W/\"%s\"", p->resource_id);
+    whep_path = drtc_gateway_whep_path (stream);
+    whep = drtc_gateway_url (gw, whep_path);
+    soup_message_headers_replace (h, "Location", location);
+    soup_message_headers_replace (h, "ETag", etag);
+    soup_message_headers_replace (h, "Livepeer-Playback-URL", whep);
+    if (gw->opts.rfc)
+      soup_message_headers_replace (h, "Accept-Patch",
+          "application/trickle-ice-sdpfrag");
+    add_link_headers (gw, h);
+    drtc_http_reply_text (p->msg, SOUP_STATUS_CREATED, "application/sdp",
+        answer);
+    g_message ("stream %s: publisher session started", stream->id);
+  }
+  pending_done (p);
+}
+
+static void
+whip_post (DrtcGateway * gw, SoupServerMessage * msg,
+    DrtcGatewayStream * stream)
+{
+  g_autoptr (GError) err = NULL;
+  GstSDPMessage *offer;
+  Pending *p;
+
+  if (!(offer = read_offer (msg, NULL)))
+    return;
+  if (!drtc_gateway_ensure_media (stream, &err)) {
+    gst_sdp_message_free (offer);
+    reply_plain (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, err->message);
+    return;
+  }
+  g_free (stream->session_id);
+  stream->session_id = drtc_gateway_random_id ("", 8);
+  stream->publish_started_us = g_get_monotonic_time ();
+  stream->dropped_by_fault = FALSE;
+  stream->unpublished_us = 0;
+  g_clear_pointer (&stream->last_error, g_free);
+  p = pending_new (gw, msg, stream, stream->session_id, FALSE);
+  drtc_gateway_media_publish (stream->media, offer, on_whip_answer, p);
+}
+
+static gboolean
+etag_matches (SoupServerMessage * msg, DrtcGatewayStream * stream)
+{
+  const gchar *if_match = soup_message_headers_get_one
+      (soup_server_message_get_request_headers (msg), "If-Match");
+  g_autofree gchar *etag = g_strdup_printf ("W/\"%s\"", stream->session_id);
+
+  return !if_match || g_str_equal (if_match, "*")
+      || g_str_equal (if_match, etag)
+      || g_str_equal (if_match, etag + 2);      /* the strong form */
+}
+
+static void
+whip_patch (DrtcGatewayStream * stream, SoupServerMessage * msg)
+{
+  g_autofree gchar *frag = NULL;
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GPtrArray) candidates = NULL;
+
+  if (!drtc_http_content_type_is (msg, "application/trickle-ice-sdpfrag")) {
+    reply_plain (msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE,
+        "PATCH takes application/trickle-ice-sdpfrag");
+    return;
+  }
+  if (!etag_matches (msg, stream)) {
+    reply_plain (msg, SOUP_STATUS_PRECONDITION_FAILED,
+        "If-Match does not match the session's ETag");
+    return;
+  }
+  frag = drtc_http_request_text (msg);
+  candidates = drtc_sdp_frag_candidates (frag, &err);
+  if (!candidates) {
+    reply_plain (msg, SOUP_STATUS_BAD_REQUEST, err->message);
+    return;
+  }
+  for (guint i = 0; i < candidates->len; i++) {
+    DrtcSdpCandidate *c = g_ptr_array_index (candidates, i);
+
+    drtc_gateway_media_add_candidate (stream->media, c->mline, c->candidate);
+  }
+  drtc_http_reply_empty (msg, SOUP_STATUS_NO_CONTENT);
+}
+
+static void
+method_not_allowed (SoupServerMessage * msg, const gchar * allow)
+{
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "Allow", allow);
+  reply_plain (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "Method Not Allowed");
+}
+
+void
+drtc_gateway_whip_route (DrtcGateway * gw, SoupServerMessage * msg,
+    const gchar * key, const gchar * rest)
+{
+  DrtcGatewayStream *stream = g_hash_table_lookup (gw->by_key, key);
+  const gchar *method = soup_server_message_get_method (msg);
+
+  if (!stream) {
+    reply_plain (msg, SOUP_STATUS_NOT_FOUND, "no stream with this key");
+  } else if (g_str_equal (rest, "whip")) {
+    if (g_str_equal (method, SOUP_METHOD_POST))
+      whip_post (gw, msg, stream);
+    else
+      method_not_allowed (msg, "POST");
+  } else if (!g_str_has_prefix (rest, "whip/")) {
+    reply_plain (msg, SOUP_STATUS_NOT_FOUND, "Not Found");
+  } else if (!gw->opts.rfc) {
+    /* Daydream's gateway has neither trickle nor DELETE */
+    method_not_allowed (msg, "");
+  } else if (g_strcmp0 (stream->session_id, rest + 5) != 0) {
+    reply_plain (msg, SOUP_STATUS_NOT_FOUND, "no such session");
+  } else if (g_str_equal (method, SOUP_METHOD_DELETE)) {
+    drtc_gateway_end_publisher (stream, "session deleted by the client");
+    drtc_http_reply_empty (msg, SOUP_STATUS_OK);
+  } else if (g_str_equal (method, DRTC_METHOD_PATCH)) {
+    whip_patch (stream, msg);
+  } else {
+    method_not_allowed (msg, "PATCH, DELETE");
+  }
+}
+
+static void
+on_whep_answer (const gchar * answer, const GError * error, gpointer data)
+{
+  Pending *p = data;
+  DrtcGateway *gw = p->gw;
+  DrtcGatewayStream *stream = g_hash_table_lookup (gw->streams, p->stream_id);
+  SoupMessageHeaders *h = soup_server_message_get_response_headers (p->msg);
+
+  if (!stream || !stream->media) {
+    reply_plain (p->msg, SOUP_STATUS_NOT_FOUND, "the stream went away");
+  } else if (!answer) {
+    reply_plain (p->msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, error->message);
+    drtc_gateway_media_remove_viewer (stream->media, p->resource_id);
+  } else if (p->finished) {
+    drtc_gateway_media_remove_viewer (stream->media, p->resource_id);
+  } else {
+    if (gw->opts.rfc) {
+      g_autofree gchar *whep_path = drtc_gateway_whep_path (stream);
+      g_autofree gchar *location = g_strdup_printf ("%s/%s", whep_path,
+          p->resource_id);
+      g_autofree gchar *etag = g_strdup_printf ("W/\"%s\"", p->resource_id);
+
+      soup_message_headers_replace (h, "Location", location);
+      soup_message_headers_replace (h, "ETag", etag);
+    }
+    add_link_headers (gw, h);
+    drtc_http_reply_text (p->msg, SOUP_STATUS_CREATED, "application/sdp",
+        answer);
+    g_message ("stream %s: viewer %s joined", stream->id, p->resource_id);
+  }
+  pending_done (p);
+}
+
+static gboolean
+output_ready (DrtcGateway * gw, DrtcGatewayStream * stream)
+{
+  if (!stream->media || !drtc_gateway_media_has_output (stream->media))
+    return FALSE;
+  return g_get_monotonic_time () - stream->publish_started_us >=
+      gw->opts.whep_404_s * G_USEC_PER_SEC;
+}
+
+static void
+whep_post (DrtcGateway * gw, SoupServerMessage * msg,
+    DrtcGatewayStream * stream)
+{
+  SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
+  g_autofree gchar *viewer_id = NULL;
+  g_autofree gchar *suffix = NULL;
+  GstSDPMessage *offer;
+  gint payload = -1;
+
+  if (!output_ready (gw, stream)) {
+    soup_message_headers_replace (h, "Retry-After", "1");
+    reply_plain (msg, SOUP_STATUS_NOT_FOUND, "the output is not ready yet");
+    return;
+  }
+  if (drtc_gateway_media_n_viewers (stream->media) >= gw->opts.max_viewers) {
+    soup_message_headers_replace (h, "Retry-After", "5");
+    reply_plain (msg, DRTC_STATUS_TOO_MANY_REQUESTS, "too many viewers");
+    return;
+  }
+  if (!(offer = read_offer (msg, &payload)))
+    return;
+  suffix = drtc_gateway_random_id ("", 4);
+  viewer_id = g_strdup_printf ("%u-%s", ++stream->viewer_serial, suffix);
+  drtc_gateway_media_add_viewer (stream->media, viewer_id, offer, payload,
+      on_whep_answer, pending_new (gw, msg, stream, viewer_id, TRUE));
+}
+
+void
+drtc_gateway_whep_route (DrtcGateway * gw, SoupServerMessage * msg,
+    const gchar * key, const gchar * rest)
+{
+  DrtcGatewayStream *stream = g_hash_table_lookup (gw->by_key, key);
+  const gchar *method = soup_server_message_get_method (msg);
+
+  if (!stream) {
+    reply_plain (msg, SOUP_STATUS_NOT_FOUND, "no stream with this key");
+  } else if (g_str_equal (rest, "whep")) {
+    if (g_str_equal (method, SOUP_METHOD_POST))
+      whep_post (gw, msg, stream);
+    else
+      method_not_allowed (msg, "POST");
+  } else if (!g_str_has_prefix (rest, "whep/") || !gw->opts.rfc) {
+    reply_plain (msg, SOUP_STATUS_NOT_FOUND, "Not Found");
+  } else if (g_str_equal (method, SOUP_METHOD_DELETE)) {
+    if (stream->media)
+      drtc_gateway_media_remove_viewer (stream->media, rest + 5);
+    drtc_http_reply_empty (msg, SOUP_STATUS_OK);
+  } else {
+    method_not_allowed (msg, "DELETE");
+  }
+}

@@ -1,0 +1,44 @@
+/* daydream-rtc gateway: a local Daydream-compatible service
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  gchar *host;
+  gint port;                    /* 0: any free port */
+  gchar *api_key;               /* Bearer key the API requires, or NULL */
+  gboolean rfc;                 /* full RFC 9725 (trickle PATCH, DELETE) */
+  gchar **ice_servers;          /* advertised in Link rel="ice-server" */
+  gchar **local_addresses;      /* ICE gathers on these only */
+  gchar *encoder;               /* H.264 encoder factory, NULL: choose */
+  guint bitrate_kbps;
+  guint fps;
+  guint latency_ms;
+  guint publisher_timeout_s;
+  guint max_viewers;
+  /* fault switches, for tests */
+  guint fail_creates;
+  gboolean never_ready;
+  gdouble whep_404_s;
+  gdouble drop_publisher_s;
+  guint api_delay_ms;
+} DrtcGatewayOptions;
+
+typedef struct _DrtcGateway DrtcGateway;
+
+DrtcGateway *drtc_gateway_new (const DrtcGatewayOptions * options,
+    GError ** error);
+guint drtc_gateway_get_port (DrtcGateway * gateway);
+void drtc_gateway_free (DrtcGateway * gateway);
+
+int drtc_gateway_main (int argc, char **argv);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DrtcGateway, drtc_gateway_free)
+
+G_END_DECLS

@@ -1,0 +1,102 @@
+/* daydream-rtc: SoupServer reply helpers shared by serve and gateway
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "drtc-http-util.h"
+#include "drtc-json.h"
+
+#include <string.h>
+
+void
+drtc_http_reply_json (SoupServerMessage * msg, guint status, JsonNode * body)
+{
+  gchar *text = drtc_json_to_string (body, FALSE);
+
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, "application/json",
+      SOUP_MEMORY_TAKE, text, strlen (text));
+}
+
+void
+drtc_http_reply_text (SoupServerMessage * msg, guint status,
+    const gchar * content_type, const gchar * text)
+{
+  soup_server_message_set_status (msg, status, NULL);
+  if (text)
+    soup_server_message_set_response (msg, content_type, SOUP_MEMORY_COPY,
+        text, strlen (text));
+}
+
+/* A reply without a body. libsoup 3.2 closes the connection after a 204
+ * without saying so; "Connection: close" tells the client, which would
+ * otherwise reuse the dead connection. Other statuses get a zero length and
+ * keep the connection. */
+void
+drtc_http_reply_empty (SoupServerMessage * msg, guint status)
+{
+  SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
+
+  soup_server_message_set_status (msg, status, NULL);
+  if (status == SOUP_STATUS_NO_CONTENT)
+    soup_message_headers_replace (h, "Connection", "close");
+  else
+    soup_message_headers_set_content_length (h, 0);
+}
+
+/* (transfer full): the request body (empty when there is none) */
+GBytes *
+drtc_http_request_body (SoupServerMessage * msg)
+{
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+
+  return soup_message_body_flatten (body);
+}
+
+/* (transfer full): the body as a NUL-terminated string */
+gchar *
+drtc_http_request_text (SoupServerMessage * msg)
+{
+  g_autoptr (GBytes) bytes = drtc_http_request_body (msg);
+  gsize len = 0;
+  const gchar *data = g_bytes_get_data (bytes, &len);
+
+  return g_strndup (data ? data : "", len);
+}
+
+/* The token of "Authorization: Bearer <token>", or NULL. */
+const gchar *
+drtc_http_bearer (SoupServerMessage * msg)
+{
+  const gchar *auth = soup_message_headers_get_one
+      (soup_server_message_get_request_headers (msg), "Authorization");
+
+  if (!auth || g_ascii_strncasecmp (auth, "Bearer ", 7) != 0)
+    return NULL;
+  return auth + 7;
+}
+
+gboolean
+drtc_http_content_type_is (SoupServerMessage * msg, const gchar * type)
+{
+  const gchar *ct = soup_message_headers_get_content_type
+      (soup_server_message_get_request_headers (msg), NULL);
+
+  return ct && g_ascii_strcasecmp (ct, type) == 0;
+}
+
+/* Compares secrets in time independent of where they differ. */
+gboolean
+drtc_http_secret_equal (const gchar * a, const gchar * b)
+{
+  gsize la, lb;
+  guint diff;
+
+  if (!a || !b)
+    return FALSE;
+  la = strlen (a);
+  lb = strlen (b);
+  diff = la ^ lb;
+  for (gsize i = 0; i < la; i++)
+    diff |= (guchar) a[i] ^ (guchar) b[i % MAX (lb, 1)];
+  return diff == 0;
+}

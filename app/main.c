@@ -1,0 +1,42 @@
+/* daydream-rtc: entry point (gateway | serve | demo)
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <gst/gst.h>
+
+#include "drtc-gateway.h"
+
+static int
+usage (int status)
+{
+  g_printerr ("usage: daydream-rtc COMMAND [OPTIONS]\n\n"
+      "  gateway   a local Daydream-compatible service (API, WHIP, effect, "
+      "WHEP)\n\n"
+      "daydream-rtc COMMAND --help shows the options of each command.\n");
+  return status;
+}
+
+int
+main (int argc, char **argv)
+{
+  if (argc < 2)
+    return usage (2);
+  if (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h"))
+    return usage (0);
+  if (g_str_equal (argv[1], "--version")) {
+    g_print ("daydream-rtc %s\n", VERSION);
+    return 0;
+  }
+  /* each command parses its own options: shift the command away */
+  if (g_str_equal (argv[1], "gateway")) {
+    argv[1] = argv[0];
+    return drtc_gateway_main (argc - 1, argv + 1);
+  }
+  g_printerr ("daydream-rtc: unknown command '%s'\n", argv[1]);
+  return usage (2);
+}

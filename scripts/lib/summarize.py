@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Count test results for scripts/test.
 
-  summarize.py meson LOG.json   GstCheck cases inside each meson test count one
-                                by one; any other meson test counts as one
+  summarize.py meson LOG.json   GstCheck cases and GTest (TAP) cases inside each
+                                meson test count one by one; any other meson
+                                test counts as one
   summarize.py pytest OUTPUT    pytest's closing line
 
 Prints "PASSED FAILED" on one line. A runner that ran no test at all counts
@@ -14,6 +15,7 @@ import re
 import sys
 
 CHECKS = re.compile(r"Checks: (\d+), Failures: (\d+), Errors: (\d+)")
+TAP = re.compile(r"^(not ok|ok) \d+", re.MULTILINE)
 
 
 def meson(path):
@@ -22,8 +24,13 @@ def meson(path):
         for line in log:
             test = json.loads(line)
             ok = test["result"] in ("OK", "EXPECTEDFAIL")
-            match = CHECKS.search(test.get("stdout") or "")
-            if match and ok:
+            out = test.get("stdout") or ""
+            match = CHECKS.search(out)
+            tap = TAP.findall(out)
+            if tap:  # GTest with --tap: one line per case
+                passed += tap.count("ok")
+                failed += tap.count("not ok") or (0 if ok else 1)
+            elif match and ok:
                 passed += int(match.group(1))
             elif match and int(match.group(2)) + int(match.group(3)) > 0:
                 n, f, e = (int(g) for g in match.groups())

@@ -202,12 +202,19 @@ def test_non_h264_offer_is_refused(gateway_factory):
 
 
 def test_daydream_mode_has_no_patch_or_delete(gateway_factory):
-    gw = gateway_factory()
+    gw = gateway_factory(
+        "--ice-server", "stun:127.0.0.1:3478", "--ice-server", "turn:user:pw@127.0.0.1:3478"
+    )
     stream = create(gw, {"prompt": "x"})
 
     async def body():
         pub = WhipPublisher(SolidColorTrack(W, H, RED))
         await pub.start(stream["whip_url"])
+        assert pub.links == [
+            '<stun:127.0.0.1:3478>; rel="ice-server"',
+            '<turn:127.0.0.1:3478>; rel="ice-server"; username="user"; credential="pw"; '
+            'credential-type="password"',
+        ]
         async with aiohttp.ClientSession() as http:
             async with http.delete(pub.location) as r:
                 assert r.status == 405

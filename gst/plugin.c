@@ -9,6 +9,7 @@
 #include <gst/gst.h>
 
 #include "gstframebridgesrc.h"
+#include "gstwhipsink.h"
 
 static gboolean
 plugin_init (GstPlugin * plugin)
@@ -16,6 +17,7 @@ plugin_init (GstPlugin * plugin)
   gboolean ok = FALSE;
 
   ok |= GST_ELEMENT_REGISTER (framebridgesrc, plugin);
+  ok |= GST_ELEMENT_REGISTER (whipsink, plugin);
   return ok;
 }
 

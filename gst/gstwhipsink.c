@@ -1591,7 +1591,8 @@ gst_daydream_whip_sink_init (GstDaydreamWhipSink * self)
   gst_bin_add (GST_BIN (self), self->input);
   target = gst_element_get_static_pad (self->input, "sink");
   self->sinkpad = gst_ghost_pad_new_from_template ("sink", target,
-      gst_static_pad_template_get (&sink_template));
+      gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS (self),
+          "sink"));
   gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
   src = gst_element_get_static_pad (self->input, "src");
   gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,

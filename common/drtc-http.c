@@ -17,7 +17,7 @@
 struct _DrtcHttp
 {
   gchar *name;
-  GThread *thread;
+  GThread *thread;              /* NULL: runs on a context the caller owns */
   GMainContext *context;
   GMainLoop *loop;
   SoupSession *session;         /* the thread's own */
@@ -88,6 +88,32 @@ drtc_http_new (const gchar * name)
   return http;
 }
 
+/**
+ * drtc_http_new_for_context:
+ * @context: a context the caller iterates (an application's main context)
+ *
+ * No thread of its own: requests and callbacks run on @context. Call it
+ * from the thread that iterates @context.
+ *
+ * Returns: (transfer full): the HTTP client
+ */
+DrtcHttp *
+drtc_http_new_for_context (GMainContext * context)
+{
+  DrtcHttp *http = g_new0 (DrtcHttp, 1);
+
+  http->name = g_strdup ("main");
+  http->context = g_main_context_ref (context);
+  http->jobs = g_hash_table_new (NULL, NULL);
+  g_mutex_init (&http->lock);
+  g_cond_init (&http->cond);
+  g_main_context_push_thread_default (context);
+  http->session = soup_session_new_with_options ("user-agent", USER_AGENT,
+      "max-conns-per-host", 4, NULL);
+  g_main_context_pop_thread_default (context);
+  return http;
+}
+
 GMainContext *
 drtc_http_get_context (DrtcHttp * http)
 {
@@ -137,9 +163,17 @@ drtc_http_free (DrtcHttp * http)
     return;
   g_return_if_fail (g_thread_self () != http->thread);
   drtc_http_cancel_all (http);
-  g_main_context_invoke (http->context, quit_loop, http->loop);
-  g_thread_join (http->thread);
-  g_main_loop_unref (http->loop);
+  if (http->thread) {
+    g_main_context_invoke (http->context, quit_loop, http->loop);
+    g_thread_join (http->thread);
+    g_main_loop_unref (http->loop);
+  } else {
+    /* the callbacks of what was cancelled run before the session goes */
+    while (g_hash_table_size (http->jobs) > 0)
+      g_main_context_iteration (http->context, TRUE);
+    soup_session_abort (http->session);
+    g_clear_object (&http->session);
+  }
   g_main_context_unref (http->context);
   g_hash_table_unref (http->jobs);
   g_mutex_clear (&http->lock);

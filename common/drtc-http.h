@@ -38,6 +38,7 @@ typedef struct
 } DrtcHttpRequest;
 
 DrtcHttp *drtc_http_new (const gchar * name);
+DrtcHttp *drtc_http_new_for_context (GMainContext * context);
 void drtc_http_free (DrtcHttp * http);
 GMainContext *drtc_http_get_context (DrtcHttp * http);
 void drtc_http_invoke (DrtcHttp * http, GSourceFunc func, gpointer data,

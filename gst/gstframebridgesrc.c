@@ -30,7 +30,8 @@
  *   pushed faster than real time plays at its real speed.
  * - `leaky`: the oldest frame is dropped and counted; fixed grid.
  * - `latest`: only the newest frame is kept, and it leaves as soon as it
- *   arrives (at most one new frame per frame interval): lowest latency.
+ *   arrives (on average at most one new frame per frame interval, never two
+ *   within half an interval): lowest latency.
  *
  * Until the element starts (READY to PAUSED), frames are held up to the bound
  * and the oldest are dropped (counted in `dropped-before-start`). Stopping the
@@ -126,7 +127,8 @@ struct _GstDaydreamFrameBridgeSrc
   GstClockTime duration;
   GstClockTime anchor;          /* running time of grid tick 0 */
   guint64 ticks;
-  GstClockTime last_out_rt, last_live_rt;
+  GstClockTime last_out_rt;
+  GstClockTime live_next;       /* latest mode: a new frame may leave from */
   FrameBridgeFrame *last;       /* last live frame */
   GstBuffer *last_out;          /* ... as sent, in last_out_info */
   GstVideoInfo last_out_info;
@@ -452,8 +454,9 @@ next_deadline_locked (GstDaydreamFrameBridgeSrc * self, GstClockTime now)
     return tick_time (self, self->ticks);
   if (g_queue_is_empty (&self->queue))
     return self->last_out_rt + self->duration;
-  deadline = GST_CLOCK_TIME_IS_VALID (self->last_live_rt) ?
-      self->last_live_rt + self->duration : now;
+  /* a quarter interval early is fine: producers are not exact */
+  deadline = GST_CLOCK_TIME_IS_VALID (self->live_next) ?
+      self->live_next - MIN (self->live_next, self->duration / 4) : now;
   return MAX (deadline, self->last_out_rt + MIN_SPACING);
 }
 
@@ -713,7 +716,14 @@ gst_daydream_frame_bridge_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
 
   self->last_out_rt = pts;
   if (pick == PICK_LIVE) {
-    self->last_live_rt = pts;
+    /* The allowance advances by one interval per frame, not from the
+     * frame's own time: a producer at the frame rate whose frames come a
+     * little late now and then would otherwise push every later frame back
+     * (towards a whole interval of waiting). Half an interval stays between
+     * two new frames however late the allowance is. */
+    self->live_next = GST_CLOCK_TIME_IS_VALID (self->live_next) ?
+        MAX (self->live_next + self->duration, pts + self->duration / 2) :
+        pts + self->duration;
     gst_clear_buffer (&self->fallback_buf);
   }
   self->fallback_fresh = FALSE;
@@ -825,7 +835,7 @@ clear_streaming_state (GstDaydreamFrameBridgeSrc * self)
   self->anchor = 0;
   self->ticks = 0;
   self->last_out_rt = GST_CLOCK_TIME_NONE;
-  self->last_live_rt = GST_CLOCK_TIME_NONE;
+  self->live_next = GST_CLOCK_TIME_NONE;
   self->fb_failed = FALSE;
   self->warned_refused_caps = FALSE;
   self->discont = TRUE;

@@ -483,6 +483,53 @@ GST_START_TEST (test_latest_sends_newest_at_once)
 
 GST_END_TEST;
 
+/* A producer at the frame rate, a little late now and then, must not push
+ * its later frames back: each one leaves when it arrives. */
+GST_START_TEST (test_latest_does_not_ratchet)
+{
+  GstElement *src = make_src ("queue-mode", 2, NULL);
+  GstHarness *h = start_harness (src);
+  GstTestClock *clock = gst_harness_get_testclock (h);
+  GstClockTime d = TICK (1), allowance;
+  GstBuffer *buf;
+
+  gst_buffer_unref (gst_harness_pull (h));      /* fallback at 0 */
+  gst_test_clock_wait_for_next_pending_id (clock, NULL);
+
+  /* 3 ms late */
+  gst_test_clock_set_time (clock, d + 3 * GST_MSECOND);
+  fail_unless_equals_int (push_grey (src, 16, 16, 1, 0),
+      GST_DAYDREAM_FRAME_BRIDGE_OK);
+  buf = gst_harness_pull (h);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (buf), d + 3 * GST_MSECOND);
+  gst_buffer_unref (buf);
+
+  /* the next one on time: it leaves at once, not 3 ms later */
+  gst_test_clock_wait_for_next_pending_id (clock, NULL);
+  gst_test_clock_set_time (clock, 2 * d + GST_MSECOND / 2);
+  fail_unless_equals_int (push_grey (src, 16, 16, 2, 0),
+      GST_DAYDREAM_FRAME_BRIDGE_OK);
+  buf = gst_harness_pull (h);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (buf), 2 * d + GST_MSECOND / 2);
+  gst_buffer_unref (buf);
+
+  /* a burst right after waits for its share of the frame rate */
+  gst_test_clock_wait_for_next_pending_id (clock, NULL);
+  gst_test_clock_set_time (clock, 2 * d + GST_MSECOND);
+  fail_unless_equals_int (push_grey (src, 16, 16, 3, 0),
+      GST_DAYDREAM_FRAME_BRIDGE_OK);
+  allowance = 3 * d + 3 * GST_MSECOND;  /* advanced one interval per frame */
+  buf = crank_and_pull (h);
+  fail_unless_equals_int (first_byte (buf), 3);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (buf), allowance - d / 4);
+  gst_buffer_unref (buf);
+  gst_object_unref (clock);
+  gst_harness_teardown (h);
+  gst_object_unref (src);
+}
+
+GST_END_TEST;
+
 /* ---- pacing, timestamps, repeat ---- */
 
 GST_START_TEST (test_grid_timestamps_and_repeat)
@@ -1100,6 +1147,7 @@ framebridgesrc_suite (void)
   tcase_add_test (tc, test_stop_releases_waiting_push);
   tcase_add_test (tc, test_leaky_drops_oldest_after_start);
   tcase_add_test (tc, test_latest_sends_newest_at_once);
+  tcase_add_test (tc, test_latest_does_not_ratchet);
   tcase_add_test (tc, test_grid_timestamps_and_repeat);
   tcase_add_test (tc, test_stalled_downstream_skips_ticks);
   tcase_add_test (tc, test_reports_zero_latency);

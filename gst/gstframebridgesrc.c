@@ -584,6 +584,17 @@ render_frame (GstDaydreamFrameBridgeSrc * self, FrameBridgeFrame * frame)
 }
 
 /* Waits for the next deadline and decides what to send. Lock held. */
+/* Drops up to @count of the oldest queued frames, keeping the newest. */
+static void
+drop_behind_locked (GstDaydreamFrameBridgeSrc * self, guint64 count)
+{
+  while (count-- > 0 && g_queue_get_length (&self->queue) > 1) {
+    framebridge_frame_free (g_queue_pop_head (&self->queue));
+    self->stats.dropped++;
+  }
+  g_cond_broadcast (&self->room);
+}
+
 static GstFlowReturn
 pick_locked (GstDaydreamFrameBridgeSrc * self, Pick * pick,
     FrameBridgeFrame ** live, GstClockTime * pts, guint64 * offset)
@@ -636,6 +647,11 @@ pick_locked (GstDaydreamFrameBridgeSrc * self, Pick * pick,
         self->ticks += behind;
         self->stats.late += behind;
         deadline = tick_time (self, self->ticks);
+        /* leaky is a live stream: the frames of the ticks that are gone go
+         * with them (the newest stays), else the stall would stay as a
+         * standing delay; backpressure keeps every frame */
+        if (self->mode == GST_DAYDREAM_FRAME_BRIDGE_QUEUE_LEAKY)
+          drop_behind_locked (self, behind);
       }
       *pts = deadline;
     }

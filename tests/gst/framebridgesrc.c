@@ -596,6 +596,48 @@ GST_START_TEST (test_stalled_downstream_skips_ticks)
 
 GST_END_TEST;
 
+/* leaky is a live stream: after a stall the frames of the lost ticks go
+ * too, so no standing delay remains; backpressure keeps every frame */
+static void
+stall_with_queued_frames (gint mode, guint8 expected, guint64 dropped)
+{
+  GstElement *src = make_src ("max-frames", 20, "queue-mode", mode, NULL);
+  GstHarness *h = start_harness (src);
+  GstTestClock *clock = gst_harness_get_testclock (h);
+  GstBuffer *buf;
+  guint i;
+
+  gst_buffer_unref (gst_harness_pull (h));
+  gst_buffer_unref (crank_and_pull (h));
+  for (i = 1; i <= 8; i++)
+    fail_unless_equals_int (push_grey (src, 16, 16, i, 0),
+        GST_DAYDREAM_FRAME_BRIDGE_OK);
+  /* downstream held the source 5 frames long before tick 2 */
+  gst_test_clock_wait_for_next_pending_id (clock, NULL);
+  gst_test_clock_set_time (clock, TICK (7) + GST_MSECOND);
+  fail_unless (gst_test_clock_crank (clock));
+  buf = gst_harness_pull (h);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (buf), TICK (7));
+  fail_unless_equals_int (first_byte (buf), expected);
+  gst_buffer_unref (buf);
+  fail_unless_equals_int (get_stat (src, "late"), 5);
+  fail_unless_equals_int (get_stat (src, "dropped"), dropped);
+  fail_unless_equals_int (get_stat (src, "queue-depth"), 8 - 1 - dropped);
+  fail_unless_equals_int (get_stat (src, "pushed"), get_stat (src, "live")
+      + get_stat (src, "dropped") + get_stat (src, "queue-depth"));
+  gst_object_unref (clock);
+  gst_harness_teardown (h);
+  gst_object_unref (src);
+}
+
+GST_START_TEST (test_leaky_stall_drops_the_lost_ticks_frames)
+{
+  stall_with_queued_frames (1 /* leaky */ , 6, 5);
+  stall_with_queued_frames (0 /* backpressure */ , 1, 0);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_reports_zero_latency)
 {
   GstElement *src = make_src (NULL);
@@ -1150,6 +1192,7 @@ framebridgesrc_suite (void)
   tcase_add_test (tc, test_latest_does_not_ratchet);
   tcase_add_test (tc, test_grid_timestamps_and_repeat);
   tcase_add_test (tc, test_stalled_downstream_skips_ticks);
+  tcase_add_test (tc, test_leaky_stall_drops_the_lost_ticks_frames);
   tcase_add_test (tc, test_reports_zero_latency);
   tcase_add_test (tc, test_restart_clears_last_frame_and_queue);
   tcase_add_test (tc, test_fallback_pattern_before_first_frame);

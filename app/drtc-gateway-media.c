@@ -27,12 +27,30 @@
 #include <gst/app/gstappsrc.h>
 #include <gst/video/video.h>
 
+/* When a viewer last sent RTCP: refcounted, shared with rtpbin's signal
+ * handlers (they may run while the viewer is being removed). */
+typedef struct
+{
+  gint64 last_us;               /* atomic */
+  gint bye;                     /* atomic */
+} ViewerLife;
+
 typedef struct
 {
   gchar *id;
   GstElement *queue, *pay, *filter, *webrtc;
   GstPad *tee_pad;
+  ViewerLife *life;
 } Viewer;
+
+/* Rates are taken over about a second, however often they are sampled. */
+#define RATE_WINDOW_US G_USEC_PER_SEC
+#define RATE_SAMPLES 8
+
+typedef struct
+{
+  gint64 us, in, out;
+} RateSample;
 
 struct _DrtcGatewayMedia
 {
@@ -52,7 +70,8 @@ struct _DrtcGatewayMedia
   gint64 in_frames, out_frames; /* atomic */
   gint64 last_in_us;            /* atomic */
   gint has_output;              /* atomic */
-  gint64 prev_in, prev_out, prev_sample_us;
+  RateSample samples[RATE_SAMPLES];     /* ring, sample_rates() only */
+  guint n_samples, next_sample;
 };
 
 /* ---- small helpers ---- */
@@ -383,7 +402,8 @@ drtc_gateway_media_new (const DrtcGatewayMediaConfig * cfg,
   media->events = events;
   media->user_data = user_data;
   media->viewers = g_hash_table_new (g_str_hash, g_str_equal);
-  media->prev_sample_us = g_get_monotonic_time ();
+  media->samples[0].us = g_get_monotonic_time ();
+  media->n_samples = media->next_sample = 1;
   if (!build_egress (media, error)) {
     drtc_gateway_media_free (media);
     return NULL;
@@ -411,13 +431,24 @@ on_decoded (GstAppSink * sink, gpointer data)
 {
   DrtcGatewayMedia *media = data;
   GstSample *sample = gst_app_sink_pull_sample (sink);
+  GstSample *restamped;
+  GstBuffer *buf;
 
   if (!sample)
     return GST_FLOW_EOS;
   __atomic_fetch_add (&media->in_frames, 1, __ATOMIC_RELAXED);
   __atomic_store_n (&media->last_in_us, g_get_monotonic_time (),
       __ATOMIC_RELAXED);
-  gst_app_src_push_sample (GST_APP_SRC (media->appsrc), sample);
+  /* The ingest's timestamps are its own pipeline's running time, which
+   * starts again at 0 with each publisher: the encoder would see them go
+   * backwards. Without them, do-timestamp stamps each frame on arrival in
+   * the egress's time. The copy shares the pixels. */
+  buf = gst_buffer_copy (gst_sample_get_buffer (sample));
+  GST_BUFFER_PTS (buf) = GST_BUFFER_DTS (buf) = GST_CLOCK_TIME_NONE;
+  restamped = gst_sample_new (buf, gst_sample_get_caps (sample), NULL, NULL);
+  gst_buffer_unref (buf);
+  gst_app_src_push_sample (GST_APP_SRC (media->appsrc), restamped);
+  gst_sample_unref (restamped);
   gst_sample_unref (sample);
   return GST_FLOW_OK;
 }
@@ -619,11 +650,83 @@ drtc_gateway_media_has_publisher (DrtcGatewayMedia * media)
 /* ---- viewers ---- */
 
 static void
+viewer_life_release (gpointer data)
+{
+  g_atomic_rc_box_release (data);
+}
+
+static void
+viewer_life_closure_release (gpointer data, GClosure * closure)
+{
+  viewer_life_release (data);
+}
+
+static void
 viewer_free (Viewer * v)
 {
   g_free (v->id);
   gst_clear_object (&v->tee_pad);
+  g_clear_pointer (&v->life, viewer_life_release);
   g_free (v);
+}
+
+/* rtpbin: RTCP from an SSRC (the viewer's receiver reports) */
+static void
+on_viewer_rtcp (GstElement * rtpbin, guint session, guint ssrc, gpointer data)
+{
+  ViewerLife *life = data;
+
+  __atomic_store_n (&life->last_us, g_get_monotonic_time (), __ATOMIC_RELAXED);
+}
+
+static void
+on_viewer_bye (GstElement * rtpbin, guint session, guint ssrc, gpointer data)
+{
+  ViewerLife *life = data;
+
+  g_atomic_int_set (&life->bye, 1);
+}
+
+/* A viewer without a DELETE (daydream mode) just goes quiet: its RTCP is
+ * how the gateway learns that it left, as ICE timeouts tell Daydream's. */
+static void
+watch_viewer_rtcp (Viewer * v)
+{
+  GstElement *rtpbin = gst_bin_get_by_name (GST_BIN (v->webrtc), "rtpbin");
+
+  v->life = g_atomic_rc_box_new0 (ViewerLife);
+  v->life->last_us = g_get_monotonic_time ();
+  if (!rtpbin)
+    return;
+  g_signal_connect_data (rtpbin, "on-ssrc-active", G_CALLBACK (on_viewer_rtcp),
+      g_atomic_rc_box_acquire (v->life), viewer_life_closure_release, 0);
+  g_signal_connect_data (rtpbin, "on-bye-ssrc", G_CALLBACK (on_viewer_bye),
+      g_atomic_rc_box_acquire (v->life), viewer_life_closure_release, 0);
+  gst_object_unref (rtpbin);
+}
+
+/* The encoder renegotiates whenever a viewer's branch is linked, and its
+ * ALLOCATION query is serialized: a branch's queue holds it until it has
+ * drained, which it cannot while the viewer's webrtcbin still blocks its
+ * sink pad (not negotiated yet), so the whole output stopped. Encoded
+ * video going to a payloader needs no pool: each branch answers at once. */
+static GstPadProbeReturn
+on_branch_query (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  if (GST_QUERY_TYPE (GST_PAD_PROBE_INFO_QUERY (info)) == GST_QUERY_ALLOCATION)
+    return GST_PAD_PROBE_HANDLED;
+  return GST_PAD_PROBE_OK;
+}
+
+/* A viewer's PLI/FIR arrives as an upstream force-key-unit event. */
+static GstPadProbeReturn
+on_viewer_upstream (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  GstEvent *ev = GST_PAD_PROBE_INFO_EVENT (info);
+
+  if (gst_video_event_is_force_key_unit (ev))
+    g_message ("viewer %s asked for a keyframe", (const gchar *) data);
+  return GST_PAD_PROBE_OK;
 }
 
 typedef struct
@@ -668,7 +771,8 @@ on_viewer_state (GstElement * webrtc, GParamSpec * pspec, gpointer data)
         (GST_CLOCK_TIME_NONE, TRUE, 0);
     GstPad *pad = gst_element_get_static_pad (media->tee, "sink");
 
-    gst_pad_send_event (pad, ev);
+    /* pushed from the sink pad: an upstream event goes to its peer */
+    gst_pad_push_event (pad, ev);
     gst_object_unref (pad);
     return;
   }
@@ -714,6 +818,11 @@ link_viewer (DrtcGatewayMedia * media, Viewer * v, GstCaps * caps,
   gst_element_sync_state_with_parent (v->queue);
   v->tee_pad = gst_element_request_pad_simple (media->tee, "src_%u");
   queue_sink = gst_element_get_static_pad (v->queue, "sink");
+  /* on the queue, before linking: tee asks each branch's peer directly */
+  gst_pad_add_probe (queue_sink, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM,
+      on_branch_query, NULL, NULL);
+  gst_pad_add_probe (v->tee_pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+      on_viewer_upstream, g_strdup (v->id), g_free);
   gst_pad_link (v->tee_pad, queue_sink);
   return TRUE;
 }
@@ -727,6 +836,37 @@ viewer_caps (gint payload)
       "clock-rate", G_TYPE_INT, 90000, "payload", G_TYPE_INT, payload, NULL);
 }
 
+/* A viewer in the hash table, its chain linked to the tee; NULL (and the
+ * viewer removed) on failure. */
+static Viewer *
+viewer_new (DrtcGatewayMedia * media, const gchar * viewer_id, gint payload,
+    GError ** error)
+{
+  Viewer *v = g_new0 (Viewer, 1);
+  g_autoptr (GstCaps) caps = viewer_caps (payload);
+  g_autofree gchar *name = g_strdup_printf ("whep-%s", viewer_id);
+
+  v->id = g_strdup (viewer_id);
+  v->webrtc = drtc_webrtc_new (name, &media->cfg.webrtc);
+  g_hash_table_insert (media->viewers, v->id, v);
+  if (!v->webrtc) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+        "webrtcbin is missing");
+    drtc_gateway_media_remove_viewer (media, viewer_id);
+    return NULL;
+  }
+  g_object_set_data_full (G_OBJECT (v->webrtc), "drtc-viewer",
+      g_strdup (viewer_id), g_free);
+  g_signal_connect (v->webrtc, "notify::connection-state",
+      G_CALLBACK (on_viewer_state), media);
+  watch_viewer_rtcp (v);
+  if (!link_viewer (media, v, caps, error)) {
+    drtc_gateway_media_remove_viewer (media, viewer_id);
+    return NULL;
+  }
+  return v;
+}
+
 /**
  * drtc_gateway_media_add_viewer:
  * @offer: (transfer full): the viewer's offer, H.264 only
@@ -737,26 +877,11 @@ drtc_gateway_media_add_viewer (DrtcGatewayMedia * media,
     const gchar * viewer_id, GstSDPMessage * offer, gint payload,
     DrtcAnswerFunc func, gpointer user_data)
 {
-  Viewer *v = g_new0 (Viewer, 1);
   g_autoptr (GError) err = NULL;
-  g_autoptr (GstCaps) caps = viewer_caps (payload);
-  g_autofree gchar *name = g_strdup_printf ("whep-%s", viewer_id);
+  Viewer *v = viewer_new (media, viewer_id, payload, &err);
   Negotiation *n;
 
-  v->id = g_strdup (viewer_id);
-  v->webrtc = drtc_webrtc_new (name, &media->cfg.webrtc);
-  if (!v->webrtc) {
-    err = g_error_new (GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
-        "webrtcbin is missing");
-  } else {
-    g_object_set_data_full (G_OBJECT (v->webrtc), "drtc-viewer",
-        g_strdup (viewer_id), g_free);
-    g_signal_connect (v->webrtc, "notify::connection-state",
-        G_CALLBACK (on_viewer_state), media);
-  }
-  g_hash_table_insert (media->viewers, v->id, v);
-  if (err || !link_viewer (media, v, caps, &err)) {
-    drtc_gateway_media_remove_viewer (media, viewer_id);
+  if (!v) {
     gst_sdp_message_free (offer);
     func (NULL, err, user_data);
     return;
@@ -769,6 +894,162 @@ drtc_gateway_media_add_viewer (DrtcGatewayMedia * media,
   n->user_data = user_data;
   n->viewer_id = g_strdup (viewer_id);
   negotiate (n);
+}
+
+/* ---- viewers answering our offer (--whep-counter-offer) ---- */
+
+static void
+on_viewer_offer_created (GstPromise * promise, gpointer data)
+{
+  Negotiation *n = data;
+  g_autoptr (GError) err = NULL;
+  const GstStructure *reply = NULL;
+  GstWebRTCSessionDescription *offer = NULL;
+
+  if (!negotiation_wanted (n)) {
+    negotiation_fail (n, "viewer removed", NULL);
+    return;
+  }
+  if (!promise_ok (promise, &reply, &err) || !reply
+      || !gst_structure_get (reply, "offer",
+          GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &offer, NULL)) {
+    negotiation_fail (n, "could not create an offer", err);
+    return;
+  }
+  g_signal_emit_by_name (n->webrtc, "set-local-description", offer, NULL);
+  gst_webrtc_session_description_free (offer);
+  drtc_webrtc_when_gathered (n->webrtc, n->media->cfg.context,
+      n->media->cfg.gather_timeout_ms, on_gathered, n, NULL);
+}
+
+/**
+ * drtc_gateway_media_offer_viewer:
+ *
+ * A new viewer for whom the gateway makes the offer (send-only H.264,
+ * with every candidate): @func gets it, or an error. The viewer's answer
+ * comes later, through drtc_gateway_media_viewer_answer().
+ */
+void
+drtc_gateway_media_offer_viewer (DrtcGatewayMedia * media,
+    const gchar * viewer_id, DrtcAnswerFunc func, gpointer user_data)
+{
+  g_autoptr (GError) err = NULL;
+  Viewer *v = viewer_new (media, viewer_id, 102, &err);
+  GArray *transceivers = NULL;
+  GstPromise *promise;
+  Negotiation *n;
+
+  if (!v) {
+    func (NULL, err, user_data);
+    return;
+  }
+  g_signal_emit_by_name (v->webrtc, "get-transceivers", &transceivers);
+  for (guint i = 0; transceivers && i < transceivers->len; i++)
+    g_object_set (g_array_index (transceivers, GstWebRTCRTPTransceiver *, i),
+        "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, NULL);
+  g_clear_pointer (&transceivers, g_array_unref);
+  n = g_new0 (Negotiation, 1);
+  n->media = media_ref (media);
+  n->webrtc = gst_object_ref (v->webrtc);
+  n->func = func;
+  n->user_data = user_data;
+  n->viewer_id = g_strdup (viewer_id);
+  promise = drtc_promise_new (media->cfg.context, on_viewer_offer_created, n,
+      NULL);
+  g_signal_emit_by_name (v->webrtc, "create-offer", NULL, promise);
+  gst_promise_unref (promise);
+}
+
+static void
+on_viewer_answer_set (GstPromise * promise, gpointer data)
+{
+  Negotiation *n = data;
+  g_autoptr (GError) err = NULL;
+
+  if (!negotiation_wanted (n)) {
+    negotiation_fail (n, "viewer removed", NULL);
+    return;
+  }
+  if (!promise_ok (promise, NULL, &err)) {
+    negotiation_fail (n, "the answer was not accepted", err);
+    return;
+  }
+  n->func ("", NULL, n->user_data);
+  negotiation_free (n);
+}
+
+/**
+ * drtc_gateway_media_viewer_answer:
+ * @answer: (transfer full): the viewer's answer to the gateway's offer
+ *
+ * @func gets "" once webrtcbin took the answer, or an error.
+ */
+void
+drtc_gateway_media_viewer_answer (DrtcGatewayMedia * media,
+    const gchar * viewer_id, GstSDPMessage * answer, DrtcAnswerFunc func,
+    gpointer user_data)
+{
+  Viewer *v = g_hash_table_lookup (media->viewers, viewer_id);
+  GstWebRTCSessionDescription *desc;
+  GstPromise *promise;
+  Negotiation *n;
+
+  if (!v) {
+    g_autoptr (GError) err = g_error_new (GST_RESOURCE_ERROR,
+        GST_RESOURCE_ERROR_NOT_FOUND, "no such viewer");
+
+    gst_sdp_message_free (answer);
+    func (NULL, err, user_data);
+    return;
+  }
+  n = g_new0 (Negotiation, 1);
+  n->media = media_ref (media);
+  n->webrtc = gst_object_ref (v->webrtc);
+  n->func = func;
+  n->user_data = user_data;
+  n->viewer_id = g_strdup (viewer_id);
+  desc = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_ANSWER,
+      answer);
+  promise = drtc_promise_new (media->cfg.context, on_viewer_answer_set, n,
+      NULL);
+  g_signal_emit_by_name (v->webrtc, "set-remote-description", desc, promise);
+  gst_promise_unref (promise);
+  gst_webrtc_session_description_free (desc);
+}
+
+/**
+ * drtc_gateway_media_expire_viewers:
+ * @timeout_us: how long a viewer may stay without RTCP
+ *
+ * Removes the viewers that said BYE or sent no RTCP for @timeout_us.
+ *
+ * Returns: how many were removed
+ */
+guint
+drtc_gateway_media_expire_viewers (DrtcGatewayMedia * media, gint64 timeout_us)
+{
+  gint64 now = g_get_monotonic_time ();
+  g_autoptr (GPtrArray) gone = g_ptr_array_new_with_free_func (g_free);
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, media->viewers);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    Viewer *v = value;
+    gint64 idle;
+
+    if (!v->life)
+      continue;
+    idle = now - __atomic_load_n (&v->life->last_us, __ATOMIC_RELAXED);
+    if (g_atomic_int_get (&v->life->bye) || idle > timeout_us) {
+      g_message ("viewer %s left (%s)", v->id,
+          g_atomic_int_get (&v->life->bye) ? "RTCP BYE" : "no RTCP");
+      g_ptr_array_add (gone, g_strdup (v->id));
+    }
+  }
+  for (guint i = 0; i < gone->len; i++)
+    drtc_gateway_media_remove_viewer (media, g_ptr_array_index (gone, i));
+  return gone->len;
 }
 
 typedef struct
@@ -844,24 +1125,38 @@ drtc_gateway_media_n_viewers (DrtcGatewayMedia * media)
 /**
  * drtc_gateway_media_sample_rates:
  *
- * Frames per second in and out since the previous call, and how long ago
- * the last input frame arrived.
+ * Frames per second in and out over about the last second (or since the
+ * media started, when that is shorter), and how long ago the last input
+ * frame arrived. Call it regularly: each call is a sample.
  */
 void
 drtc_gateway_media_sample_rates (DrtcGatewayMedia * media,
     gdouble * input_fps, gdouble * output_fps, gint64 * input_idle_us)
 {
-  gint64 now = g_get_monotonic_time ();
-  gint64 in = __atomic_load_n (&media->in_frames, __ATOMIC_RELAXED);
-  gint64 out = __atomic_load_n (&media->out_frames, __ATOMIC_RELAXED);
-  gdouble secs = MAX ((now - media->prev_sample_us) / 1e6, 1e-3);
+  RateSample now = { g_get_monotonic_time (),
+    __atomic_load_n (&media->in_frames, __ATOMIC_RELAXED),
+    __atomic_load_n (&media->out_frames, __ATOMIC_RELAXED)
+  };
+  const RateSample *base = NULL;
+  gdouble secs;
 
-  *input_fps = (in - media->prev_in) / secs;
-  *output_fps = (out - media->prev_out) / secs;
-  *input_idle_us = now - __atomic_load_n (&media->last_in_us, __ATOMIC_RELAXED);
-  media->prev_in = in;
-  media->prev_out = out;
-  media->prev_sample_us = now;
+  /* the newest sample at least a window old, else the oldest there is */
+  for (guint i = 0; i < media->n_samples; i++) {
+    const RateSample *s = &media->samples[(media->next_sample + RATE_SAMPLES -
+            1 - i) % RATE_SAMPLES];
+
+    base = s;
+    if (now.us - s->us >= RATE_WINDOW_US)
+      break;
+  }
+  secs = MAX ((now.us - base->us) / 1e6, 1e-3);
+  *input_fps = (now.in - base->in) / secs;
+  *output_fps = (now.out - base->out) / secs;
+  *input_idle_us = now.us - __atomic_load_n (&media->last_in_us,
+      __ATOMIC_RELAXED);
+  media->samples[media->next_sample] = now;
+  media->next_sample = (media->next_sample + 1) % RATE_SAMPLES;
+  media->n_samples = MIN (media->n_samples + 1, RATE_SAMPLES);
 }
 
 /**

@@ -55,8 +55,15 @@ gboolean drtc_gateway_media_has_output (DrtcGatewayMedia * media);
 void drtc_gateway_media_add_viewer (DrtcGatewayMedia * media,
     const gchar * viewer_id, GstSDPMessage * offer, gint payload,
     DrtcAnswerFunc func, gpointer user_data);
+void drtc_gateway_media_offer_viewer (DrtcGatewayMedia * media,
+    const gchar * viewer_id, DrtcAnswerFunc func, gpointer user_data);
+void drtc_gateway_media_viewer_answer (DrtcGatewayMedia * media,
+    const gchar * viewer_id, GstSDPMessage * answer, DrtcAnswerFunc func,
+    gpointer user_data);
 void drtc_gateway_media_remove_viewer (DrtcGatewayMedia * media,
     const gchar * viewer_id);
+guint drtc_gateway_media_expire_viewers (DrtcGatewayMedia * media,
+    gint64 timeout_us);
 guint drtc_gateway_media_n_viewers (DrtcGatewayMedia * media);
 
 void drtc_gateway_media_sample_rates (DrtcGatewayMedia * media,

@@ -44,6 +44,7 @@ struct _DrtcGateway
   GHashTable *streams;          /* id -> DrtcGatewayStream (owned) */
   GHashTable *by_key;           /* key -> DrtcGatewayStream */
   guint creates;
+  guint whep_503_left;          /* --whep-503 */
   GSource *tick;
 };
 

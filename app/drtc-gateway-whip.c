@@ -6,11 +6,18 @@
  *   PATCH  /live/video-to-video/{key}/whip/{session}  trickle (rfc mode)
  *   DELETE /live/video-to-video/{key}/whip/{session}  end (rfc mode)
  *   POST   /live/video-to-video/{key}-out/whep        offer -> 201 answer
+ *   PATCH  /live/video-to-video/{key}-out/whep/{id}   answer to a 406
+ *                                                     counter-offer
  *   DELETE /live/video-to-video/{key}-out/whep/{id}   end (rfc mode)
  *
  * In daydream mode the manners are those of Daydream's gateway: a Location
  * on WHIP (but no PATCH or DELETE behind it), none on WHEP, 404 from WHEP
  * until the output exists, 429 above the viewer limit, H.264 only.
+ *
+ * With --whep-counter-offer a WHEP POST is answered 406 with the gateway's
+ * own offer and a Location (the WHEP draft's counter-offer); the viewer
+ * PATCHes its answer there (application/sdp). --whep-503 and
+ * --whep-bad-answer are faults for testing clients.
  */
 #include "drtc-gateway-private.h"
 #include "drtc-http-util.h"
@@ -309,6 +316,85 @@ on_whep_answer (const gchar * answer, const GError * error, gpointer data)
   pending_done (p);
 }
 
+static void
+on_whep_counter_offer (const gchar * offer, const GError * error, gpointer data)
+{
+  Pending *p = data;
+  DrtcGateway *gw = p->gw;
+  DrtcGatewayStream *stream = g_hash_table_lookup (gw->streams, p->stream_id);
+  SoupMessageHeaders *h = soup_server_message_get_response_headers (p->msg);
+
+  if (!stream || !stream->media) {
+    reply_plain (p->msg, SOUP_STATUS_NOT_FOUND, "the stream went away");
+  } else if (!offer) {
+    reply_plain (p->msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, error->message);
+    drtc_gateway_media_remove_viewer (stream->media, p->resource_id);
+  } else if (p->finished) {
+    drtc_gateway_media_remove_viewer (stream->media, p->resource_id);
+  } else {
+    g_autofree gchar *whep_path = drtc_gateway_whep_path (stream);
+    g_autofree gchar *location = g_strdup_printf ("%s/%s", whep_path,
+        p->resource_id);
+    g_autofree gchar *etag = g_strdup_printf ("W/\"%s\"", p->resource_id);
+
+    soup_message_headers_replace (h, "Location", location);
+    soup_message_headers_replace (h, "ETag", etag);
+    add_link_headers (gw, h);
+    /* WHEP draft: 406 with the server's offer; the answer comes by PATCH */
+    drtc_http_reply_text (p->msg, SOUP_STATUS_NOT_ACCEPTABLE,
+        "application/sdp", offer);
+    g_message ("stream %s: counter-offer to viewer %s", stream->id,
+        p->resource_id);
+  }
+  pending_done (p);
+}
+
+static void
+on_whep_patched (const gchar * done, const GError * error, gpointer data)
+{
+  Pending *p = data;
+
+  if (done)
+    drtc_http_reply_empty (p->msg, SOUP_STATUS_NO_CONTENT);
+  else
+    reply_plain (p->msg, SOUP_STATUS_BAD_REQUEST, error->message);
+  pending_done (p);
+}
+
+/* PATCH .../whep/{viewer} with the viewer's answer to our counter-offer */
+static void
+whep_patch_answer (DrtcGateway * gw, SoupServerMessage * msg,
+    DrtcGatewayStream * stream, const gchar * viewer_id)
+{
+  g_autofree gchar *text = NULL;
+  g_autoptr (GError) err = NULL;
+  GstSDPMessage *answer;
+
+  if (!drtc_http_content_type_is (msg, "application/sdp")) {
+    reply_plain (msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE,
+        "PATCH takes the answer as application/sdp");
+    return;
+  }
+  text = drtc_http_request_text (msg);
+  if (strlen (text) > MAX_SDP || !(answer = drtc_sdp_parse (text, &err))) {
+    reply_plain (msg, SOUP_STATUS_BAD_REQUEST, err ? err->message :
+        "the answer is too large");
+    return;
+  }
+  drtc_gateway_media_viewer_answer (stream->media, viewer_id, answer,
+      on_whep_patched, pending_new (gw, msg, stream, viewer_id, TRUE));
+}
+
+/* --whep-bad-answer: a 201 whose SDP accepts a codec nobody offered */
+static void
+reply_bad_answer (SoupServerMessage * msg)
+{
+  drtc_http_reply_text (msg, SOUP_STATUS_CREATED, "application/sdp",
+      "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+      "m=video 9 UDP/TLS/RTP/SAVPF 120\r\nc=IN IP4 0.0.0.0\r\n"
+      "a=sendonly\r\na=mid:video0\r\na=rtpmap:120 NOPE/90000\r\n");
+}
+
 static gboolean
 output_ready (DrtcGateway * gw, DrtcGatewayStream * stream)
 {
@@ -328,6 +414,13 @@ whep_post (DrtcGateway * gw, SoupServerMessage * msg,
   GstSDPMessage *offer;
   gint payload = -1;
 
+  if (gw->whep_503_left > 0) {
+    gw->whep_503_left--;
+    soup_message_headers_replace (h, "Retry-After", "1");
+    reply_plain (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+        "the gateway is overloaded (--whep-503)");
+    return;
+  }
   if (!output_ready (gw, stream)) {
     soup_message_headers_replace (h, "Retry-After", "1");
     reply_plain (msg, SOUP_STATUS_NOT_FOUND, "the output is not ready yet");
@@ -342,8 +435,18 @@ whep_post (DrtcGateway * gw, SoupServerMessage * msg,
     return;
   suffix = drtc_gateway_random_id ("", 4);
   viewer_id = g_strdup_printf ("%u-%s", ++stream->viewer_serial, suffix);
-  drtc_gateway_media_add_viewer (stream->media, viewer_id, offer, payload,
-      on_whep_answer, pending_new (gw, msg, stream, viewer_id, TRUE));
+  if (gw->opts.whep_bad_answer) {
+    gst_sdp_message_free (offer);
+    reply_bad_answer (msg);
+  } else if (gw->opts.whep_counter_offer) {
+    /* the viewer's offer is set aside: it answers ours */
+    gst_sdp_message_free (offer);
+    drtc_gateway_media_offer_viewer (stream->media, viewer_id,
+        on_whep_counter_offer, pending_new (gw, msg, stream, viewer_id, TRUE));
+  } else {
+    drtc_gateway_media_add_viewer (stream->media, viewer_id, offer, payload,
+        on_whep_answer, pending_new (gw, msg, stream, viewer_id, TRUE));
+  }
 }
 
 void
@@ -360,13 +463,19 @@ drtc_gateway_whep_route (DrtcGateway * gw, SoupServerMessage * msg,
       whep_post (gw, msg, stream);
     else
       method_not_allowed (msg, "POST");
-  } else if (!g_str_has_prefix (rest, "whep/") || !gw->opts.rfc) {
+  } else if (!g_str_has_prefix (rest, "whep/")
+      || !(gw->opts.rfc || gw->opts.whep_counter_offer)) {
+    /* daydream mode gives viewers no Location: nothing lives there */
     reply_plain (msg, SOUP_STATUS_NOT_FOUND, "Not Found");
   } else if (g_str_equal (method, SOUP_METHOD_DELETE)) {
     if (stream->media)
       drtc_gateway_media_remove_viewer (stream->media, rest + 5);
     drtc_http_reply_empty (msg, SOUP_STATUS_OK);
+  } else if (g_str_equal (method, DRTC_METHOD_PATCH)
+      && gw->opts.whep_counter_offer && stream->media) {
+    whep_patch_answer (gw, msg, stream, rest + 5);
   } else {
-    method_not_allowed (msg, "DELETE");
+    method_not_allowed (msg, gw->opts.whep_counter_offer ? "PATCH, DELETE" :
+        "DELETE");
   }
 }

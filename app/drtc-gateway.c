@@ -8,6 +8,7 @@
  */
 #include "drtc-gateway-private.h"
 #include "drtc-http-util.h"
+#include "drtc-log.h"
 #include "drtc-json.h"
 
 #include <stdio.h>
@@ -156,7 +157,7 @@ drtc_gateway_end_publisher (DrtcGatewayStream * stream, const gchar * reason)
   stream->unpublished_us = g_get_monotonic_time ();
 }
 
-/* ---- the once-a-second tick: rates, watchdogs, faults ---- */
+/* ---- the tick (4 per second): rates, watchdogs, faults ---- */
 
 static void
 tick_stream (DrtcGateway * gw, DrtcGatewayStream * stream)
@@ -165,6 +166,9 @@ tick_stream (DrtcGateway * gw, DrtcGatewayStream * stream)
 
   if (!stream->media)
     return;
+  if (gw->opts.viewer_timeout_s)
+    drtc_gateway_media_expire_viewers (stream->media,
+        (gint64) gw->opts.viewer_timeout_s * G_USEC_PER_SEC);
   drtc_gateway_media_sample_rates (stream->media, &stream->input_fps,
       &stream->output_fps, &idle_us);
   if (drtc_gateway_media_has_publisher (stream->media)) {
@@ -277,6 +281,7 @@ drtc_gateway_new (const DrtcGatewayOptions * options, GError ** error)
   gw->streams = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
       (GDestroyNotify) drtc_gateway_stream_free);
   gw->by_key = g_hash_table_new (g_str_hash, g_str_equal);
+  gw->whep_503_left = options->whep_503;
 
   address = g_inet_address_new_from_string (gw->opts.host);
   if (!address) {
@@ -293,7 +298,8 @@ drtc_gateway_new (const DrtcGatewayOptions * options, GError ** error)
   gw->port = uris ? g_uri_get_port (uris->data) : 0;
   g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
 
-  gw->tick = g_timeout_source_new_seconds (1);
+  /* often enough that a status read soon after media starts has rates */
+  gw->tick = g_timeout_source_new (250);
   g_source_set_callback (gw->tick, on_tick, gw, NULL);
   g_source_attach (gw->tick, gw->context);
   return g_steal_pointer (&gw);
@@ -372,8 +378,9 @@ drtc_gateway_main (int argc, char **argv)
   g_autoptr (GMainLoop) loop = NULL;
   gint port = 8896, fps = 30, bitrate = 2000, latency = 50, timeout = 10;
   gint max_viewers = 5, fail_creates = 0, api_delay = 0;
+  gint viewer_timeout = 10, whep_503 = 0;
   gdouble whep_404 = 0, drop_after = 0;
-  gboolean never_ready = FALSE;
+  gboolean never_ready = FALSE, counter_offer = FALSE, bad_answer = FALSE;
   gchar **ice = NULL, **local = NULL, *encoder = NULL;
   GOptionEntry entries[] = {
     {"host", 0, 0, G_OPTION_ARG_STRING, &host,
@@ -403,6 +410,12 @@ drtc_gateway_main (int argc, char **argv)
         "S"},
     {"max-viewers", 0, 0, G_OPTION_ARG_INT, &max_viewers,
         "WHEP viewers per stream before 429 (default 5)", "N"},
+    {"viewer-timeout", 0, 0, G_OPTION_ARG_INT, &viewer_timeout,
+        "Seconds without RTCP before a WHEP viewer counts as gone "
+          "(default 10)", "S"},
+    {"whep-counter-offer", 0, 0, G_OPTION_ARG_NONE, &counter_offer,
+        "Answer WHEP POSTs with 406 and the gateway's own offer; the "
+          "viewer PATCHes its answer", NULL},
     {"fail-creates", 0, 0, G_OPTION_ARG_INT, &fail_creates,
         "Fault: the first N stream creations answer 500", "N"},
     {"never-ready", 0, 0, G_OPTION_ARG_NONE, &never_ready,
@@ -413,6 +426,10 @@ drtc_gateway_main (int argc, char **argv)
         "Fault: drop each WHIP peer S seconds after it connected", "S"},
     {"api-delay", 0, 0, G_OPTION_ARG_INT, &api_delay,
         "Fault: answer every API request MS milliseconds late", "MS"},
+    {"whep-503", 0, 0, G_OPTION_ARG_INT, &whep_503,
+        "Fault: the first N WHEP POSTs answer 503 with Retry-After: 1", "N"},
+    {"whep-bad-answer", 0, 0, G_OPTION_ARG_NONE, &bad_answer,
+        "Fault: WHEP POSTs get a 201 whose SDP answer is unusable", NULL},
     {NULL}
   };
 
@@ -421,17 +438,20 @@ drtc_gateway_main (int argc, char **argv)
       "ingest, a prompt-driven video effect and WHEP egress on one port, so "
       "everything runs offline. See docs/gateway.md.");
   g_option_context_add_main_entries (ctx, entries, NULL);
+  drtc_log_add_options (ctx);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
   if (!g_option_context_parse (ctx, &argc, &argv, &err)) {
     g_printerr ("daydream-rtc gateway: %s\n", err->message);
     return 2;
   }
+  drtc_log_setup ();
   if (mode && !g_str_equal (mode, "daydream") && !g_str_equal (mode, "rfc")) {
     g_printerr ("daydream-rtc gateway: --mode is daydream or rfc\n");
     return 2;
   }
   if (port < 0 || port > 65535 || fps < 1 || bitrate < 50 || latency < 0
-      || timeout < 1 || max_viewers < 1 || fail_creates < 0 || api_delay < 0) {
+      || timeout < 1 || max_viewers < 1 || fail_creates < 0 || api_delay < 0
+      || viewer_timeout < 1 || whep_503 < 0) {
     g_printerr ("daydream-rtc gateway: an option is out of range\n");
     return 2;
   }
@@ -455,6 +475,10 @@ drtc_gateway_main (int argc, char **argv)
   opts.whep_404_s = whep_404;
   opts.drop_publisher_s = drop_after;
   opts.api_delay_ms = api_delay;
+  opts.viewer_timeout_s = viewer_timeout;
+  opts.whep_counter_offer = counter_offer;
+  opts.whep_503 = whep_503;
+  opts.whep_bad_answer = bad_answer;
 
   gw = drtc_gateway_new (&opts, &err);
   g_free (opts.api_key);

@@ -22,12 +22,16 @@ typedef struct
   guint latency_ms;
   guint publisher_timeout_s;
   guint max_viewers;
+  guint viewer_timeout_s;       /* a viewer without RTCP this long is gone */
+  gboolean whep_counter_offer;  /* WHEP POST -> 406 + our offer, PATCH */
   /* fault switches, for tests */
   guint fail_creates;
   gboolean never_ready;
   gdouble whep_404_s;
   gdouble drop_publisher_s;
   guint api_delay_ms;
+  guint whep_503;               /* the first N WHEP POSTs answer 503 */
+  gboolean whep_bad_answer;     /* WHEP answers 201 with unusable SDP */
 } DrtcGatewayOptions;
 
 typedef struct _DrtcGateway DrtcGateway;

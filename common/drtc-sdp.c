@@ -274,3 +274,27 @@ drtc_sdp_frag_candidates (const gchar * frag, GError ** error)
   }
   return g_steal_pointer (&out);
 }
+
+/**
+ * drtc_sdp_strip_candidates:
+ * @msg: changed in place
+ *
+ * Removes every a=candidate and a=end-of-candidates line: for an offer
+ * whose candidates all go by trickle (RFC 8840), so that none is sent
+ * twice.
+ */
+void
+drtc_sdp_strip_candidates (GstSDPMessage * msg)
+{
+  for (guint m = 0; m < gst_sdp_message_medias_len (msg); m++) {
+    GstSDPMedia *media = (GstSDPMedia *) gst_sdp_message_get_media (msg, m);
+
+    for (gint i = (gint) gst_sdp_media_attributes_len (media) - 1; i >= 0; i--) {
+      const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, i);
+
+      if (g_str_equal (a->key, "candidate")
+          || g_str_equal (a->key, "end-of-candidates"))
+        gst_sdp_media_remove_attribute (media, i);
+    }
+  }
+}

@@ -39,4 +39,6 @@ void drtc_sdp_candidate_free (DrtcSdpCandidate * candidate);
 
 GPtrArray *drtc_sdp_frag_candidates (const gchar * frag, GError ** error);
 
+void drtc_sdp_strip_candidates (GstSDPMessage * msg);
+
 G_END_DECLS

@@ -37,6 +37,7 @@
 #endif
 
 #include "gstwhipsink.h"
+#include "gstdaydreamcontrol.h"
 
 #include <string.h>
 #include <gst/video/video.h>
@@ -84,6 +85,7 @@ struct _GstDaydreamWhipSink
   GstElement *input;            /* identity: where the chain starts */
   GstElement *encoder;          /* NULL for H.264 input */
   GstElement *chain_end;        /* capsfilter after the payloader */
+  GstCaps *rtp_caps;            /* its caps, once they name the profile */
 
   GMutex lock;                  /* guards the settings and what follows */
   gchar *endpoint, *auth_token, *stun_server, *turn_servers;
@@ -106,7 +108,7 @@ struct _GstDaydreamWhipSink
   GSource *grace;
   GSource *watchdog;
   gint64 last_rx_us;            /* atomic: last packet from the peer */
-  gboolean can_trickle, posted, stopping;
+  gboolean can_trickle, posted, stopping, waiting_endpoint;
   GPtrArray *pending_candidates;        /* "mline candidate" before 201 */
 };
 
@@ -180,6 +182,7 @@ trickle_get_type (void)
 
 static void schedule_reconnect (GstDaydreamWhipSink * self,
     const gchar * reason);
+static gboolean on_endpoint_changed (gpointer data);
 static void start_session (GstDaydreamWhipSink * self);
 
 /* ---- state reporting ---- */
@@ -298,6 +301,23 @@ on_webrtc_sink_event (GstPad * pad, GstPadProbeInfo * info, gpointer data)
     g_clear_object (&self);
     return GST_PAD_PROBE_OK;
   }
+  /* the payloader's first caps may come before it has seen the SPS; an
+   * offer without profile-level-id is refused by some answerers (aiortc) */
+  {
+    GstCaps *caps;
+
+    gst_event_parse_caps (event, &caps);
+    if (!gst_structure_has_field (gst_caps_get_structure (caps, 0),
+            "profile-level-id")) {
+      gst_object_unref (self);
+      return GST_PAD_PROBE_OK;
+    }
+    /* this probe runs before webrtcbin has seen the caps: the offer takes
+     * them from the transceiver's codec-preferences instead (start_session) */
+    g_mutex_lock (&self->lock);
+    gst_caps_replace (&self->rtp_caps, caps);
+    g_mutex_unlock (&self->lock);
+  }
   drtc_http_invoke (self->http, on_webrtc_caps_cb, session_ref_new (self),
       session_ref_free);
   gst_object_unref (self);
@@ -305,6 +325,12 @@ on_webrtc_sink_event (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 }
 
 static void weak_ref_free (gpointer data);
+
+static gboolean
+keep_field (GQuark field, GValue * value, gpointer data)
+{
+  return g_strv_contains (data, g_quark_to_string (field));
+}
 
 /* Links the end of the input chain to a new sink pad of @webrtc. */
 static gboolean
@@ -471,6 +497,21 @@ make_encoder (GstDaydreamWhipSink * self, GstStructure * s)
   return encoder;
 }
 
+/* webrtcbin never posts EOS: once the encoder has drained, the bin does,
+ * so that pipelines (and gst-launch -e) end. */
+static GstPadProbeReturn
+on_chain_end_event (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  GstDaydreamWhipSink *self = data;
+
+  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) != GST_EVENT_EOS)
+    return GST_PAD_PROBE_OK;
+  GST_INFO_OBJECT (self, "end of stream");
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_eos (GST_OBJECT (self)));
+  return GST_PAD_PROBE_DROP;
+}
+
 static GstPadProbeReturn
 on_encoded_frame (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
@@ -529,6 +570,12 @@ build_chain (GstDaydreamWhipSink * self, GstCaps * caps)
     return FALSE;
   if (!gst_element_link_many (parse, pay, rtp_filter, NULL))
     return FALSE;
+  {
+    g_autoptr (GstPad) end = gst_element_get_static_pad (rtp_filter, "src");
+
+    gst_pad_add_probe (end, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+        on_chain_end_event, self, NULL);
+  }
   probe_pad = gst_element_get_static_pad (pay, "sink");
   gst_pad_add_probe (probe_pad, GST_PAD_PROBE_TYPE_BUFFER, on_encoded_frame,
       self, NULL);
@@ -558,6 +605,12 @@ on_input_event (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
   GstCaps *caps;
 
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && !self->chain_end) {
+    /* nothing was ever sent: the stream ends here */
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_eos (GST_OBJECT (self)));
+    return GST_PAD_PROBE_DROP;
+  }
   if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
     return GST_PAD_PROBE_OK;
   gst_event_parse_caps (event, &caps);
@@ -715,12 +768,33 @@ post_offer (GstDaydreamWhipSink * self, GstElement * webrtc)
   g_autofree gchar *host = drtc_http_redact_url (url);
   g_autoptr (GBytes) body = NULL;
   DrtcHttpRequest req = { 0 };
+  gboolean trickle_all;
   gsize len;
 
   if (!sdp) {
     schedule_reconnect (self, "no local description");
     return;
   }
+  g_mutex_lock (&self->lock);
+  trickle_all = self->trickle == GST_DAYDREAM_WHIP_TRICKLE_ON;
+  g_mutex_unlock (&self->lock);
+  if (trickle_all) {
+    /* every candidate goes by PATCH, also those gathered already */
+    g_autoptr (GstSDPMessage) msg = drtc_sdp_parse (sdp, NULL);
+
+    if (msg) {
+      drtc_sdp_strip_candidates (msg);
+      g_free (sdp);
+      sdp = gst_sdp_message_as_text (msg);
+    }
+  }
+  if (!url || !*url) {
+    /* daydreamcontrol sets the endpoint once its stream exists */
+    self->waiting_endpoint = TRUE;
+    set_state (self, STATE_CONNECTING, "waiting for whip-endpoint");
+    return;
+  }
+  self->waiting_endpoint = FALSE;
   len = strlen (sdp);
   body = g_bytes_new_take (g_steal_pointer (&sdp), len);
   GST_DEBUG_OBJECT (self, "POST offer to %s", host);
@@ -810,6 +884,35 @@ on_offer_created (GstPromise * promise, gpointer data)
 }
 
 /* HTTP thread: the pad has caps, make the offer */
+/* The offer names exactly what the payloader sends (profile-level-id,
+ * packetization-mode): webrtcbin alone would only know it once the caps
+ * event has reached it, which races with the offer. */
+static void
+set_codec_preferences (GstDaydreamWhipSink * self, GstElement * webrtc)
+{
+  static const gchar *const keep[] = { "media", "encoding-name", "payload",
+    "clock-rate", "packetization-mode", "profile-level-id",
+    "level-asymmetry-allowed", NULL
+  };
+  GstWebRTCRTPTransceiver *trans = NULL;
+  GstCaps *prefs = NULL;
+
+  g_mutex_lock (&self->lock);
+  if (self->rtp_caps)
+    prefs = gst_caps_copy (self->rtp_caps);
+  g_mutex_unlock (&self->lock);
+  if (!prefs)
+    return;
+  gst_structure_filter_and_map_in_place (gst_caps_get_structure (prefs, 0),
+      keep_field, (gpointer) keep);
+  g_signal_emit_by_name (webrtc, "get-transceiver", 0, &trans);
+  if (trans) {
+    g_object_set (trans, "codec-preferences", prefs, NULL);
+    gst_object_unref (trans);
+  }
+  gst_caps_unref (prefs);
+}
+
 static void
 start_session (GstDaydreamWhipSink * self)
 {
@@ -818,6 +921,7 @@ start_session (GstDaydreamWhipSink * self)
 
   if (!webrtc)
     return;
+  set_codec_preferences (self, webrtc);
   set_state (self, self->reconnects ? STATE_RECONNECTING : STATE_CONNECTING,
       "sending the offer");
   self->posted = FALSE;
@@ -1223,9 +1327,11 @@ on_retry (gpointer data)
 }
 
 /* Drops the session; unless reconnecting is off or used up, a new one
- * follows after an exponential backoff (0.5 s, 1 s, 2 s ... 10 s). */
+ * follows after an exponential backoff (0.5 s, 1 s, 2 s ... 10 s). A restart
+ * (a new endpoint) follows at once and counts as no failure. */
 static void
-schedule_reconnect (GstDaydreamWhipSink * self, const gchar * reason)
+reconnect_after (GstDaydreamWhipSink * self, const gchar * reason,
+    gboolean restart)
 {
   gboolean allowed;
   guint attempt, max;
@@ -1238,21 +1344,21 @@ schedule_reconnect (GstDaydreamWhipSink * self, const gchar * reason)
   clear_source (&self->grace);
   clear_source (&self->watchdog);
   g_mutex_lock (&self->lock);
-  allowed = self->reconnect;
+  allowed = self->reconnect || restart;
   max = self->max_reconnects;
-  attempt = ++self->reconnects;
+  attempt = restart ? 1 : ++self->reconnects;
   g_mutex_unlock (&self->lock);
   self->gen++;                  /* answers for the old session are stale */
   delete_resource (self, FALSE);
-  if (!allowed || attempt > max) {
+  if (!restart && (!allowed || attempt > max)) {
     GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
         ("WHIP session lost: %s", reason),
         ("%s", allowed ? "no reconnect attempts left" : "reconnect=false"));
     fail (self, reason);
     return;
   }
-  delay_ms = MIN (500u << MIN (attempt - 1, 5u), 10000u);
-  delay_ms += g_random_int_range (0, delay_ms / 4 + 1);
+  delay_ms = restart ? 0 : MIN (500u << MIN (attempt - 1, 5u), 10000u);
+  delay_ms += restart ? 0 : g_random_int_range (0, delay_ms / 4 + 1);
   detail = g_strdup_printf ("%s; attempt %u of %u in %u ms", reason, attempt,
       max, delay_ms);
   set_state (self, STATE_RECONNECTING, detail);
@@ -1261,6 +1367,29 @@ schedule_reconnect (GstDaydreamWhipSink * self, const gchar * reason)
   self->retry = g_timeout_source_new (delay_ms);
   g_source_set_callback (self->retry, on_retry, ref, weak_ref_free);
   g_source_attach (self->retry, drtc_http_get_context (self->http));
+}
+
+static void
+schedule_reconnect (GstDaydreamWhipSink * self, const gchar * reason)
+{
+  reconnect_after (self, reason, FALSE);
+}
+
+/* HTTP thread: whip-endpoint changed while running */
+static gboolean
+on_endpoint_changed (gpointer data)
+{
+  GstDaydreamWhipSink *self = g_weak_ref_get (data);
+  g_autoptr (GstElement) webrtc = NULL;
+
+  if (!self)
+    return G_SOURCE_REMOVE;
+  if (self->waiting_endpoint && (webrtc = current_webrtc (self)))
+    post_offer (self, webrtc);
+  else if (self->posted)
+    reconnect_after (self, "new whip-endpoint", TRUE);
+  gst_object_unref (self);
+  return G_SOURCE_REMOVE;
 }
 
 /* ---- stats ---- */
@@ -1334,6 +1463,9 @@ validate_endpoint (GstDaydreamWhipSink * self)
   g_autofree gchar *url = dup_locked (self, &self->endpoint);
   g_autoptr (GUri) uri = url ? g_uri_parse (url, G_URI_FLAGS_NONE, NULL) : NULL;
 
+  if ((!url || !*url)
+      && gst_daydream_control_is_managing (GST_ELEMENT (self)))
+    return TRUE;                /* it will set one */
   if (!url || !*url) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
         ("No WHIP endpoint: set whip-endpoint"), (NULL));
@@ -1372,6 +1504,9 @@ remove_children (GstDaydreamWhipSink * self)
   self->encoder = NULL;
   self->chain_end = NULL;
   g_mutex_lock (&self->lock);
+  gst_clear_caps (&self->rtp_caps);
+  g_mutex_unlock (&self->lock);
+  g_mutex_lock (&self->lock);
   gst_clear_object (&self->webrtc);
   g_mutex_unlock (&self->lock);
 }
@@ -1386,10 +1521,14 @@ gst_daydream_whip_sink_change_state (GstElement * element,
   switch (transition) {
     case GST_STATE_CHANGE_NULL_TO_READY:{
       GstElement *webrtc;
+      DrtcHttp *http;
 
       if (!validate_endpoint (self))
         return GST_STATE_CHANGE_FAILURE;
-      self->http = drtc_http_new ("whipsink-http");
+      http = drtc_http_new ("whipsink-http");
+      g_mutex_lock (&self->lock);
+      self->http = http;
+      g_mutex_unlock (&self->lock);
       self->stopping = FALSE;
       self->gen = 1;
       self->reconnects = 0;
@@ -1427,10 +1566,16 @@ gst_daydream_whip_sink_change_state (GstElement * element,
       delete_resource (self, TRUE);
       set_state (self, STATE_CLOSED, "stopped");
       break;
-    case GST_STATE_CHANGE_READY_TO_NULL:
-      g_clear_pointer (&self->http, drtc_http_free);
+    case GST_STATE_CHANGE_READY_TO_NULL:{
+      DrtcHttp *http;
+
+      g_mutex_lock (&self->lock);
+      http = g_steal_pointer (&self->http);
+      g_mutex_unlock (&self->lock);
+      drtc_http_free (http);
       remove_children (self);
       break;
+    }
     default:
       break;
   }
@@ -1451,12 +1596,26 @@ gst_daydream_whip_sink_set_property (GObject * object, guint prop_id,
         "state", pspec->name);
     return;
   }
+  if (prop_id == PROP_WHIP_ENDPOINT) {
+    gboolean changed;
+    DrtcHttp *http;
+
+    g_mutex_lock (&self->lock);
+    changed = g_strcmp0 (self->endpoint, g_value_get_string (value)) != 0;
+    g_free (self->endpoint);
+    self->endpoint = g_value_dup_string (value);
+    http = self->http;
+    g_mutex_unlock (&self->lock);
+    if (changed && http && GST_STATE (self) >= GST_STATE_READY) {
+      GWeakRef *ref = g_new0 (GWeakRef, 1);
+
+      g_weak_ref_init (ref, self);
+      drtc_http_invoke (http, on_endpoint_changed, ref, weak_ref_free);
+    }
+    return;
+  }
   g_mutex_lock (&self->lock);
   switch (prop_id) {
-    case PROP_WHIP_ENDPOINT:
-      g_free (self->endpoint);
-      self->endpoint = g_value_dup_string (value);
-      break;
     case PROP_AUTH_TOKEN:
       g_free (self->auth_token);
       self->auth_token = g_value_dup_string (value);
@@ -1617,6 +1776,7 @@ gst_daydream_whip_sink_finalize (GObject * object)
   g_free (self->resource_url);
   g_free (self->playback_url);
   g_free (self->etag);
+  gst_clear_caps (&self->rtp_caps);
   g_clear_pointer (&self->link_servers, g_ptr_array_unref);
   g_ptr_array_unref (self->pending_candidates);
   g_mutex_clear (&self->lock);
@@ -1636,7 +1796,9 @@ gst_daydream_whip_sink_class_init (GstDaydreamWhipSinkClass * klass)
   gobject_class->finalize = gst_daydream_whip_sink_finalize;
 
   props[PROP_WHIP_ENDPOINT] = g_param_spec_string ("whip-endpoint",
-      "WHIP endpoint", "URL the offer is POSTed to (http or https)", NULL, rw);
+      "WHIP endpoint", "URL the offer is POSTed to (http or https); a change "
+      "while playing moves the session to the new endpoint", NULL,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
   props[PROP_AUTH_TOKEN] = g_param_spec_string ("auth-token", "Auth token",
       "Bearer token for every WHIP request; write-only, never logged", NULL,
       G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);

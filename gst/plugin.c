@@ -10,6 +10,8 @@
 
 #include "gstframebridgesrc.h"
 #include "gstwhipsink.h"
+#include "gstdaydreamcontrol.h"
+#include "gstwhepsrc.h"
 
 static gboolean
 plugin_init (GstPlugin * plugin)
@@ -18,6 +20,8 @@ plugin_init (GstPlugin * plugin)
 
   ok |= GST_ELEMENT_REGISTER (framebridgesrc, plugin);
   ok |= GST_ELEMENT_REGISTER (whipsink, plugin);
+  ok |= GST_ELEMENT_REGISTER (daydreamcontrol, plugin);
+  ok |= GST_ELEMENT_REGISTER (whepsrc, plugin);
   return ok;
 }
 

@@ -217,3 +217,21 @@ def test_trickle_on_sends_candidates_by_patch():
             assert "a=candidate" not in srv.requests_for("POST")[0].body
         finally:
             pipe.stop()
+
+
+def test_end_of_stream_ends_the_pipeline():
+    server = AiortcWhipWhepServer()
+    with server.run_in_thread() as srv:
+        pipe = Pipeline(
+            "videotestsrc is-live=true num-buffers=45 ! "
+            "video/x-raw,width=320,height=240,framerate=30/1 ! "
+            f"whipsink whip-endpoint={srv.whip_url}"
+        )
+        pipe.play()
+        try:
+            pipe.wait_for(
+                lambda p: any(m.type == Gst.MessageType.EOS for m in p.messages), 15, what="EOS"
+            )
+            assert srv.frames_received > 0
+        finally:
+            pipe.stop()

@@ -1,0 +1,646 @@
+/* daydream-rtc: whepsrc's WHEP connection (signalling on the DrtcHttp thread)
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * One WhepConn per run (READY->PAUSED until PAUSED->READY). Everything in
+ * it runs on the DrtcHttp thread: webrtcbin's promises and signals are
+ * handed there (drtc_promise_new, g_main_context_invoke), timers are
+ * sources attached to that context, and the element is reached through a
+ * GWeakRef. A session is one webrtcbin; its generation number (conn->gen,
+ * also stored on the webrtcbin and its chains) tells callbacks and bus
+ * errors of an old session from those of the current one.
+ *
+ * 404/409/503 (and other 5xx, timeouts, refused connections) post the same
+ * offer again after a backoff that honours Retry-After; 429 waits longer.
+ * Any other 4xx, an unusable answer or connect-timeout are fatal element
+ * errors.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "whepsrc-conn.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GST_CAT_DEFAULT gst_daydream_whep_src_debug
+
+/* ---- lifetime ---- */
+
+WhepConn *
+whep_conn_ref (WhepConn * conn)
+{
+  return g_atomic_rc_box_acquire (conn);
+}
+
+static void
+conn_clear (gpointer data)
+{
+  WhepConn *conn = data;
+
+  g_weak_ref_clear (&conn->self);
+  g_main_context_unref (conn->context);
+  whep_settings_free (conn->cfg);
+  g_free (conn->host);
+  gst_clear_caps (&conn->video_rtp);
+  gst_clear_caps (&conn->audio_rtp);
+  g_clear_pointer (&conn->link_servers, g_ptr_array_unref);
+  g_ptr_array_unref (conn->promises);
+  g_free (conn->offer_sdp);
+  g_free (conn->location);
+  g_free (conn->etag);
+  g_free (conn->last_reason);
+}
+
+void
+whep_conn_unref (WhepConn * conn)
+{
+  g_atomic_rc_box_release_full (conn, conn_clear);
+}
+
+WhepJob *
+whep_job_new (WhepConn * conn)
+{
+  WhepJob *job = g_new0 (WhepJob, 1);
+
+  job->conn = whep_conn_ref (conn);
+  job->gen = (guint) g_atomic_int_get (&conn->gen);
+  return job;
+}
+
+void
+whep_job_free (gpointer data)
+{
+  WhepJob *job = data;
+
+  whep_conn_unref (job->conn);
+  g_free (job);
+}
+
+void
+whep_job_closure_free (gpointer data, GClosure * closure)
+{
+  whep_job_free (data);
+}
+
+/* Still the current session of a running connection? */
+gboolean
+whep_job_live (WhepJob * job)
+{
+  return !job->conn->stopped && !job->conn->failed
+      && job->gen == (guint) g_atomic_int_get (&job->conn->gen);
+}
+
+typedef struct
+{
+  WhepJob job;                  /* first: the callbacks take it as a WhepJob */
+  DrtcPromiseFunc func;
+} PromiseJob;
+
+static void
+promise_job_free (gpointer data)
+{
+  PromiseJob *pj = data;
+
+  whep_conn_unref (pj->job.conn);
+  g_free (pj);
+}
+
+static void
+on_promise (GstPromise * promise, gpointer data)
+{
+  PromiseJob *pj = data;
+
+  g_ptr_array_remove_fast (pj->job.conn->promises, promise);
+  pj->func (promise, &pj->job);
+}
+
+/* A promise whose answer @func gets on the DrtcHttp thread with a WhepJob of
+ * the current session. webrtcbin 1.22 frees a promise it never answered
+ * when it goes to NULL with the operation queued (a GStreamer warning):
+ * whep_session_end() interrupts those first. */
+GstPromise *
+whep_conn_promise (WhepConn * conn, DrtcPromiseFunc func)
+{
+  PromiseJob *pj = g_new0 (PromiseJob, 1);
+  GstPromise *promise;
+
+  pj->job.conn = whep_conn_ref (conn);
+  pj->job.gen = (guint) g_atomic_int_get (&conn->gen);
+  pj->func = func;
+  promise = drtc_promise_new (conn->context, on_promise, pj, promise_job_free);
+  g_ptr_array_add (conn->promises, gst_promise_ref (promise));
+  return promise;
+}
+
+void
+whep_conn_interrupt_promises (WhepConn * conn)
+{
+  g_autoptr (GPtrArray) pending = g_steal_pointer (&conn->promises);
+
+  conn->promises = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_promise_unref);
+  for (guint i = 0; i < pending->len; i++)
+    gst_promise_interrupt (g_ptr_array_index (pending, i));
+}
+
+GstDaydreamWhepSrc *
+whep_conn_self (WhepConn * conn)
+{
+  return g_weak_ref_get (&conn->self);
+}
+
+void
+whep_destroy_source (GSource ** source)
+{
+  if (*source) {
+    g_source_destroy (*source);
+    g_source_unref (*source);
+    *source = NULL;
+  }
+}
+
+GSource *
+whep_conn_timeout (WhepConn * conn, guint ms, GSourceFunc func, gpointer data,
+    GDestroyNotify notify)
+{
+  GSource *source = g_timeout_source_new (ms);
+
+  g_source_set_callback (source, func, data, notify);
+  g_source_attach (source, conn->context);
+  return source;
+}
+
+/* ---- state and errors ---- */
+
+void
+whep_conn_post_state (WhepConn * conn, WhepState state, guint status,
+    guint retry_ms, const gchar * reason)
+{
+  g_autoptr (GstDaydreamWhepSrc) self = whep_conn_self (conn);
+
+  if (self)
+    whep_src_post_state (self, state, conn->attempt, status, retry_ms, reason);
+}
+
+void
+whep_conn_fail (WhepConn * conn, GQuark domain, gint code, guint status,
+    const gchar * text, const gchar * debug)
+{
+  g_autoptr (GstDaydreamWhepSrc) self = NULL;
+  GstStructure *details = NULL;
+
+  if (conn->failed || conn->stopped)
+    return;
+  conn->failed = TRUE;
+  whep_destroy_source (&conn->retry);
+  whep_destroy_source (&conn->watch);
+  whep_session_end (conn, TRUE);
+  self = whep_conn_self (conn);
+  if (!self)
+    return;
+  GST_WARNING_OBJECT (self, "giving up: %s (%s)", text, GST_STR_NULL (debug));
+  whep_src_post_state (self, WHEP_STATE_FAILED, conn->attempt, status, 0, text);
+  if (status)
+    details = gst_make_element_message_details ("http-status-code",
+        G_TYPE_UINT, status, NULL);
+  gst_element_message_full_with_details (GST_ELEMENT (self),
+      GST_MESSAGE_ERROR, domain, code, g_strdup (text), g_strdup (debug),
+      __FILE__, GST_FUNCTION, __LINE__, details);
+}
+
+void
+whep_conn_fail_answer (WhepConn * conn, guint status, const gchar * why,
+    GBytes * body)
+{
+  g_autofree gchar *excerpt = drtc_http_body_excerpt (body, 160);
+  g_autofree gchar *debug = g_strdup_printf ("%s (from %s, HTTP %u): '%s'",
+      why, conn->host, status, excerpt);
+
+  whep_conn_fail (conn, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ, status,
+      "WHEP endpoint sent an unusable SDP answer", debug);
+}
+
+void
+whep_conn_fail_http (WhepConn * conn, const gchar * method,
+    DrtcHttpResponse * r)
+{
+  g_autofree gchar *excerpt = drtc_http_body_excerpt (r->body, 200);
+  g_autofree gchar *text = g_strdup_printf ("WHEP endpoint refused the "
+      "%s (HTTP %u)", method, r->status);
+  g_autofree gchar *debug = g_strdup_printf ("%s to %s returned %u: '%s'",
+      method, conn->host, r->status, excerpt);
+  gint code = r->status == 401 || r->status == 403 ?
+      GST_RESOURCE_ERROR_NOT_AUTHORIZED : GST_RESOURCE_ERROR_OPEN_READ;
+
+  whep_conn_fail (conn, GST_RESOURCE_ERROR, code, r->status, text, debug);
+}
+
+/* ---- backoff ---- */
+
+/* Retry-After: delta-seconds or an HTTP-date; -1 when absent or bad. */
+gint64
+whep_retry_after_ms (SoupMessageHeaders * headers)
+{
+  const gchar *value = headers ? soup_message_headers_get_one (headers,
+      "Retry-After") : NULL;
+  g_autofree gchar *v = NULL;
+  g_autoptr (GDateTime) when = NULL;
+  g_autoptr (GDateTime) now = NULL;
+  gchar *end = NULL;
+  guint64 secs;
+
+  if (!value)
+    return -1;
+  v = g_strstrip (g_strdup (value));
+  secs = g_ascii_strtoull (v, &end, 10);
+  if (end != v && *end == '\0')
+    return (gint64) MIN (secs, MAX_RETRY_AFTER_S) * 1000;
+  when = soup_date_time_new_from_http_string (v);
+  if (!when)
+    return -1;
+  now = g_date_time_new_now_utc ();
+  return CLAMP (g_date_time_difference (when, now) / 1000, 0,
+      MAX_RETRY_AFTER_S * 1000);
+}
+
+static guint
+backoff_ms (WhepConn * conn, gboolean busy)
+{
+  guint n = busy ? ++conn->busy : ++conn->failures;
+  guint base = busy ? conn->cfg->busy_retry_interval_ms :
+      conn->cfg->retry_interval_ms;
+  guint cap = busy ? MAX (conn->cfg->max_retry_interval_ms,
+      base * BUSY_CAP_FACTOR) : conn->cfg->max_retry_interval_ms;
+  guint64 delay = (guint64) base << MIN (n - 1, 20);
+
+  delay = MIN (delay, MAX (cap, base));
+  /* a little jitter, so that viewers turned away together come apart */
+  return (guint) delay + g_random_int_range (0, (gint32) (delay / 10) + 1);
+}
+
+static gboolean
+on_retry (gpointer data)
+{
+  WhepJob *job = data;
+
+  if (whep_job_live (job)) {
+    whep_destroy_source (&job->conn->retry);
+    whep_session_attempt (job->conn);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+/* Waits, then attempts again (the same offer while the session lasts). */
+void
+whep_conn_retry_later (WhepConn * conn, guint status, gint64 retry_after,
+    gboolean busy, const gchar * reason)
+{
+  guint delay = backoff_ms (conn, busy);
+  WhepState state = conn->was_connected ? WHEP_STATE_RECONNECTING :
+      WHEP_STATE_WAITING;
+
+  if (retry_after > delay)
+    delay = (guint) retry_after;
+  g_free (conn->last_reason);
+  conn->last_reason = g_strdup (reason);
+  GST_INFO ("%s: %s; next attempt in %u ms", conn->host, reason, delay);
+  whep_conn_post_state (conn, state, status, delay, reason);
+  whep_destroy_source (&conn->retry);
+  conn->retry = whep_conn_timeout (conn, delay, on_retry, whep_job_new (conn),
+      whep_job_free);
+}
+
+/* webrtcbin replies with an "error" field when an operation failed */
+gboolean
+whep_promise_ok (GstPromise * promise, const GstStructure ** reply,
+    gchar ** why)
+{
+  const GstStructure *s;
+  GError *err = NULL;
+
+  if (gst_promise_wait (promise) != GST_PROMISE_RESULT_REPLIED) {
+    *why = g_strdup ("webrtcbin did not answer");
+    return FALSE;
+  }
+  s = gst_promise_get_reply (promise);
+  if (s && gst_structure_has_field (s, "error")) {
+    gst_structure_get (s, "error", G_TYPE_ERROR, &err, NULL);
+    *why = g_strdup (err ? err->message : "webrtcbin error");
+    g_clear_error (&err);
+    return FALSE;
+  }
+  if (reply)
+    *reply = s;
+  return TRUE;
+}
+
+/* ---- SDP checks ---- */
+
+/* The first codec of @sdp's first live video section that @accepted has. */
+gchar *
+whep_sdp_video_codec (const GstSDPMessage * sdp, const GstCaps * accepted)
+{
+  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
+    const GstSDPMedia *media = gst_sdp_message_get_media (sdp, i);
+
+    if (g_strcmp0 (gst_sdp_media_get_media (media), "video") != 0
+        || gst_sdp_media_get_port (media) == 0)
+      continue;
+    for (guint f = 0; f < gst_sdp_media_formats_len (media); f++) {
+      gint pt = atoi (gst_sdp_media_get_format (media, f));
+
+      for (guint a = 0; a < gst_sdp_media_attributes_len (media); a++) {
+        const GstSDPAttribute *attr = gst_sdp_media_get_attribute (media, a);
+        gchar name[32];
+        gint n;
+
+        if (g_strcmp0 (attr->key, "rtpmap") == 0 && attr->value
+            && sscanf (attr->value, "%d %31[^/]", &n, name) == 2 && n == pt
+            && whep_chain_rtp_caps_has (accepted, name))
+          return g_ascii_strup (name, -1);
+      }
+    }
+  }
+  return NULL;
+}
+
+gchar *
+whep_body_text (GBytes * body)
+{
+  gsize len = 0;
+  const gchar *data = body ? g_bytes_get_data (body, &len) : NULL;
+
+  return g_strndup (data ? data : "", len);
+}
+
+gboolean
+whep_is_sdp (DrtcHttpResponse * r)
+{
+  const gchar *type = soup_message_headers_get_content_type (r->headers,
+      NULL);
+
+  return type && g_ascii_strcasecmp (type, "application/sdp") == 0
+      && r->body && g_bytes_get_size (r->body) > 0;
+}
+
+void
+whep_conn_keep_resource (WhepConn * conn, DrtcHttpResponse * r)
+{
+  const gchar *location = soup_message_headers_get_one (r->headers,
+      "Location");
+  const gchar *etag = soup_message_headers_get_one (r->headers, "ETag");
+  g_autoptr (GPtrArray) servers = NULL;
+
+  g_free (conn->location);
+  conn->location = drtc_http_resolve (r->uri, location);
+  g_free (conn->etag);
+  conn->etag = g_strdup (etag);
+  if (!conn->cfg->use_link_headers)
+    return;
+  servers = drtc_http_ice_servers_from_links (r->headers);
+  if (servers->len == 0)
+    return;
+  /* too late for this session's gathering (no trickle), but TURN relays
+   * still help a later check, and every reconnect starts with them */
+  GST_INFO ("%s: %u ICE server(s) from Link headers", conn->host, servers->len);
+  for (guint i = 0; conn->webrtc && i < servers->len; i++)
+    whep_apply_ice_server (conn->webrtc, g_ptr_array_index (servers, i));
+  g_clear_pointer (&conn->link_servers, g_ptr_array_unref);
+  conn->link_servers = g_steal_pointer (&servers);
+}
+
+gboolean
+whep_retryable (guint status)
+{
+  return status == 404 || status == 408 || status == 409 || status == 425
+      || status >= 500;
+}
+
+static gboolean
+conn_begin (gpointer data)
+{
+  WhepConn *conn = data;
+
+  if (conn->stopped)
+    return G_SOURCE_REMOVE;
+  if (conn->cfg->connect_timeout_s)
+    conn->deadline_us = g_get_monotonic_time () +
+        conn->cfg->connect_timeout_s * G_USEC_PER_SEC;
+  conn->watch = whep_conn_timeout (conn, WATCH_INTERVAL_MS, whep_watch_tick,
+      whep_conn_ref (conn), (GDestroyNotify) whep_conn_unref);
+  whep_session_attempt (conn);
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * whep_conn_start:
+ * @settings: (transfer full): what to connect to, and how
+ *
+ * Starts connecting on @self's DrtcHttp thread.
+ *
+ * Returns: (transfer full): the connection, for whep_conn_stop()
+ */
+WhepConn *
+whep_conn_start (GstDaydreamWhepSrc * self, WhepSettings * settings)
+{
+  WhepConn *conn = g_atomic_rc_box_new0 (WhepConn);
+
+  g_weak_ref_init (&conn->self, self);
+  conn->http = self->http;
+  conn->context = g_main_context_ref (drtc_http_get_context (self->http));
+  conn->cfg = settings;
+  conn->host = drtc_http_redact_url (settings->endpoint);
+  conn->promises = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_promise_unref);
+  conn->video_rtp = whep_chain_rtp_caps (settings->video_caps, "video",
+      settings->decode, NULL);
+  if (settings->audio_caps)
+    conn->audio_rtp = whep_chain_rtp_caps (settings->audio_caps, "audio",
+        settings->decode, NULL);
+  g_main_context_invoke_full (conn->context, G_PRIORITY_DEFAULT, conn_begin,
+      whep_conn_ref (conn), (GDestroyNotify) whep_conn_unref);
+  return conn;
+}
+
+typedef struct
+{
+  WhepConn *conn;
+  gchar *location;
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+} StopCall;
+
+static gboolean
+do_stop (gpointer data)
+{
+  StopCall *call = data;
+  WhepConn *conn = call->conn;
+
+  conn->stopped = TRUE;
+  whep_destroy_source (&conn->retry);
+  whep_destroy_source (&conn->watch);
+  call->location = g_steal_pointer (&conn->location);
+  whep_session_end (conn, FALSE);
+  g_mutex_lock (&call->lock);
+  call->done = TRUE;
+  g_cond_signal (&call->cond);
+  g_mutex_unlock (&call->lock);
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * whep_conn_stop:
+ *
+ * Stops retrying and ends the session (webrtcbin out of the bin), on the
+ * DrtcHttp thread; returns when that is done.
+ *
+ * Returns: (transfer full) (nullable): the session's resource URL, for a
+ *   DELETE
+ */
+gchar *
+whep_conn_stop (WhepConn * conn)
+{
+  StopCall call = { conn };
+
+  g_mutex_init (&call.lock);
+  g_cond_init (&call.cond);
+  g_main_context_invoke (conn->context, do_stop, &call);
+  g_mutex_lock (&call.lock);
+  while (!call.done)
+    g_cond_wait (&call.cond, &call.lock);
+  g_mutex_unlock (&call.lock);
+  g_mutex_clear (&call.lock);
+  g_cond_clear (&call.cond);
+  return call.location;
+}
+
+guint
+whep_conn_current_gen (WhepConn * conn)
+{
+  return (guint) g_atomic_int_get (&conn->gen);
+}
+
+typedef struct
+{
+  WhepJob *job;
+  gchar *what;
+} ErrorCall;
+
+static void
+error_call_free (gpointer data)
+{
+  ErrorCall *call = data;
+
+  whep_job_free (call->job);
+  g_free (call->what);
+  g_free (call);
+}
+
+static gboolean
+handle_session_error (gpointer data)
+{
+  ErrorCall *call = data;
+
+  if (whep_job_live (call->job))
+    whep_session_lost (call->job->conn, call->what);
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * whep_conn_session_error:
+ * @gen: the session the failing element belongs to
+ *
+ * From any thread: a webrtcbin or chain element of session @gen posted an
+ * error; if that is still the current session, reconnect.
+ */
+void
+whep_conn_session_error (WhepConn * conn, guint gen, const gchar * what)
+{
+  ErrorCall *call = g_new0 (ErrorCall, 1);
+
+  call->job = g_new0 (WhepJob, 1);
+  call->job->conn = whep_conn_ref (conn);
+  call->job->gen = gen;
+  call->what = g_strdup (what);
+  g_main_context_invoke_full (conn->context, G_PRIORITY_DEFAULT,
+      handle_session_error, call, error_call_free);
+}
+
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+  guint status;
+} DeleteWait;
+
+static void
+delete_wait_clear (gpointer data)
+{
+  DeleteWait *w = data;
+
+  g_mutex_clear (&w->lock);
+  g_cond_clear (&w->cond);
+}
+
+static void
+delete_wait_release (gpointer data)
+{
+  g_atomic_rc_box_release_full (data, delete_wait_clear);
+}
+
+static void
+on_delete_done (DrtcHttpResponse * r, const GError * error, gpointer data)
+{
+  DeleteWait *w = data;
+
+  g_mutex_lock (&w->lock);
+  w->done = TRUE;
+  w->status = r ? r->status : 0;
+  g_cond_signal (&w->cond);
+  g_mutex_unlock (&w->lock);
+}
+
+/**
+ * whep_conn_delete_sync:
+ *
+ * DELETEs the WHEP resource at @location and waits for the answer, at most
+ * @timeout_s seconds (only sends it when called on the DrtcHttp thread).
+ */
+void
+whep_conn_delete_sync (DrtcHttp * http, const gchar * location,
+    const gchar * token, guint timeout_s)
+{
+  DrtcHttpRequest req = { 0 };
+  DeleteWait *w;
+  gint64 deadline;
+  g_autofree gchar *host = drtc_http_redact_url (location);
+
+  if (!location)
+    return;
+  w = g_atomic_rc_box_new0 (DeleteWait);
+  g_mutex_init (&w->lock);
+  g_cond_init (&w->cond);
+  req.method = "DELETE";
+  req.url = location;
+  req.bearer = token;
+  req.timeout_s = timeout_s;
+  req.max_redirects = MAX_REDIRECTS;
+  drtc_http_send (http, &req, on_delete_done, g_atomic_rc_box_acquire (w),
+      delete_wait_release);
+  if (!g_main_context_is_owner (drtc_http_get_context (http))) {
+    deadline = g_get_monotonic_time () + (timeout_s + 1) * G_USEC_PER_SEC;
+    g_mutex_lock (&w->lock);
+    while (!w->done && g_cond_wait_until (&w->cond, &w->lock, deadline));
+    if (w->done)
+      GST_INFO ("%s: DELETE answered %u", host, w->status);
+    else
+      GST_INFO ("%s: no answer to DELETE within %u s", host, timeout_s);
+    g_mutex_unlock (&w->lock);
+  }
+  delete_wait_release (w);
+}

@@ -1,0 +1,186 @@
+/* daydream-rtc: whepsrc and the WHEP counter-offer
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * A server that cannot take our offer may answer 406 with an offer of its
+ * own (application/sdp) and a Location (WHEP draft): a fresh webrtcbin
+ * answers it, keeping one codec of video-caps, and the answer is PATCHed
+ * to the Location (If-Match with the ETag).
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "whepsrc-conn.h"
+
+#include <string.h>
+
+#define GST_CAT_DEFAULT gst_daydream_whep_src_debug
+
+/* ---- the counter-offer path (406 + the server's offer; PATCH answer) ---- */
+
+static void
+on_patch_response (DrtcHttpResponse * r, const GError * error, gpointer data)
+{
+  WhepJob *job = data;
+  WhepConn *conn = job->conn;
+
+  if (!whep_job_live (job))
+    return;
+  if (!r) {
+    g_autofree gchar *reason = NULL;
+
+    if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      return;
+    reason = g_strdup_printf ("no answer from %s to the PATCH: %s",
+        conn->host, error->message);
+    whep_session_end (conn, TRUE);
+    whep_conn_retry_later (conn, 0, -1, FALSE, reason);
+    return;
+  }
+  conn->last_status = r->status;
+  if (r->status >= 200 && r->status < 300) {
+    GST_INFO ("%s: counter-offer answered (HTTP %u)", conn->host, r->status);
+    conn->answered_us = g_get_monotonic_time ();
+  } else if (r->status == 429 || whep_retryable (r->status)) {
+    g_autofree gchar *reason = g_strdup_printf ("PATCH answered HTTP %u",
+        r->status);
+
+    whep_session_end (conn, TRUE);
+    whep_conn_retry_later (conn, r->status, whep_retry_after_ms (r->headers),
+        r->status == 429, reason);
+  } else {
+    whep_conn_fail_http (conn, "answer (PATCH)", r);
+  }
+}
+
+static void
+on_counter_gathered (GstElement * webrtc, gboolean complete, gpointer data)
+{
+  WhepJob *job = data;
+  WhepConn *conn = job->conn;
+  DrtcHttpRequest req = { 0 };
+  g_autofree gchar *sdp = NULL;
+  g_autoptr (GBytes) body = NULL;
+
+  if (!whep_job_live (job))
+    return;
+  sdp = drtc_webrtc_local_sdp (webrtc);
+  if (!sdp) {
+    whep_conn_fail (conn, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_FAILED, 0,
+        "webrtcbin has no local description", NULL);
+    return;
+  }
+  body = g_bytes_new (sdp, strlen (sdp));
+  req.method = "PATCH";
+  req.url = conn->location;
+  req.bearer = conn->cfg->auth_token;
+  req.content_type = "application/sdp";
+  req.body = body;
+  req.if_match = conn->etag;
+  req.timeout_s = conn->cfg->timeout_s;
+  req.max_redirects = MAX_REDIRECTS;
+  GST_DEBUG ("%s: PATCH answer to the counter-offer", conn->host);
+  drtc_http_send (conn->http, &req, on_patch_response, whep_job_new (conn),
+      whep_job_free);
+}
+
+static void
+on_counter_answer_created (GstPromise * promise, gpointer data)
+{
+  WhepJob *job = data;
+  WhepConn *conn = job->conn;
+  g_autofree gchar *why = NULL;
+  const GstStructure *reply = NULL;
+  GstWebRTCSessionDescription *answer = NULL;
+
+  if (!whep_job_live (job))
+    return;
+  if (!whep_promise_ok (promise, &reply, &why) || !reply
+      || !gst_structure_get (reply, "answer",
+          GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, NULL)) {
+    whep_conn_fail (conn, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_FAILED, 0,
+        "webrtcbin could not answer the counter-offer", why);
+    return;
+  }
+  g_signal_emit_by_name (conn->webrtc, "set-local-description", answer, NULL);
+  gst_webrtc_session_description_free (answer);
+  drtc_webrtc_when_gathered (conn->webrtc, conn->context, GATHER_TIMEOUT_MS,
+      on_counter_gathered, whep_job_new (conn), whep_job_free);
+}
+
+static void
+on_counter_offer_set (GstPromise * promise, gpointer data)
+{
+  WhepJob *job = data;
+  WhepConn *conn = job->conn;
+  g_autofree gchar *why = NULL;
+  GstPromise *next;
+
+  if (!whep_job_live (job))
+    return;
+  if (!whep_promise_ok (promise, NULL, &why)) {
+    g_autofree gchar *text = g_strdup_printf ("webrtcbin refused the "
+        "counter-offer: %s", why);
+
+    whep_conn_fail_answer (conn, 406, text, NULL);
+    return;
+  }
+  next = whep_conn_promise (conn, on_counter_answer_created);
+  g_signal_emit_by_name (conn->webrtc, "create-answer", NULL, next);
+  gst_promise_unref (next);
+}
+
+/* The server turned our offer down with its own: answer it instead. */
+void
+whep_counter_offer_take (WhepConn * conn, DrtcHttpResponse * r)
+{
+  g_autoptr (GstDaydreamWhepSrc) self = whep_conn_self (conn);
+  g_autofree gchar *text = whep_body_text (r->body);
+  g_autoptr (GError) err = NULL;
+  g_autofree gchar *codec = NULL;
+  g_autofree gchar *location = NULL, *etag = NULL;
+  GstSDPMessage *offer = drtc_sdp_parse (text, &err);
+  GstWebRTCSessionDescription *desc;
+  GstPromise *promise;
+
+  if (!self)
+    return;
+  if (!offer) {
+    whep_conn_fail_answer (conn, r->status, err->message, r->body);
+    return;
+  }
+  codec = whep_sdp_video_codec (offer, conn->video_rtp);
+  /* answer with one codec we asked for, none the server may prefer */
+  if (!codec || !drtc_sdp_keep_codec (offer, codec, NULL, &err)) {
+    gst_sdp_message_free (offer);
+    whep_conn_fail_answer (conn, r->status,
+        "the counter-offer has no video codec of " "video-caps", r->body);
+    return;
+  }
+  whep_conn_keep_resource (conn, r);
+  if (!conn->location) {
+    gst_sdp_message_free (offer);
+    whep_conn_fail_answer (conn, r->status,
+        "a counter-offer needs a Location to " "PATCH the answer to", r->body);
+    return;
+  }
+  GST_INFO ("%s: counter-offer (HTTP 406), video %s: answering it",
+      conn->host, codec);
+  location = g_steal_pointer (&conn->location);
+  etag = g_steal_pointer (&conn->etag);
+  whep_session_end (conn, FALSE);
+  conn->location = g_steal_pointer (&location);
+  conn->etag = g_steal_pointer (&etag);
+  if (!whep_session_new (conn, self)) {
+    gst_sdp_message_free (offer);
+    whep_conn_fail (conn, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN, 0,
+        "webrtcbin is missing", NULL);
+    return;
+  }
+  desc = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER, offer);
+  promise = whep_conn_promise (conn, on_counter_offer_set);
+  g_signal_emit_by_name (conn->webrtc, "set-remote-description", desc, promise);
+  gst_promise_unref (promise);
+  gst_webrtc_session_description_free (desc);
+}

@@ -10,11 +10,13 @@
 #include <gst/gst.h>
 
 #include "drtc-gateway.h"
+#include "drtc-serve.h"
 
 static int
 usage (int status)
 {
   g_printerr ("usage: daydream-rtc COMMAND [OPTIONS]\n\n"
+      "  serve     the REST control server ComfyUI workflows call\n"
       "  gateway   a local Daydream-compatible service (API, WHIP, effect, "
       "WHEP)\n\n"
       "daydream-rtc COMMAND --help shows the options of each command.\n");
@@ -36,6 +38,10 @@ main (int argc, char **argv)
   if (g_str_equal (argv[1], "gateway")) {
     argv[1] = argv[0];
     return drtc_gateway_main (argc - 1, argv + 1);
+  }
+  if (g_str_equal (argv[1], "serve")) {
+    argv[1] = argv[0];
+    return drtc_serve_main (argc - 1, argv + 1);
   }
   g_printerr ("daydream-rtc: unknown command '%s'\n", argv[1]);
   return usage (2);

@@ -1,0 +1,268 @@
+/* daydream-rtc serve: reading request bodies the way the reference tool's
+ * clients expect (FastAPI/pydantic rules, 422 list errors)
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Integers: JSON integers, integral floats (30.0) and numeric strings
+ * ("30"); strings: not null, not numbers; objects: not arrays or strings.
+ * Every problem becomes one item of {"detail": [{"type", "loc", "msg",
+ * "input"}, ...]}, answered with 422, as FastAPI does.
+ */
+#include "drtc-request.h"
+#include "drtc-http-util.h"
+#include "drtc-json.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct _DrtcRequest
+{
+  JsonNode *root;
+  JsonObject *object;
+  JsonBuilder *problems;
+  guint n_problems;
+};
+
+static void
+add_problem (DrtcRequest * req, const gchar * type, const gchar * field,
+    gint loc_index, const gchar * msg, JsonNode * input)
+{
+  JsonBuilder *b = req->problems;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "type");
+  json_builder_add_string_value (b, type);
+  json_builder_set_member_name (b, "loc");
+  json_builder_begin_array (b);
+  json_builder_add_string_value (b, "body");
+  if (field)
+    json_builder_add_string_value (b, field);
+  else if (loc_index >= 0)
+    json_builder_add_int_value (b, loc_index);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "msg");
+  json_builder_add_string_value (b, msg);
+  json_builder_set_member_name (b, "input");
+  if (input)
+    json_builder_add_value (b, json_node_copy (input));
+  else
+    json_builder_add_null_value (b);
+  json_builder_end_object (b);
+  req->n_problems++;
+}
+
+void
+drtc_request_problem (DrtcRequest * req, const gchar * type,
+    const gchar * field, const gchar * msg)
+{
+  JsonNode *input = field && req->object ?
+      json_object_get_member (req->object, field) : NULL;
+
+  add_problem (req, type, field, -1, msg, input);
+}
+
+/**
+ * drtc_request_new:
+ * @body_required: an absent body is a problem (FastAPI: "missing")
+ */
+DrtcRequest *
+drtc_request_new (SoupServerMessage * msg, gboolean body_required)
+{
+  DrtcRequest *req = g_new0 (DrtcRequest, 1);
+  g_autoptr (GBytes) body = drtc_http_request_body (msg);
+  g_autoptr (GError) err = NULL;
+  gsize len = 0;
+  const gchar *data = g_bytes_get_data (body, &len);
+
+  req->problems = json_builder_new ();
+  json_builder_begin_array (req->problems);
+  if (len == 0) {
+    if (body_required)
+      add_problem (req, "missing", NULL, -1, "Field required", NULL);
+    req->object = json_object_new ();
+    return req;
+  }
+  req->root = drtc_json_parse (data, len, &err);
+  if (!req->root) {
+    add_problem (req, "json_invalid", NULL, 0, "JSON decode error", NULL);
+    req->object = json_object_new ();
+  } else if (!JSON_NODE_HOLDS_OBJECT (req->root)) {
+    add_problem (req, "model_attributes_type", NULL, -1,
+        "Input should be a valid dictionary or object to extract fields "
+        "from", req->root);
+    req->object = json_object_new ();
+  } else {
+    req->object = json_object_ref (json_node_get_object (req->root));
+  }
+  return req;
+}
+
+void
+drtc_request_free (DrtcRequest * req)
+{
+  if (!req)
+    return;
+  g_clear_pointer (&req->root, json_node_unref);
+  g_clear_pointer (&req->object, json_object_unref);
+  g_clear_object (&req->problems);
+  g_free (req);
+}
+
+JsonObject *
+drtc_request_object (DrtcRequest * req)
+{
+  return req->object;
+}
+
+gboolean
+drtc_request_ok (DrtcRequest * req)
+{
+  return req->n_problems == 0;
+}
+
+/* (transfer full): {"detail": [...]} */
+JsonNode *
+drtc_request_errors (DrtcRequest * req)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) list = NULL;
+
+  json_builder_end_array (req->problems);
+  list = json_builder_get_root (req->problems);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "detail");
+  json_builder_add_value (b, g_steal_pointer (&list));
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+static JsonNode *
+member (DrtcRequest * req, const gchar * field, gboolean required,
+    gboolean nullable, gboolean * ok)
+{
+  JsonNode *node = json_object_get_member (req->object, field);
+
+  *ok = TRUE;
+  if (!node) {
+    if (required) {
+      add_problem (req, "missing", field, -1, "Field required", NULL);
+      *ok = FALSE;
+    }
+    return NULL;
+  }
+  if (JSON_NODE_HOLDS_NULL (node)) {
+    if (!nullable) {
+      drtc_request_problem (req, "missing", field, "Field required");
+      *ok = FALSE;
+    }
+    return NULL;
+  }
+  return node;
+}
+
+gboolean
+drtc_request_int (DrtcRequest * req, const gchar * field, gboolean required,
+    gboolean nullable, gint64 * value)
+{
+  gboolean ok;
+  JsonNode *node = member (req, field, required, nullable, &ok);
+  GType t;
+
+  if (!node)
+    return FALSE;
+  t = JSON_NODE_HOLDS_VALUE (node) ? json_node_get_value_type (node) : 0;
+  if (t == G_TYPE_INT64) {
+    *value = json_node_get_int (node);
+    return TRUE;
+  }
+  if (t == G_TYPE_DOUBLE) {
+    gdouble d = json_node_get_double (node);
+
+    if (d == floor (d) && fabs (d) < 9e15) {
+      *value = (gint64) d;
+      return TRUE;
+    }
+    drtc_request_problem (req, "int_from_float", field,
+        "Input should be a valid integer, got a number with a fractional "
+        "part");
+    return FALSE;
+  }
+  if (t == G_TYPE_STRING) {
+    const gchar *s = json_node_get_string (node);
+    gchar *end = NULL;
+    gint64 v;
+
+    while (g_ascii_isspace (*s))
+      s++;
+    v = g_ascii_strtoll (s, &end, 10);
+    while (end && g_ascii_isspace (*end))
+      end++;
+    if (*s && end && !*end) {
+      *value = v;
+      return TRUE;
+    }
+  }
+  drtc_request_problem (req, "int_parsing", field,
+      "Input should be a valid integer, unable to parse string as an "
+      "integer");
+  return FALSE;
+}
+
+gboolean
+drtc_request_string (DrtcRequest * req, const gchar * field,
+    gboolean required, const gchar ** value)
+{
+  gboolean ok;
+  JsonNode *node = json_object_get_member (req->object, field);
+
+  if (node && JSON_NODE_HOLDS_NULL (node)) {
+    drtc_request_problem (req, "string_type", field,
+        "Input should be a valid string");
+    return FALSE;
+  }
+  node = member (req, field, required, FALSE, &ok);
+  if (!node)
+    return FALSE;
+  if (JSON_NODE_HOLDS_VALUE (node)
+      && json_node_get_value_type (node) == G_TYPE_STRING) {
+    *value = json_node_get_string (node);
+    return TRUE;
+  }
+  drtc_request_problem (req, "string_type", field,
+      "Input should be a valid string");
+  return FALSE;
+}
+
+gboolean
+drtc_request_object_field (DrtcRequest * req, const gchar * field,
+    gboolean required, gboolean nullable, JsonNode ** value)
+{
+  gboolean ok;
+  JsonNode *node = member (req, field, required, nullable, &ok);
+
+  if (!node)
+    return FALSE;
+  if (JSON_NODE_HOLDS_OBJECT (node)) {
+    *value = node;
+    return TRUE;
+  }
+  drtc_request_problem (req, "dict_type", field,
+      "Input should be a valid dictionary");
+  return FALSE;
+}
+
+void
+drtc_request_range (DrtcRequest * req, const gchar * field, gint64 value,
+    gint64 min, gint64 max)
+{
+  g_autofree gchar *msg = NULL;
+
+  if (value >= min && value <= max)
+    return;
+  msg = g_strdup_printf ("Input should be %s %" G_GINT64_FORMAT,
+      value < min ? "greater than or equal to" : "less than or equal to",
+      value < min ? min : max);
+  drtc_request_problem (req, value < min ? "greater_than_equal" :
+      "less_than_equal", field, msg);
+}

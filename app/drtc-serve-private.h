@@ -1,0 +1,104 @@
+/* daydream-rtc serve: state shared by its modules
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gst/gst.h>
+#include <libsoup/soup.h>
+#include <json-glib/json-glib.h>
+
+#include "drtc-http.h"
+#include "drtc-runtime-config.h"
+
+G_BEGIN_DECLS
+
+typedef struct _DrtcServe DrtcServe;
+typedef struct _DrtcStreamController DrtcStreamController;
+typedef struct _DrtcWhepController DrtcWhepController;
+
+typedef struct
+{
+  gchar *host;
+  gint port;
+  gchar *settings_dir;
+  gchar *pipeline_config;       /* the default pipeline file, or NULL */
+  gchar *api_url;
+  gchar *api_key_file;
+  gchar *access_token;          /* required on every route but /healthz */
+  gchar *whep_url;              /* connect at start-up */
+  gchar **ice_local_addresses;
+  guint max_frames;
+  gchar *queue_mode;            /* framebridgesrc queue-mode, by nick */
+  guint frames_timeout_ms;      /* how long POST /frames waits for room */
+  gboolean delete_on_stop;
+} DrtcServeOptions;
+
+struct _DrtcServe
+{
+  DrtcServeOptions opts;
+  GMainContext *context;
+  SoupServer *server;
+  guint port;
+  DrtcHttp *http;               /* on the main context */
+  GHashTable *streams;          /* name -> DrtcStreamController */
+  gchar *server_id;
+  gboolean stopping;
+  guint pending_deletes;        /* Daydream DELETEs still in flight */
+  /* metrics */
+  GHashTable *requests;         /* "route status" -> count (guint64 *) */
+};
+
+
+/* drtc-stream-controller.c */
+typedef struct
+{
+  gchar *stream_name;
+  JsonNode *pipeline_config;    /* nullable */
+  gint frame_rate, frame_width, frame_height;   /* < 0: unset */
+} DrtcStartRequest;
+
+/* @status: HTTP status to answer (200 or an error); @body the JSON */
+typedef void (*DrtcReplyFunc) (guint status, JsonNode * body,
+    gpointer user_data);
+
+DrtcStreamController *drtc_stream_controller_new (DrtcServe * serve,
+    const gchar * name);
+void drtc_stream_controller_free (DrtcStreamController * ctl);
+void drtc_stream_controller_start (DrtcStreamController * ctl,
+    DrtcStartRequest * request, DrtcReplyFunc reply, gpointer user_data);
+void drtc_stream_controller_stop (DrtcStreamController * ctl,
+    const gchar * detail);
+void drtc_stream_controller_update (DrtcStreamController * ctl,
+    JsonNode * pipeline_config, DrtcReplyFunc reply, gpointer user_data);
+JsonNode *drtc_stream_controller_status (DrtcStreamController * ctl);
+gboolean drtc_stream_controller_running (DrtcStreamController * ctl);
+gboolean drtc_stream_controller_frame_loop_ready (DrtcStreamController * ctl);
+guint drtc_stream_controller_queue_depth (DrtcStreamController * ctl);
+GstElement *drtc_stream_controller_frame_source (DrtcStreamController * ctl);
+const DrtcRuntimeConfig *drtc_stream_controller_config (DrtcStreamController *
+    ctl);
+gboolean drtc_stream_controller_set_config (DrtcStreamController * ctl,
+    const DrtcRuntimeConfig * config, GError ** error);
+DrtcWhepController *drtc_stream_controller_whep (DrtcStreamController * ctl);
+void drtc_stream_controller_metrics (DrtcStreamController * ctl,
+    GString * out);
+gboolean drtc_stream_controller_wait_stopped (DrtcStreamController * ctl);
+
+/* drtc-whep-controller.c */
+DrtcWhepController *drtc_whep_controller_new (DrtcServe * serve);
+void drtc_whep_controller_free (DrtcWhepController * whep);
+JsonNode *drtc_whep_controller_status (DrtcWhepController * whep,
+    gboolean with_bridge_stats);
+void drtc_whep_controller_connect (DrtcWhepController * whep,
+    const gchar * url);
+void drtc_whep_controller_disconnect (DrtcWhepController * whep,
+    const gchar * reason);
+GstSample *drtc_whep_controller_latest (DrtcWhepController * whep,
+    gdouble * timestamp, gint * width, gint * height);
+
+/* drtc-serve.c */
+gchar *drtc_serve_pipeline_cache_path (DrtcServe * serve);
+gdouble drtc_now (void);
+
+G_END_DECLS

@@ -249,9 +249,21 @@ drtc_frames_push_b64 (GstElement * src, SoupServerMessage * msg,
   run_push (msg, job);
 }
 
+/* A query parameter, else the X-Frame-* header of the same meaning. */
+static const gchar *
+raw_param (SoupServerMessage * msg, GHashTable * query, const gchar * name,
+    const gchar * header)
+{
+  const gchar *v = query ? g_hash_table_lookup (query, name) : NULL;
+
+  return v ? v : soup_message_headers_get_one
+      (soup_server_message_get_request_headers (msg), header);
+}
+
 /**
  * drtc_frames_push_raw:
- * @query: width, height and format (RGB, RGBA, BGRx, ...; default RGB)
+ * @query: width, height and format (RGB, RGBA, BGRx, ...; default RGB), or
+ *   the X-Frame-Width, X-Frame-Height and X-Frame-Format headers
  *
  * The body is the pixels, default or tightly packed rows.
  */
@@ -259,16 +271,17 @@ void
 drtc_frames_push_raw (GstElement * src, SoupServerMessage * msg,
     GHashTable * query, guint timeout_ms)
 {
-  const gchar *w = query ? g_hash_table_lookup (query, "width") : NULL;
-  const gchar *h = query ? g_hash_table_lookup (query, "height") : NULL;
-  const gchar *f = query ? g_hash_table_lookup (query, "format") : NULL;
+  const gchar *w = raw_param (msg, query, "width", "X-Frame-Width");
+  const gchar *h = raw_param (msg, query, "height", "X-Frame-Height");
+  const gchar *f = raw_param (msg, query, "format", "X-Frame-Format");
   gint64 width = w ? g_ascii_strtoll (w, NULL, 10) : 0;
   gint64 height = h ? g_ascii_strtoll (h, NULL, 10) : 0;
   PushJob *job;
 
   if (width <= 0 || height <= 0 || width > 16384 || height > 16384) {
     reply_detail (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY,
-        "raw frames need width and height query parameters (1..16384)");
+        "raw frames need width and height (query parameters or X-Frame-* "
+        "headers, 1..16384)");
     return;
   }
   job = g_new0 (PushJob, 1);

@@ -2,8 +2,9 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * GLib structured logging throughout. Messages, warnings and errors always
- * go out (to the journal when stderr is connected to it); -v adds info,
+ * GLib structured logging throughout, all of it on stderr (stdout is for
+ * the "listening on" line). Messages, warnings and errors always go out
+ * (to the journal when stderr is connected to it); -v adds info,
  * -vv debug, -vvv also the GStreamer debug log of our elements. The
  * G_MESSAGES_DEBUG environment variable keeps working as usual.
  */
@@ -64,6 +65,9 @@ write_log (GLogLevelFlags level, const GLogField * fields, gsize n_fields,
 void
 drtc_log_setup (void)
 {
+  /* stdout carries the "listening on" line that callers read; a parent
+   * that reads no more of it must not block us with -v output */
+  g_log_writer_default_set_use_stderr (TRUE);
   g_log_set_writer_func (write_log, NULL, NULL);
   if (verbosity >= 3)
     gst_debug_set_threshold_from_string ("framebridgesrc:6,whipsink:6,"

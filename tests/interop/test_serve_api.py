@@ -114,6 +114,29 @@ def test_raw_frames(serve_factory):
         timeout=10,
     )
     assert r.status_code == 422 and "bytes" in r.json()["detail"]
+    # size and format in headers instead, as /whep/frame?format=raw answers them
+    rgba = bytes((1, 2, 3, 255)) * (6 * 4)
+    r = requests.post(
+        f"{s.url}/frames",
+        data=rgba,
+        headers={
+            "Content-Type": "application/octet-stream",
+            "X-Frame-Width": "6",
+            "X-Frame-Height": "4",
+            "X-Frame-Format": "RGBA",
+        },
+        timeout=10,
+    )
+    assert r.status_code == 200, r.text
+    r = requests.post(
+        f"{s.url}/frames?format=NOPE&width=6&height=4",
+        data=pixels,
+        headers={"Content-Type": "application/octet-stream"},
+        timeout=10,
+    )
+    assert r.status_code == 422, r.text
+    status = requests.get(f"{s.url}/status", timeout=5).json()
+    assert status["queue_depth"] == 2
 
 
 def test_raw_whep_frame_without_a_frame(serve_factory):

@@ -254,3 +254,39 @@ def test_backpressure_mode_answers_503_when_the_queue_stays_full(gateway_factory
     assert refused.headers["Retry-After"] == "1" and refused.json()["detail"]
     status = requests.get(f"{s.url}/status", timeout=5).json()
     assert status["queue_stats"]["dropped"] == 0  # backpressure never drops
+
+
+def test_non_loopback_bind_enforces_the_token(serve_factory, tmp_path):
+    # 10.77.0.1 is scripts/netns-run's private veth address: off loopback, still on no network
+    token = tmp_path / "token"
+    token.write_text("t0k3n-for-lan\n")
+    token.chmod(0o600)
+    s = serve_factory("--host", "10.77.0.1", "--access-token-file", str(token))
+    assert s.url.startswith("http://10.77.0.1:")
+    assert requests.get(f"{s.url}/healthz", timeout=5).status_code == 200
+    for method, path in (("get", "/status"), ("post", "/stop"), ("get", "/whep/frame")):
+        r = requests.request(method, s.url + path, timeout=5)
+        assert r.status_code == 401 and r.headers["WWW-Authenticate"] == "Bearer", path
+    wrong = requests.get(f"{s.url}/status", headers={"Authorization": "Bearer nope"}, timeout=5)
+    assert wrong.status_code == 401
+    ok = requests.get(
+        f"{s.url}/status", headers={"Authorization": "Bearer t0k3n-for-lan"}, timeout=5
+    )
+    assert ok.status_code == 200 and ok.json()["running"] is False
+    assert "t0k3n-for-lan" not in s.log_text()
+
+
+def test_api_key_never_logged(gateway_factory, serve_factory):
+    gw = gateway_factory()
+    key = "dd-secret-key-77f1c0"
+    s = serve_factory("-vvv", env={"DAYDREAM_API_URL": gw.url, "DAYDREAM_API_KEY": key})
+    r = requests.post(f"{s.url}/start", json=start_body("plain", 0.0), timeout=30)
+    assert r.status_code == 200 and key not in r.text
+    subscribe(s.url)
+    for path in ("/status", "/streams", "/metrics", "/whep/status"):
+        assert key not in requests.get(f"{s.url}{path}", timeout=5).text
+    requests.post(f"{s.url}/stop", timeout=10)
+    s.stop()
+    log = s.log_text()
+    assert "POST /start -> 200" in log  # -vv and above log every request, on stderr
+    assert key not in log

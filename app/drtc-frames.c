@@ -176,20 +176,6 @@ push_in_thread (GTask * task, gpointer source, gpointer data,
 }
 
 static void
-reply_detail (SoupServerMessage * msg, guint status, const gchar * text)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) body = NULL;
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "detail");
-  json_builder_add_string_value (b, text);
-  json_builder_end_object (b);
-  body = json_builder_get_root (b);
-  drtc_http_reply_json (msg, status, body);
-}
-
-static void
 on_pushed (GObject * source, GAsyncResult * result, gpointer data)
 {
   SoupServerMessage *msg = data;
@@ -204,7 +190,7 @@ on_pushed (GObject * source, GAsyncResult * result, gpointer data)
     if (job->status == SOUP_STATUS_SERVICE_UNAVAILABLE)
       soup_message_headers_replace (soup_server_message_get_response_headers
           (msg), "Retry-After", "1");
-    reply_detail (msg, job->status, job->message ? job->message :
+    drtc_http_reply_detail (msg, job->status, job->message ? job->message :
         "frame not accepted");
   } else {
     g_object_get (job->src, "stats", &stats, NULL);
@@ -279,7 +265,7 @@ drtc_frames_push_raw (GstElement * src, SoupServerMessage * msg,
   PushJob *job;
 
   if (width <= 0 || height <= 0 || width > 16384 || height > 16384) {
-    reply_detail (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY,
+    drtc_http_reply_detail (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY,
         "raw frames need width and height (query parameters or X-Frame-* "
         "headers, 1..16384)");
     return;
@@ -406,7 +392,7 @@ on_encoded (GObject * source, GAsyncResult * result, gpointer data)
   SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
 
   if (job->error) {
-    reply_detail (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, job->error);
+    drtc_http_reply_detail (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, job->error);
   } else if (!g_str_equal (job->format, "png")) {
     g_autofree gchar *w = g_strdup_printf ("%d", job->width);
     g_autofree gchar *ht = g_strdup_printf ("%d", job->height);

@@ -17,6 +17,32 @@ drtc_http_reply_json (SoupServerMessage * msg, guint status, JsonNode * body)
       SOUP_MEMORY_TAKE, text, strlen (text));
 }
 
+/**
+ * drtc_http_detail_body:
+ *
+ * `{"detail": "..."}`: the error shape of the REST API (FastAPI's).
+ */
+JsonNode *
+drtc_http_detail_body (const gchar * detail)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "detail");
+  json_builder_add_string_value (b, detail);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+void
+drtc_http_reply_detail (SoupServerMessage * msg, guint status,
+    const gchar * detail)
+{
+  g_autoptr (JsonNode) body = drtc_http_detail_body (detail);
+
+  drtc_http_reply_json (msg, status, body);
+}
+
 void
 drtc_http_reply_text (SoupServerMessage * msg, guint status,
     const gchar * content_type, const gchar * text)

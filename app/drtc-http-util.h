@@ -18,6 +18,9 @@ void drtc_http_reply_json (SoupServerMessage * msg, guint status,
 void drtc_http_reply_text (SoupServerMessage * msg, guint status,
     const gchar * content_type, const gchar * text);
 void drtc_http_reply_empty (SoupServerMessage * msg, guint status);
+JsonNode *drtc_http_detail_body (const gchar * detail);
+void drtc_http_reply_detail (SoupServerMessage * msg, guint status,
+    const gchar * detail);
 GBytes *drtc_http_request_body (SoupServerMessage * msg);
 gchar *drtc_http_request_text (SoupServerMessage * msg);
 const gchar *drtc_http_bearer (SoupServerMessage * msg);

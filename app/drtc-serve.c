@@ -42,20 +42,6 @@ drtc_serve_pipeline_cache_path (DrtcServe * serve)
 /* ---- replies ---- */
 
 static void
-reply_detail (SoupServerMessage * msg, guint status, const gchar * text)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) body = NULL;
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "detail");
-  json_builder_add_string_value (b, text);
-  json_builder_end_object (b);
-  body = json_builder_get_root (b);
-  drtc_http_reply_json (msg, status, body);
-}
-
-static void
 reply_invalid (SoupServerMessage * msg, DrtcRequest * req)
 {
   g_autoptr (JsonNode) errors = drtc_request_errors (req);
@@ -235,7 +221,7 @@ route_config (DrtcServe * serve, DrtcStreamController * ctl,
     return;
   }
   if (drtc_stream_controller_running (ctl)) {
-    reply_detail (msg, SOUP_STATUS_CONFLICT,
+    drtc_http_reply_detail (msg, SOUP_STATUS_CONFLICT,
         "Stream is running; stop before changing settings");
     return;
   }
@@ -244,7 +230,8 @@ route_config (DrtcServe * serve, DrtcStreamController * ctl,
   c.frame_width = (gint) CLAMP (width, 64, 4096) & ~1;
   c.frame_height = (gint) CLAMP (height, 64, 4096) & ~1;
   if (!drtc_stream_controller_set_config (ctl, &c, &err)) {
-    reply_detail (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, err->message);
+    drtc_http_reply_detail (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR,
+        err->message);
     return;
   }
   body = config_json (&c, FALSE);
@@ -269,7 +256,8 @@ route_pipeline_cache (DrtcServe * serve, SoupServerMessage * msg)
   }
   /* a cache beside the shipped default, which stays untouched */
   if (!drtc_write_json_atomic (path, config, TRUE, 0600, &err)) {
-    reply_detail (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, err->message);
+    drtc_http_reply_detail (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR,
+        err->message);
     return;
   }
   pipeline = drtc_json_get_string (json_node_get_object (config), "pipeline");
@@ -320,13 +308,14 @@ route_whep (DrtcStreamController * ctl, SoupServerMessage * msg,
     }
     trimmed = g_strstrip (g_strdup (url));
     if (!*trimmed) {
-      reply_detail (msg, SOUP_STATUS_BAD_REQUEST, "whep_url is required");
+      drtc_http_reply_detail (msg, SOUP_STATUS_BAD_REQUEST,
+          "whep_url is required");
       return;
     }
     uri = g_uri_parse (trimmed, G_URI_FLAGS_NONE, NULL);
     if (!uri || (g_strcmp0 (g_uri_get_scheme (uri), "http") != 0
             && g_strcmp0 (g_uri_get_scheme (uri), "https") != 0)) {
-      reply_detail (msg, SOUP_STATUS_BAD_REQUEST,
+      drtc_http_reply_detail (msg, SOUP_STATUS_BAD_REQUEST,
           "whep_url must be an http(s) URL");
       return;
     }
@@ -341,7 +330,7 @@ route_whep (DrtcStreamController * ctl, SoupServerMessage * msg,
 
     if (format && !g_str_equal (format, "png") && !g_str_equal (format,
             "jpeg") && !g_str_equal (format, "raw")) {
-      reply_detail (msg, SOUP_STATUS_BAD_REQUEST,
+      drtc_http_reply_detail (msg, SOUP_STATUS_BAD_REQUEST,
           "format must be png, jpeg or raw");
       return;
     }
@@ -474,7 +463,7 @@ dispatch (DrtcServe * serve, SoupServerMessage * msg, const Route * r,
   if (create && !g_hash_table_contains (serve->streams, name)
       && g_hash_table_size (serve->streams) >= MAX_STREAMS) {
     missing = g_strdup_printf ("at most %d streams in one server", MAX_STREAMS);
-    reply_detail (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, missing);
+    drtc_http_reply_detail (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, missing);
     return;
   }
   ctl = stream (serve, name, create);
@@ -482,7 +471,7 @@ dispatch (DrtcServe * serve, SoupServerMessage * msg, const Route * r,
   if (r->per_stream && !ctl) {
     missing = g_strdup_printf ("No stream named '%s' (POST /streams/%s/start "
         "creates it)", name, name);
-    reply_detail (msg, SOUP_STATUS_NOT_FOUND, missing);
+    drtc_http_reply_detail (msg, SOUP_STATUS_NOT_FOUND, missing);
     return;
   }
   if (g_str_equal (r->path, "/healthz"))
@@ -582,7 +571,7 @@ on_request (SoupServer * server, SoupServerMessage * msg, const char *path,
           serve->opts.access_token)) {
     soup_message_headers_replace (soup_server_message_get_response_headers
         (msg), "WWW-Authenticate", "Bearer");
-    reply_detail (msg, SOUP_STATUS_UNAUTHORIZED,
+    drtc_http_reply_detail (msg, SOUP_STATUS_UNAUTHORIZED,
         "Authorization: Bearer <access token> required");
     return;
   }
@@ -604,18 +593,19 @@ on_request (SoupServer * server, SoupServerMessage * msg, const char *path,
     }
   }
   if (!route) {
-    reply_detail (msg, SOUP_STATUS_NOT_FOUND, "Not Found");
+    drtc_http_reply_detail (msg, SOUP_STATUS_NOT_FOUND, "Not Found");
     return;
   }
   if (!valid_stream_name (name)) {
-    reply_detail (msg, SOUP_STATUS_NOT_FOUND, "stream names are 1 to 64 "
-        "letters, digits, '-' or '_'");
+    drtc_http_reply_detail (msg, SOUP_STATUS_NOT_FOUND,
+        "stream names are 1 to 64 " "letters, digits, '-' or '_'");
     return;
   }
   g_object_set_data_full (G_OBJECT (msg), "drtc-route",
       g_strdup (route->path), g_free);
   if (!method_allowed (route, method)) {
-    reply_detail (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "Method Not Allowed");
+    drtc_http_reply_detail (msg, SOUP_STATUS_METHOD_NOT_ALLOWED,
+        "Method Not Allowed");
     return;
   }
   dispatch (serve, msg, route, name, query);
@@ -637,7 +627,7 @@ on_request_headers (SoupServer * server, SoupServerMessage * msg,
         (msg), FALSE);
     soup_message_headers_replace (soup_server_message_get_response_headers
         (msg), "Connection", "close");
-    reply_detail (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+    drtc_http_reply_detail (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
         "request body over 64 MiB");
   }
 }

@@ -12,6 +12,7 @@
  */
 #include "drtc-serve-private.h"
 #include "drtc-daydream.h"
+#include "drtc-http-util.h"
 #include "drtc-json.h"
 #include "drtc-pipeline-config.h"
 
@@ -493,23 +494,11 @@ typedef struct
   gpointer user_data;
 } Pending;
 
-static JsonNode *
-detail_body (const gchar * message)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "detail");
-  json_builder_add_string_value (b, message);
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
-}
-
 static void
 reply_detail (DrtcReplyFunc reply, gpointer data, guint status,
     const gchar * message)
 {
-  g_autoptr (JsonNode) body = detail_body (message);
+  g_autoptr (JsonNode) body = drtc_http_detail_body (message);
 
   reply (status, body, data);
 }

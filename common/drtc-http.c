@@ -213,7 +213,8 @@ job_fail (Job * job, GError * error)
     error = g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
         "no answer within %u s", job->timeout_s);
   }
-  job->callback (NULL, error, job->user_data);
+  if (job->callback)
+    job->callback (NULL, error, job->user_data);
   g_error_free (error);
   job_free (job);
 }
@@ -282,7 +283,8 @@ on_read (GObject * source, GAsyncResult * result, gpointer data)
   response.body = body;
   response.uri = soup_message_get_uri (job->msg);
   response.redirects = job->redirects;
-  job->callback (&response, NULL, job->user_data);
+  if (job->callback)
+    job->callback (&response, NULL, job->user_data);
   g_bytes_unref (body);
   job_free (job);
 }
@@ -333,7 +335,7 @@ job_start (gpointer data)
 /**
  * drtc_http_send:
  * @request: copied; may be freed when this returns
- * @callback: runs once on the HTTP thread
+ * @callback: (nullable): runs once on the HTTP thread
  * @notify: (nullable): frees @user_data after @callback
  *
  * Sends @request from any thread.
@@ -361,6 +363,77 @@ drtc_http_send (DrtcHttp * http, const DrtcHttpRequest * request,
   g_hash_table_add (http->jobs, job);
   g_mutex_unlock (&http->lock);
   g_main_context_invoke (http->context, job_start, job);
+}
+
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+  guint status;
+} SyncWait;
+
+static void
+sync_wait_clear (gpointer data)
+{
+  SyncWait *w = data;
+
+  g_mutex_clear (&w->lock);
+  g_cond_clear (&w->cond);
+}
+
+static void
+sync_wait_release (gpointer data)
+{
+  g_atomic_rc_box_release_full (data, sync_wait_clear);
+}
+
+static void
+on_sync_done (DrtcHttpResponse * response, const GError * error, gpointer data)
+{
+  SyncWait *w = data;
+
+  g_mutex_lock (&w->lock);
+  w->done = TRUE;
+  w->status = response ? response->status : 0;
+  g_cond_signal (&w->cond);
+  g_mutex_unlock (&w->lock);
+}
+
+/**
+ * drtc_http_send_and_wait:
+ * @wait_s: the longest the caller blocks, in seconds
+ * @status: (out) (optional): the HTTP status, 0 when the request failed
+ *
+ * Sends @request and blocks the calling thread until it is answered or
+ * @wait_s seconds pass; the request goes on after a timeout, and its late
+ * answer is dropped safely. Must not be called on the DrtcHttp thread
+ * itself (it would wait for itself): there it only sends.
+ *
+ * Returns: %TRUE when the request finished (answered or failed) in time
+ */
+gboolean
+drtc_http_send_and_wait (DrtcHttp * http, const DrtcHttpRequest * request,
+    guint wait_s, guint * status)
+{
+  SyncWait *w = g_atomic_rc_box_new0 (SyncWait);
+  gint64 deadline = g_get_monotonic_time () + (gint64) wait_s * G_USEC_PER_SEC;
+  gboolean done = FALSE;
+
+  g_mutex_init (&w->lock);
+  g_cond_init (&w->cond);
+  drtc_http_send (http, request, on_sync_done, g_atomic_rc_box_acquire (w),
+      sync_wait_release);
+  if (!g_main_context_is_owner (http->context)) {
+    g_mutex_lock (&w->lock);
+    while (!w->done && g_cond_wait_until (&w->cond, &w->lock, deadline));
+    done = w->done;
+    if (status)
+      *status = w->status;
+    g_mutex_unlock (&w->lock);
+  }
+  sync_wait_release (w);
+  return done;
 }
 
 /**

@@ -47,6 +47,8 @@ void drtc_http_cancel_all (DrtcHttp * http);
 
 void drtc_http_send (DrtcHttp * http, const DrtcHttpRequest * request,
     DrtcHttpCallback callback, gpointer user_data, GDestroyNotify notify);
+gboolean drtc_http_send_and_wait (DrtcHttp * http,
+    const DrtcHttpRequest * request, guint wait_s, guint * status);
 
 gchar *drtc_http_resolve (GUri * base, const gchar * reference);
 GPtrArray *drtc_http_ice_servers_from_links (SoupMessageHeaders * headers);

@@ -1198,16 +1198,6 @@ on_connection_state_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-static void
-on_delete_response (DrtcHttpResponse * response, const GError * error,
-    gpointer data)
-{
-  GCond *done = data;
-
-  if (done)
-    g_cond_signal (done);
-}
-
 /* Best effort; @wait blocks the caller (not the HTTP thread) until the
  * answer or the timeout. */
 static void
@@ -1216,8 +1206,6 @@ delete_resource (GstDaydreamWhipSink * self, gboolean wait)
   g_autofree gchar *url = NULL;
   g_autofree gchar *token = dup_locked (self, &self->auth_token);
   DrtcHttpRequest req = { 0 };
-  GMutex mutex;
-  GCond done;
 
   g_mutex_lock (&self->lock);
   url = g_steal_pointer (&self->resource_url);
@@ -1229,19 +1217,11 @@ delete_resource (GstDaydreamWhipSink * self, gboolean wait)
   req.url = url;
   req.bearer = token;
   req.timeout_s = self->timeout;
-  if (!wait) {
-    drtc_http_send (self->http, &req, on_delete_response, NULL, NULL);
-    return;
-  }
-  g_mutex_init (&mutex);
-  g_cond_init (&done);
-  g_mutex_lock (&mutex);
-  drtc_http_send (self->http, &req, on_delete_response, &done, NULL);
-  g_cond_wait_until (&done, &mutex, g_get_monotonic_time () +
-      (gint64) MAX (self->timeout, 1) * G_USEC_PER_SEC);
-  g_mutex_unlock (&mutex);
-  g_mutex_clear (&mutex);
-  g_cond_clear (&done);
+  if (!wait)
+    drtc_http_send (self->http, &req, NULL, NULL, NULL);
+  else if (!drtc_http_send_and_wait (self->http, &req, MAX (self->timeout, 1),
+          NULL))
+    GST_INFO_OBJECT (self, "no answer to DELETE within %u s", self->timeout);
 }
 
 static gpointer

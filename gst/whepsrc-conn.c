@@ -570,41 +570,6 @@ whep_conn_session_error (WhepConn * conn, guint gen, const gchar * what)
       handle_session_error, call, error_call_free);
 }
 
-typedef struct
-{
-  GMutex lock;
-  GCond cond;
-  gboolean done;
-  guint status;
-} DeleteWait;
-
-static void
-delete_wait_clear (gpointer data)
-{
-  DeleteWait *w = data;
-
-  g_mutex_clear (&w->lock);
-  g_cond_clear (&w->cond);
-}
-
-static void
-delete_wait_release (gpointer data)
-{
-  g_atomic_rc_box_release_full (data, delete_wait_clear);
-}
-
-static void
-on_delete_done (DrtcHttpResponse * r, const GError * error, gpointer data)
-{
-  DeleteWait *w = data;
-
-  g_mutex_lock (&w->lock);
-  w->done = TRUE;
-  w->status = r ? r->status : 0;
-  g_cond_signal (&w->cond);
-  g_mutex_unlock (&w->lock);
-}
-
 /**
  * whep_conn_delete_sync:
  *
@@ -616,31 +581,19 @@ whep_conn_delete_sync (DrtcHttp * http, const gchar * location,
     const gchar * token, guint timeout_s)
 {
   DrtcHttpRequest req = { 0 };
-  DeleteWait *w;
-  gint64 deadline;
-  g_autofree gchar *host = drtc_http_redact_url (location);
+  g_autofree gchar *host = NULL;
+  guint status = 0;
 
   if (!location)
     return;
-  w = g_atomic_rc_box_new0 (DeleteWait);
-  g_mutex_init (&w->lock);
-  g_cond_init (&w->cond);
+  host = drtc_http_redact_url (location);
   req.method = "DELETE";
   req.url = location;
   req.bearer = token;
   req.timeout_s = timeout_s;
   req.max_redirects = MAX_REDIRECTS;
-  drtc_http_send (http, &req, on_delete_done, g_atomic_rc_box_acquire (w),
-      delete_wait_release);
-  if (!g_main_context_is_owner (drtc_http_get_context (http))) {
-    deadline = g_get_monotonic_time () + (timeout_s + 1) * G_USEC_PER_SEC;
-    g_mutex_lock (&w->lock);
-    while (!w->done && g_cond_wait_until (&w->cond, &w->lock, deadline));
-    if (w->done)
-      GST_INFO ("%s: DELETE answered %u", host, w->status);
-    else
-      GST_INFO ("%s: no answer to DELETE within %u s", host, timeout_s);
-    g_mutex_unlock (&w->lock);
-  }
-  delete_wait_release (w);
+  if (drtc_http_send_and_wait (http, &req, timeout_s + 1, &status))
+    GST_INFO ("%s: DELETE answered %u", host, status);
+  else
+    GST_INFO ("%s: no answer to DELETE within %u s", host, timeout_s);
 }

@@ -146,6 +146,8 @@ on_request (SoupServer * server, SoupServerMessage * msg, const char *path,
     soup_server_message_set_status (msg, 201, NULL);
     soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_STATIC,
         "made", 4);
+  } else if (g_str_equal (path, "/resource")) {
+    soup_server_message_set_status (msg, 200, NULL);
   } else if (g_str_equal (path, "/stall")) {
     soup_server_message_pause (msg);    /* never answered */
   } else {
@@ -353,6 +355,39 @@ test_free_cancels_in_flight (void)
   server_stop (srv);
 }
 
+static void
+test_send_and_wait (void)
+{
+  Server *srv = server_start ();
+  DrtcHttp *http = drtc_http_new ("test-http");
+  g_autofree gchar *url = g_strconcat (srv->base, "/resource", NULL);
+  g_autofree gchar *stall = g_strconcat (srv->base, "/stall", NULL);
+  DrtcHttpRequest req = { "DELETE", url, NULL, NULL, NULL, NULL, 5, 0 };
+  DrtcHttpRequest slow = { "GET", stall, NULL, NULL, NULL, NULL, 30, 0 };
+  guint status = 0;
+  gint64 start;
+  guint i;
+
+  /* an answer that comes before the caller waits must not be missed: a
+   * lost wakeup would show as a call that runs into its 5 s deadline */
+  for (i = 0; i < 100; i++) {
+    start = g_get_monotonic_time ();
+    g_assert_true (drtc_http_send_and_wait (http, &req, 5, &status));
+    g_assert_cmpuint (status, ==, 200);
+    g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
+  }
+  g_assert_cmpuint (srv->hits, ==, 100);
+
+  /* no answer: the caller gets control back at the deadline, the request
+   * goes on and is cancelled safely when the client is freed */
+  start = g_get_monotonic_time ();
+  g_assert_false (drtc_http_send_and_wait (http, &slow, 1, &status));
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, G_USEC_PER_SEC);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 20 * G_USEC_PER_SEC);
+  drtc_http_free (http);
+  server_stop (srv);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -366,5 +401,6 @@ main (int argc, char **argv)
   g_test_add_func ("/http/redirect/bounded", test_redirect_loop_is_bounded);
   g_test_add_func ("/http/timeout", test_timeout_and_bad_url);
   g_test_add_func ("/http/free-cancels", test_free_cancels_in_flight);
+  g_test_add_func ("/http/send-and-wait", test_send_and_wait);
   return g_test_run ();
 }

@@ -42,10 +42,22 @@ typedef struct
   SoupMessage *msg;
 } Job;
 
+static gboolean
+jobs_pending (DrtcHttp * http)
+{
+  gboolean pending;
+
+  g_mutex_lock (&http->lock);
+  pending = g_hash_table_size (http->jobs) > 0;
+  g_mutex_unlock (&http->lock);
+  return pending;
+}
+
 static gpointer
 http_thread (gpointer data)
 {
   DrtcHttp *http = data;
+  gint64 until;
 
   g_main_context_push_thread_default (http->context);
   http->session = soup_session_new_with_options ("user-agent", USER_AGENT,
@@ -56,8 +68,14 @@ http_thread (gpointer data)
   g_mutex_unlock (&http->lock);
   g_main_loop_run (http->loop);
   soup_session_abort (http->session);
+  /* let the cancelled requests deliver their callbacks: one that was still
+   * connecting finishes a moment later (bounded, in case one never does) */
+  until = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (jobs_pending (http) && g_get_monotonic_time () < until) {
+    if (!g_main_context_iteration (http->context, FALSE))
+      g_usleep (1000);
+  }
   g_clear_object (&http->session);
-  /* let cancelled requests deliver their callbacks */
   while (g_main_context_iteration (http->context, FALSE));
   g_main_context_pop_thread_default (http->context);
   return NULL;

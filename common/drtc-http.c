@@ -147,18 +147,36 @@ drtc_http_invoke (DrtcHttp * http, GSourceFunc func, gpointer data,
       notify);
 }
 
-/* Cancels every request in flight; their callbacks get a cancelled error. */
+/* On the HTTP thread. GLib 2.74 has a race between a GCancellable cancelled
+ * on one thread and its sources disposed on another, which leaks the source:
+ * so requests are only ever cancelled here. */
+static gboolean
+cancel_jobs (gpointer data)
+{
+  GPtrArray *cancellables = data;
+
+  for (guint i = 0; i < cancellables->len; i++)
+    g_cancellable_cancel (g_ptr_array_index (cancellables, i));
+  return G_SOURCE_REMOVE;
+}
+
+/* Cancels every request in flight now (on the HTTP thread, a moment later
+ * when called from another); their callbacks get a cancelled error. Requests
+ * sent after the call are not affected. */
 void
 drtc_http_cancel_all (DrtcHttp * http)
 {
+  GPtrArray *cancellables = g_ptr_array_new_with_free_func (g_object_unref);
   GHashTableIter iter;
   gpointer key;
 
   g_mutex_lock (&http->lock);
   g_hash_table_iter_init (&iter, http->jobs);
   while (g_hash_table_iter_next (&iter, &key, NULL))
-    g_cancellable_cancel (((Job *) key)->cancellable);
+    g_ptr_array_add (cancellables, g_object_ref (((Job *) key)->cancellable));
   g_mutex_unlock (&http->lock);
+  g_main_context_invoke_full (http->context, G_PRIORITY_DEFAULT, cancel_jobs,
+      cancellables, (GDestroyNotify) g_ptr_array_unref);
 }
 
 static gboolean

@@ -136,12 +136,23 @@ make_pipeline (Endpoint * ep, GstElement ** src_out)
 
 typedef gboolean (*MessagePred) (GstMessage * msg, gpointer data);
 
+/* WAIT_S, times DRTC_TEST_TIME_SCALE where tests run slower (under valgrind,
+ * the first webrtcbin's DTLS key alone can take half a minute) */
+static gdouble
+wait_s (void)
+{
+  const gchar *scale = g_getenv ("DRTC_TEST_TIME_SCALE");
+  gdouble factor = scale ? g_ascii_strtod (scale, NULL) : 1.0;
+
+  return WAIT_S * MAX (factor, 1.0);
+}
+
 /* Serves the endpoint (default context) while waiting for a message. */
 static GstMessage *
 wait_message (GstElement * pipeline, MessagePred pred, gpointer data)
 {
   GstBus *bus = gst_element_get_bus (pipeline);
-  gint64 end = g_get_monotonic_time () + WAIT_S * G_USEC_PER_SEC;
+  gint64 end = g_get_monotonic_time () + wait_s () * G_USEC_PER_SEC;
   GstMessage *found = NULL;
 
   while (!found && g_get_monotonic_time () < end) {

@@ -190,9 +190,46 @@ def install_h264_keyframe_patch(interval_frames: Optional[int] = 30, honour_pli:
     h264.H264Encoder.encode = encode
 
 
+# Every peer connection made here, until closed. aiortc runs each receiver's decoder on a
+# non-daemon thread that only ends when the connection closes, so one left open (a test that
+# failed half-way) keeps the interpreter from ever exiting: run_peers() closes them all.
+_open_pcs: Dict[RTCPeerConnection, asyncio.AbstractEventLoop] = {}
+
+
 def new_peer_connection() -> RTCPeerConnection:
     """An RTCPeerConnection that never contacts STUN/TURN (aiortc 1.4 adds Google's otherwise)."""
-    return RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    _open_pcs[pc] = asyncio.get_event_loop()
+
+    @pc.on("connectionstatechange")
+    def _forget_closed() -> None:
+        if pc.connectionState == "closed":
+            _open_pcs.pop(pc, None)
+
+    return pc
+
+
+async def close_open_peer_connections() -> int:
+    """Close every peer connection of the running loop that is still open; returns how many."""
+    loop = asyncio.get_running_loop()
+    mine = [pc for pc, pc_loop in list(_open_pcs.items()) if pc_loop is loop]
+    for pc in mine:
+        _open_pcs.pop(pc, None)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(pc.close(), 5)
+    return len(mine)
+
+
+def run_peers(coro: Any, timeout: float) -> Any:
+    """asyncio.run(coro) bounded by ``timeout``, closing the peers it left open, even on error."""
+
+    async def main() -> Any:
+        try:
+            return await asyncio.wait_for(coro, timeout)
+        finally:
+            await close_open_peer_connections()
+
+    return asyncio.run(main())
 
 
 def codec_preferences(kind: str, names: Iterable[str], rtx: bool = True, receive: bool = False):

@@ -4,6 +4,7 @@ Runs inside scripts/netns-run only (scripts/test does that): candidates are the 
 """
 
 import asyncio
+import time
 import os
 import sys
 
@@ -20,6 +21,7 @@ from drtc_peers import (  # noqa: E402
     WhipError,
     WhipPublisher,
     in_drtc_netns,
+    run_peers,
 )
 from gateway_fixture import wait_until  # noqa: E402
 
@@ -36,7 +38,7 @@ CENTRE = (W // 4, H // 4, W // 2, H // 2)
 
 
 def run(coro, timeout=60.0):
-    return asyncio.run(asyncio.wait_for(coro, timeout))
+    return run_peers(coro, timeout)
 
 
 def create(gw, params):
@@ -95,9 +97,16 @@ def test_publish_process_subscribe_and_patch(gateway_factory):
         await sub.wait_for_color(CYAN, tolerance=TOL, timeout=10, region=CENTRE)
         data = status(gw, stream)
         assert data["inference_status"]["last_params"]["prompt"] == "invert"
-        assert data["inference_status"]["input_fps"] > 5
-        assert data["inference_status"]["output_fps"] > 5
         assert data["gateway_status"]["viewers"] == 1
+        # the rates are measured over the last second; a loaded 2-core CI machine has slow
+        # seconds (three Python/GStreamer codecs share it), so give it a few to show them
+        deadline = time.monotonic() + 15
+        while True:
+            rates = status(gw, stream)["inference_status"]
+            if rates["input_fps"] > 5 and rates["output_fps"] > 5:
+                break
+            assert time.monotonic() < deadline, rates
+            await asyncio.sleep(0.5)
         await sub.stop()
         await pub.stop()
 

@@ -4,7 +4,6 @@ Peer connections run only inside scripts/netns-run (detected by the drtc0 veth, 
 DRTC_NETNS=1):  scripts/netns-run /usr/bin/python3 -m pytest -q tests/interop
 """
 
-import asyncio
 import fractions
 import os
 import sys
@@ -25,6 +24,7 @@ from drtc_peers import (  # noqa: E402
     codec_preferences,
     color_close,
     in_drtc_netns,
+    run_peers,
 )
 
 RED = (255, 0, 0)
@@ -39,8 +39,8 @@ netns = pytest.mark.skipif(
 
 
 def run(coro, timeout=30.0):
-    """Run one test body in a fresh loop, never longer than ``timeout``."""
-    return asyncio.run(asyncio.wait_for(coro, timeout))
+    """Run one test body in a fresh loop, never longer than ``timeout``; peers closed after."""
+    return run_peers(coro, timeout)
 
 
 def video_codecs(sdp):

@@ -20,6 +20,7 @@ from drtc_peers import (
     SolidColorTrack,
     WhepSubscriber,
     WhipPublisher,
+    close_open_peer_connections,
     color_close,
     in_drtc_netns,
 )
@@ -60,8 +61,19 @@ class Loop:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def close(self):
+        self.run(close_open_peer_connections(), 15)  # those a failed test left open
+        self.run(_cancel_other_tasks(), 15)  # aioice's checks of connections now closed
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
+        if not self.thread.is_alive():
+            self.loop.close()
+
+
+async def _cancel_other_tasks():
+    tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @pytest.fixture

@@ -3,13 +3,18 @@
 Peer connections: inside scripts/netns-run only (scripts/test does that).
 """
 
-import asyncio
 import time
 
 import pytest
 import requests
 
-from drtc_peers import AiortcWhipWhepServer, WhepSubscriber, color_close, in_drtc_netns
+from drtc_peers import (
+    AiortcWhipWhepServer,
+    WhepSubscriber,
+    color_close,
+    in_drtc_netns,
+    run_peers,
+)
 from gateway_fixture import wait_until
 from gst_fixture import Gst, Pipeline, solid, states
 
@@ -61,7 +66,7 @@ def test_gateway_loop_colours_and_urls(gateway_factory):
             await sub.wait_for_color(RED, tolerance=TOL, timeout=15)
             await sub.stop()
 
-        asyncio.run(asyncio.wait_for(watch(), 30))
+        run_peers(watch(), 30)
         stats = sink.get_property("stats")
         assert stats.get_value("frames-sent") > 10
         assert stats.get_value("state") == "connected"

@@ -13,6 +13,7 @@ typedef struct
   guint fps;                    /* frames per second the stream runs at */
   guint bitrate_kbps;
   guint keyframe_interval;      /* frames between keyframes; 0 = fps / 2 */
+  guint width, height;          /* of the frames, when known (else 0) */
 } DrtcEncoderSettings;
 
 GList *drtc_encoder_candidates (void);

@@ -8,9 +8,10 @@
  *
  * Publishes video to a WHIP endpoint (RFC 9725): Daydream's gateway, the
  * local `daydream-rtc gateway`, or any WHIP server. Raw video is converted
- * and encoded to H.264 with the best encoder available (hardware first,
- * x264enc otherwise: no B-frames, a keyframe every half second, tuned for
- * latency); H.264 input is sent as it is.
+ * (packed RGB with libyuv, other formats with videoconvert) and encoded to
+ * H.264 with the best encoder available (hardware first, x264enc otherwise:
+ * no B-frames, a keyframe every half second, tuned for latency); H.264
+ * input is sent as it is.
  *
  * The offer is sent once ICE gathering completes (bounded by
  * #GstDaydreamWhipSink:timeout), with every candidate, as Daydream requires;
@@ -38,6 +39,9 @@
 
 #include "gstwhipsink.h"
 #include "gstdaydreamcontrol.h"
+#ifdef HAVE_LIBYUV
+#include "whipsink-i420.h"
+#endif
 
 #include <string.h>
 #include <gst/video/video.h>
@@ -479,6 +483,10 @@ make_encoder (GstDaydreamWhipSink * self, GstStructure * s)
 
   if (gst_structure_get_fraction (s, "framerate", &n, &d) && n > 0 && d > 0)
     settings.fps = MAX ((n + d - 1) / d, 1);
+  if (gst_structure_get_int (s, "width", &n) && n > 0)
+    settings.width = n;
+  if (gst_structure_get_int (s, "height", &n) && n > 0)
+    settings.height = n;
   g_mutex_lock (&self->lock);
   settings.bitrate_kbps = self->bitrate;
   g_mutex_unlock (&self->lock);
@@ -531,6 +539,7 @@ build_chain (GstDaydreamWhipSink * self, GstCaps * caps)
   GstStructure *s = gst_caps_get_structure (caps, 0);
   gboolean raw = gst_structure_has_name (s, "video/x-raw");
   GstElement *convert = NULL, *raw_filter = NULL, *enc_filter = NULL;
+  GstElement *fast_convert = NULL;
   GstElement *parse, *pay, *rtp_filter;
   g_autoptr (GstCaps) i420 = gst_caps_from_string ("video/x-raw,format=I420");
   g_autoptr (GstCaps) h264 = gst_caps_from_string ("video/x-h264,"
@@ -552,6 +561,14 @@ build_chain (GstDaydreamWhipSink * self, GstCaps * caps)
       return FALSE;
     g_object_set (raw_filter, "caps", i420, NULL);
     g_object_set (enc_filter, "caps", h264, NULL);
+#ifdef HAVE_LIBYUV
+    /* packed RGB becomes I420 here, 20x faster than in videoconvert, which
+     * then passes it through (and still converts any other format) */
+    fast_convert = g_object_new (DRTC_TYPE_I420_CONVERT, NULL);
+    gst_bin_add (GST_BIN (self), fast_convert);
+    if (!gst_element_link (fast_convert, convert))
+      return FALSE;
+#endif
   }
   if (!(parse = add_element (self, "h264parse"))
       || !(pay = add_element (self, "rtph264pay"))
@@ -563,7 +580,7 @@ build_chain (GstDaydreamWhipSink * self, GstCaps * caps)
       "pt", RTP_PAYLOAD, NULL);
   g_object_set (rtp_filter, "caps", rtp, NULL);
   self->chain_end = rtp_filter;
-  first = raw ? convert : parse;
+  first = fast_convert ? fast_convert : raw ? convert : parse;
   last = rtp_filter;
   if (raw && !gst_element_link_many (convert, raw_filter, self->encoder,
           enc_filter, parse, NULL))

@@ -74,7 +74,8 @@ test_x264_gets_low_latency_settings (void)
   g_autoptr (GError) err = NULL;
   DrtcEncoderSettings settings = { 30, 1500, 0 };
   GstElement *enc;
-  guint bframes = 99, keyint = 0, bitrate = 0;
+  guint bframes = 99, keyint = 0, bitrate = 0, threads = 99;
+  gboolean trellis = TRUE, sliced = TRUE;
 
   if (!gst_element_factory_find ("x264enc")) {
     g_test_skip ("x264enc not installed");
@@ -87,6 +88,31 @@ test_x264_gets_low_latency_settings (void)
   g_assert_cmpuint (bframes, ==, 0);
   g_assert_cmpuint (keyint, ==, 15);    /* fps / 2, for Daydream's segmenter */
   g_assert_cmpuint (bitrate, ==, 1500);
+  g_object_get (enc, "trellis", &trellis, "threads", &threads,
+      "sliced-threads", &sliced, NULL);
+  g_assert_false (trellis);     /* x264enc's default would undo ultrafast */
+  g_assert_true (sliced);       /* size unknown: zerolatency's threads */
+  g_assert_cmpuint (threads, ==, 0);
+  gst_object_unref (enc);
+
+  /* up to 720p: one thread, the least CPU per frame */
+  settings.width = 512;
+  settings.height = 512;
+  enc = drtc_encoder_make ("x264enc", &settings, &err);
+  g_assert_no_error (err);
+  g_object_get (enc, "threads", &threads, "sliced-threads", &sliced, NULL);
+  g_assert_cmpuint (threads, ==, 1);
+  g_assert_false (sliced);
+  gst_object_unref (enc);
+
+  /* bigger: sliced threads, for latency */
+  settings.width = 1920;
+  settings.height = 1080;
+  enc = drtc_encoder_make ("x264enc", &settings, &err);
+  g_assert_no_error (err);
+  g_object_get (enc, "threads", &threads, "sliced-threads", &sliced, NULL);
+  g_assert_cmpuint (threads, ==, 0);
+  g_assert_true (sliced);
   gst_object_unref (enc);
 }
 

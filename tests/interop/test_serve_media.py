@@ -117,7 +117,12 @@ def test_frames_through_the_gateway_and_back(stack):
             what="a bitrate in /status",
         )
         assert status["frames_sent"] > 0 and status["state"] == "streaming"
-        assert 10 < status["fps"] < 45, status["fps"]
+        # a rate over the last second: a loaded machine has slow seconds, so a few tries
+        wait_until(
+            lambda: 10 < requests.get(f"{s.url}/status", timeout=5).json()["fps"] < 45,
+            10,
+            what="an fps near 30 in /status",
+        )
         metrics = requests.get(f"{s.url}/metrics", timeout=5).text
         assert 'daydream_rtc_fps{stream="default"}' in metrics
         assert 'daydream_rtc_bytes_sent_total{stream="default"} 0\n' not in metrics

@@ -14,6 +14,9 @@ avdec_h264, on 127.0.0.1), each in its own process:
   keyframe patch) with a track handing the same frames over at 30 fps; push time = when
   ``recv()`` returns the frame to aiortc.
 
+Both send a keyframe every ``--gop`` frames (default fps / 2, the short GOP Daydream's
+segmenter wants and whipsink's own), so they produce the same kind of stream.
+
 Every frame carries its number as a block marker (whip_receiver.stamp_marker); the receiver
 reads it back from the decoded picture and records ``time.monotonic()``. CLOCK_MONOTONIC is
 shared by the processes, so receiver and sender times compare directly. CPU is the sender
@@ -291,6 +294,9 @@ def send_whipsink(args: argparse.Namespace) -> Dict[str, Any]:
 
     def on_encoder(_sink, encoder) -> None:
         info["encoder"] = encoder.get_factory().get_name()
+        for name in ("key-int-max", "gop-size"):  # x264enc, nvh264enc/openh264enc
+            if encoder.find_property(name) is not None:
+                encoder.set_property(name, args.gop)
         if stages is not None:
             stages.attach_encoder(encoder)
 
@@ -380,8 +386,8 @@ def send_aiortc(args: argparse.Namespace) -> Dict[str, Any]:
     return asyncio.run(asyncio.wait_for(_send_aiortc(args), CONNECT_TIMEOUT + args.total + 30))
 
 
-def _set_aiortc_preset(h264, preset: str) -> None:
-    """drtc_peers' encoder settings (aiortc 1.4's plus a 30-frame GOP) with an x264 preset."""
+def _set_aiortc_preset(h264, preset: str, gop: int) -> None:
+    """drtc_peers' encoder settings (aiortc 1.4's plus the GOP) with an x264 preset."""
     import av
 
     def create_encoder_context(codec_name: str, width: int, height: int, bitrate: int):
@@ -398,7 +404,7 @@ def _set_aiortc_preset(h264, preset: str) -> None:
             "tune": "zerolatency",
             "preset": preset,
         }
-        codec.gop_size = 30
+        codec.gop_size = gop
         codec.open()
         return codec, False
 
@@ -450,12 +456,12 @@ async def _send_aiortc(args: argparse.Namespace) -> Dict[str, Any]:
             self.n += 1
             return vf
 
-    # drtc_peers' keyframe patch first (WhipPublisher's default), then a timing wrapper
+    # drtc_peers' keyframe patch first (WhipPublisher sets the same GOP), then a timing wrapper
     # around it. The RGB -> I420 conversion PyAV would do inside encode() is done here, the
     # same way, so that it can be timed apart.
-    drtc_peers.install_h264_keyframe_patch(30)
+    drtc_peers.install_h264_keyframe_patch(args.gop)
     if args.aiortc_preset:
-        _set_aiortc_preset(h264, args.aiortc_preset)
+        _set_aiortc_preset(h264, args.aiortc_preset, args.gop)
     inner = h264.H264Encoder.encode
 
     def encode(self, frame, force_keyframe=False):
@@ -473,7 +479,7 @@ async def _send_aiortc(args: argparse.Namespace) -> Dict[str, Any]:
     h264.H264Encoder.encode = encode
     restore = drtc_peers.pin_host_addresses(["127.0.0.1"])
     track = MarkedTrack()
-    pub = drtc_peers.WhipPublisher(track)
+    pub = drtc_peers.WhipPublisher(track, keyframe_interval=args.gop)
     snaps: List[Dict[str, Any]] = []
     info: Dict[str, Any] = {}
     try:
@@ -609,6 +615,8 @@ def run_sender(
             args.aiortc_preset or "",
             "--src-fps",
             str(args.src_fps),
+            "--gop",
+            str(args.gop),
             "--out",
             str(out),
         ] + (["--stages"] if args.stages else [])
@@ -717,7 +725,7 @@ def print_report(results: List[Tuple[str, Dict, Dict]], args: argparse.Namespace
             f"whipsink: {other['encoder']} ({args.bitrate} kbit/s, framebridgesrc {src_fps} fps)",
             base["encoder"],
         ]
-    print("encoders: " + "; aiortc: ".join(encoders))
+    print("encoders: " + "; aiortc: ".join(encoders) + f"; a keyframe every {args.gop} frames")
     print(
         f"{'size':<10} {'sender':<17} {'p50':>6} {'p90':>6} {'p99':>6} {'CPU ms/f':>8} "
         f"{'fps rx':>6} {'p50 ratio':>9} {'p99 ratio':>9} {'CPU ratio':>9}"
@@ -855,6 +863,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "--aiortc-preset",
         help="x264 preset for the aiortc sender (default: aiortc's own, i.e. libx264's medium)",
     )
+    parser.add_argument(
+        "--gop",
+        type=int,
+        default=0,
+        help="frames between keyframes, for both senders (default fps / 2: the short GOP "
+        "Daydream's segmenter wants, and whipsink's own)",
+    )
     parser.add_argument("--plugin-path", default=str(REPO / "build" / "gst"))
     parser.add_argument("--json", help="also write the results here")
     # internal: one sender process
@@ -866,6 +881,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not 0 < args.duration <= 600 or args.warmup < 0:
         parser.error("--duration must be in (0, 600] and --warmup >= 0")
     args.total = args.warmup + args.duration + TAIL
+    args.gop = args.gop or max(args.fps // 2, 1)
     if args.role is None:
 
         def terminate(signum, frame):

@@ -196,30 +196,6 @@ negotiation_fail (Negotiation * n, const gchar * what, const GError * cause)
   negotiation_free (n);
 }
 
-/* webrtcbin replies with an "error" field when an operation failed */
-static gboolean
-promise_ok (GstPromise * promise, const GstStructure ** reply, GError ** error)
-{
-  const GstStructure *s;
-  GError *err = NULL;
-
-  if (gst_promise_wait (promise) != GST_PROMISE_RESULT_REPLIED) {
-    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_FAILED,
-        "webrtcbin did not answer");
-    return FALSE;
-  }
-  s = gst_promise_get_reply (promise);
-  if (s && gst_structure_has_field (s, "error")) {
-    gst_structure_get (s, "error", G_TYPE_ERROR, &err, NULL);
-    g_propagate_error (error, err ? err : g_error_new_literal
-        (GST_CORE_ERROR, GST_CORE_ERROR_FAILED, "webrtcbin error"));
-    return FALSE;
-  }
-  if (reply)
-    *reply = s;
-  return TRUE;
-}
-
 static void
 on_gathered (GstElement * webrtc, gboolean complete, gpointer data)
 {
@@ -247,16 +223,13 @@ on_answer_created (GstPromise * promise, gpointer data)
 {
   Negotiation *n = data;
   g_autoptr (GError) err = NULL;
-  const GstStructure *reply = NULL;
-  GstWebRTCSessionDescription *answer = NULL;
+  GstWebRTCSessionDescription *answer;
 
   if (!negotiation_wanted (n)) {
     negotiation_fail (n, "session replaced or closed", NULL);
     return;
   }
-  if (!promise_ok (promise, &reply, &err) || !reply
-      || !gst_structure_get (reply, "answer",
-          GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, NULL)) {
+  if (!(answer = drtc_promise_description (promise, "answer", &err))) {
     negotiation_fail (n, "could not create an answer", err);
     return;
   }
@@ -279,7 +252,7 @@ on_remote_set (GstPromise * promise, gpointer data)
     negotiation_fail (n, "session replaced or closed", NULL);
     return;
   }
-  if (!promise_ok (promise, NULL, &err)) {
+  if (!drtc_promise_reply (promise, NULL, &err)) {
     negotiation_fail (n, "the offer was not accepted", err);
     return;
   }
@@ -903,16 +876,13 @@ on_viewer_offer_created (GstPromise * promise, gpointer data)
 {
   Negotiation *n = data;
   g_autoptr (GError) err = NULL;
-  const GstStructure *reply = NULL;
-  GstWebRTCSessionDescription *offer = NULL;
+  GstWebRTCSessionDescription *offer;
 
   if (!negotiation_wanted (n)) {
     negotiation_fail (n, "viewer removed", NULL);
     return;
   }
-  if (!promise_ok (promise, &reply, &err) || !reply
-      || !gst_structure_get (reply, "offer",
-          GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &offer, NULL)) {
+  if (!(offer = drtc_promise_description (promise, "offer", &err))) {
     negotiation_fail (n, "could not create an offer", err);
     return;
   }
@@ -970,7 +940,7 @@ on_viewer_answer_set (GstPromise * promise, gpointer data)
     negotiation_fail (n, "viewer removed", NULL);
     return;
   }
-  if (!promise_ok (promise, NULL, &err)) {
+  if (!drtc_promise_reply (promise, NULL, &err)) {
     negotiation_fail (n, "the answer was not accepted", err);
     return;
   }

@@ -148,6 +148,65 @@ drtc_promise_new (GMainContext * context, DrtcPromiseFunc func,
       promise_job_free);
 }
 
+/**
+ * drtc_promise_reply:
+ * @reply: (out) (optional) (transfer none) (nullable): the reply, if any
+ *
+ * webrtcbin replies with an "error" field when an operation failed, and
+ * not at all when it was interrupted (shutting down).
+ *
+ * Returns: %TRUE when @promise was replied to without an error
+ */
+gboolean
+drtc_promise_reply (GstPromise * promise, const GstStructure ** reply,
+    GError ** error)
+{
+  const GstStructure *s;
+  GError *err = NULL;
+
+  if (gst_promise_wait (promise) != GST_PROMISE_RESULT_REPLIED) {
+    g_set_error_literal (error, GST_CORE_ERROR, GST_CORE_ERROR_FAILED,
+        "webrtcbin did not answer");
+    return FALSE;
+  }
+  s = gst_promise_get_reply (promise);
+  if (s && gst_structure_has_field (s, "error")) {
+    gst_structure_get (s, "error", G_TYPE_ERROR, &err, NULL);
+    g_propagate_error (error, err ? err : g_error_new_literal
+        (GST_CORE_ERROR, GST_CORE_ERROR_FAILED, "webrtcbin error"));
+    return FALSE;
+  }
+  if (reply)
+    *reply = s;
+  return TRUE;
+}
+
+/**
+ * drtc_promise_description:
+ * @field: "offer" or "answer"
+ *
+ * The description in the reply to create-offer or create-answer.
+ *
+ * Returns: (transfer full) (nullable): it, or %NULL with @error set
+ */
+GstWebRTCSessionDescription *
+drtc_promise_description (GstPromise * promise, const gchar * field,
+    GError ** error)
+{
+  const GstStructure *reply = NULL;
+  GstWebRTCSessionDescription *desc = NULL;
+
+  if (!drtc_promise_reply (promise, &reply, error))
+    return NULL;
+  if (!reply || !gst_structure_get (reply, field,
+          GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &desc, NULL)) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_FAILED,
+        "webrtcbin replied without an %s", field);
+    return NULL;
+  }
+  return desc;
+}
+
 /* Refcounted (g_atomic_rc_box): the caller's pending job, the signal
  * handler, the timeout and each dispatch in flight hold a reference. */
 typedef struct

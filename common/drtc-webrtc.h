@@ -26,6 +26,10 @@ typedef void (*DrtcPromiseFunc) (GstPromise * promise, gpointer user_data);
 
 GstPromise *drtc_promise_new (GMainContext * context, DrtcPromiseFunc func,
     gpointer user_data, GDestroyNotify notify);
+gboolean drtc_promise_reply (GstPromise * promise,
+    const GstStructure ** reply, GError ** error);
+GstWebRTCSessionDescription *drtc_promise_description (GstPromise * promise,
+    const gchar * field, GError ** error);
 
 /* Called on the context given once gathering completed or @timeout_ms
  * passed (@complete FALSE), whichever comes first; exactly once. */

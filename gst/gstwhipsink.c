@@ -650,18 +650,15 @@ static void
 on_set_remote (GstPromise * promise, gpointer data)
 {
   GstDaydreamWhipSink *self = session_get (data);
-  const GstStructure *reply;
+  g_autoptr (GError) err = NULL;
 
   if (!self)
     return;
-  reply = gst_promise_get_reply (promise);
-  if (reply && gst_structure_has_field (reply, "error")) {
-    g_autoptr (GError) err = NULL;
-
-    gst_structure_get (reply, "error", G_TYPE_ERROR, &err, NULL);
+  /* not replied at all: the session is being torn down, no error */
+  if (gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED
+      && !drtc_promise_reply (promise, NULL, &err)) {
     GST_ELEMENT_ERROR (self, LIBRARY, FAILED,
-        ("The WHIP endpoint's answer was not accepted"),
-        ("%s", err ? err->message : "webrtcbin error"));
+        ("The WHIP endpoint's answer was not accepted"), ("%s", err->message));
     fail (self, "answer not accepted");
   }
   gst_object_unref (self);
@@ -875,19 +872,21 @@ static void
 on_offer_created (GstPromise * promise, gpointer data)
 {
   GstDaydreamWhipSink *self = session_get (data);
-  const GstStructure *reply;
-  GstWebRTCSessionDescription *offer = NULL;
+  GstWebRTCSessionDescription *offer;
   g_autoptr (GstElement) webrtc = NULL;
+  g_autoptr (GError) err = NULL;
   GstPromise *next;
 
   if (!self)
     return;
-  reply = gst_promise_get_reply (promise);
   webrtc = current_webrtc (self);
-  if (!reply || !webrtc || !gst_structure_get (reply, "offer",
-          GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &offer, NULL)) {
+  offer = drtc_promise_description (promise, "offer", &err);
+  if (!offer || !webrtc) {
     GST_ELEMENT_ERROR (self, LIBRARY, FAILED,
-        ("webrtcbin could not create an offer"), (NULL));
+        ("webrtcbin could not create an offer"),
+        ("%s", err ? err->message : "webrtcbin is gone"));
+    if (offer)
+      gst_webrtc_session_description_free (offer);
     fail (self, "no offer");
     gst_object_unref (self);
     return;

@@ -313,30 +313,6 @@ whep_conn_retry_later (WhepConn * conn, guint status, gint64 retry_after,
       whep_job_free);
 }
 
-/* webrtcbin replies with an "error" field when an operation failed */
-gboolean
-whep_promise_ok (GstPromise * promise, const GstStructure ** reply,
-    gchar ** why)
-{
-  const GstStructure *s;
-  GError *err = NULL;
-
-  if (gst_promise_wait (promise) != GST_PROMISE_RESULT_REPLIED) {
-    *why = g_strdup ("webrtcbin did not answer");
-    return FALSE;
-  }
-  s = gst_promise_get_reply (promise);
-  if (s && gst_structure_has_field (s, "error")) {
-    gst_structure_get (s, "error", G_TYPE_ERROR, &err, NULL);
-    *why = g_strdup (err ? err->message : "webrtcbin error");
-    g_clear_error (&err);
-    return FALSE;
-  }
-  if (reply)
-    *reply = s;
-  return TRUE;
-}
-
 /* ---- SDP checks ---- */
 
 /* The first codec of @sdp's first live video section that @accepted has. */

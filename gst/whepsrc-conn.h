@@ -87,8 +87,6 @@ void whep_conn_fail_http (WhepConn * conn, const gchar * method,
 gint64 whep_retry_after_ms (SoupMessageHeaders * headers);
 void whep_conn_retry_later (WhepConn * conn, guint status, gint64 retry_after,
     gboolean busy, const gchar * reason);
-gboolean whep_promise_ok (GstPromise * promise, const GstStructure ** reply,
-    gchar ** why);
 gchar *whep_sdp_video_codec (const GstSDPMessage * sdp,
     const GstCaps * accepted);
 gchar *whep_body_text (GBytes * body);

@@ -90,17 +90,14 @@ on_counter_answer_created (GstPromise * promise, gpointer data)
 {
   WhepJob *job = data;
   WhepConn *conn = job->conn;
-  g_autofree gchar *why = NULL;
-  const GstStructure *reply = NULL;
-  GstWebRTCSessionDescription *answer = NULL;
+  g_autoptr (GError) err = NULL;
+  GstWebRTCSessionDescription *answer;
 
   if (!whep_job_live (job))
     return;
-  if (!whep_promise_ok (promise, &reply, &why) || !reply
-      || !gst_structure_get (reply, "answer",
-          GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, NULL)) {
+  if (!(answer = drtc_promise_description (promise, "answer", &err))) {
     whep_conn_fail (conn, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_FAILED, 0,
-        "webrtcbin could not answer the counter-offer", why);
+        "webrtcbin could not answer the counter-offer", err->message);
     return;
   }
   g_signal_emit_by_name (conn->webrtc, "set-local-description", answer, NULL);
@@ -114,14 +111,14 @@ on_counter_offer_set (GstPromise * promise, gpointer data)
 {
   WhepJob *job = data;
   WhepConn *conn = job->conn;
-  g_autofree gchar *why = NULL;
+  g_autoptr (GError) err = NULL;
   GstPromise *next;
 
   if (!whep_job_live (job))
     return;
-  if (!whep_promise_ok (promise, NULL, &why)) {
+  if (!drtc_promise_reply (promise, NULL, &err)) {
     g_autofree gchar *text = g_strdup_printf ("webrtcbin refused the "
-        "counter-offer: %s", why);
+        "counter-offer: %s", err->message);
 
     whep_conn_fail_answer (conn, 406, text, NULL);
     return;

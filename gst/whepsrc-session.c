@@ -239,13 +239,13 @@ static void
 on_answer_set (GstPromise * promise, gpointer data)
 {
   WhepJob *job = data;
-  g_autofree gchar *why = NULL;
+  g_autoptr (GError) err = NULL;
 
   if (!whep_job_live (job))
     return;
-  if (!whep_promise_ok (promise, NULL, &why)) {
+  if (!drtc_promise_reply (promise, NULL, &err)) {
     g_autofree gchar *text = g_strdup_printf ("webrtcbin refused it: %s",
-        why);
+        err->message);
 
     whep_conn_fail_answer (job->conn, job->conn->last_status, text, NULL);
     return;
@@ -364,17 +364,14 @@ on_offer_created (GstPromise * promise, gpointer data)
 {
   WhepJob *job = data;
   WhepConn *conn = job->conn;
-  g_autofree gchar *why = NULL;
-  const GstStructure *reply = NULL;
-  GstWebRTCSessionDescription *offer = NULL;
+  g_autoptr (GError) err = NULL;
+  GstWebRTCSessionDescription *offer;
 
   if (!whep_job_live (job))
     return;
-  if (!whep_promise_ok (promise, &reply, &why) || !reply
-      || !gst_structure_get (reply, "offer",
-          GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &offer, NULL)) {
+  if (!(offer = drtc_promise_description (promise, "offer", &err))) {
     whep_conn_fail (conn, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_FAILED, 0,
-        "webrtcbin could not create an offer", why);
+        "webrtcbin could not create an offer", err->message);
     return;
   }
   g_signal_emit_by_name (conn->webrtc, "set-local-description", offer, NULL);

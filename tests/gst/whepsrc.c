@@ -16,6 +16,8 @@
 
 #include <string.h>
 #include <gst/check/gstcheck.h>
+
+#include "check-util.h"
 #include <libsoup/soup.h>
 
 #define WAIT_S 30.0
@@ -194,29 +196,6 @@ state_uint (GstMessage * msg, const gchar * field)
   fail_unless (gst_structure_get_uint (gst_message_get_structure (msg), field,
           &v));
   return v;
-}
-
-static gchar *
-ready_error (GstElement * src)
-{
-  GstBus *bus = gst_bus_new ();
-  GstMessage *msg;
-  GError *err = NULL;
-  gchar *text;
-
-  gst_element_set_bus (src, bus);
-  fail_unless_equals_int (gst_element_set_state (src, GST_STATE_READY),
-      GST_STATE_CHANGE_FAILURE);
-  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  fail_unless (msg != NULL);
-  gst_message_parse_error (msg, &err, NULL);
-  text = g_strdup (err->message);
-  g_error_free (err);
-  gst_message_unref (msg);
-  gst_element_set_state (src, GST_STATE_NULL);
-  gst_element_set_bus (src, NULL);
-  gst_object_unref (bus);
-  return text;
 }
 
 static void

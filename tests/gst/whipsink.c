@@ -5,6 +5,8 @@
  */
 #include <gst/check/gstcheck.h>
 
+#include "check-util.h"
+
 static GstElement *
 make_sink (void)
 {
@@ -12,29 +14,6 @@ make_sink (void)
 
   fail_unless (sink != NULL, "whipsink not found");
   return gst_object_ref_sink (sink);
-}
-
-static gchar *
-ready_error (GstElement * sink)
-{
-  GstBus *bus = gst_bus_new ();
-  GstMessage *msg;
-  GError *err = NULL;
-  gchar *text;
-
-  gst_element_set_bus (sink, bus);
-  fail_unless_equals_int (gst_element_set_state (sink, GST_STATE_READY),
-      GST_STATE_CHANGE_FAILURE);
-  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  fail_unless (msg != NULL);
-  gst_message_parse_error (msg, &err, NULL);
-  text = g_strdup (err->message);
-  g_error_free (err);
-  gst_message_unref (msg);
-  gst_element_set_state (sink, GST_STATE_NULL);
-  gst_element_set_bus (sink, NULL);
-  gst_object_unref (bus);
-  return text;
 }
 
 GST_START_TEST (test_endpoint_is_checked_at_ready)

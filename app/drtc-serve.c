@@ -313,8 +313,7 @@ route_whep (DrtcStreamController * ctl, SoupServerMessage * msg,
       return;
     }
     uri = g_uri_parse (trimmed, G_URI_FLAGS_NONE, NULL);
-    if (!uri || (g_strcmp0 (g_uri_get_scheme (uri), "http") != 0
-            && g_strcmp0 (g_uri_get_scheme (uri), "https") != 0)) {
+    if (!drtc_http_uri_is_http (uri)) {
       drtc_http_reply_detail (msg, SOUP_STATUS_BAD_REQUEST,
           "whep_url must be an http(s) URL");
       return;

@@ -487,10 +487,24 @@ drtc_http_resolve (GUri * base, const gchar * reference)
   if (!base || !reference || !*reference)
     return NULL;
   uri = g_uri_parse_relative (base, reference, G_URI_FLAGS_ENCODED, NULL);
-  if (!uri || (g_strcmp0 (g_uri_get_scheme (uri), "http") != 0
-          && g_strcmp0 (g_uri_get_scheme (uri), "https") != 0))
+  if (!drtc_http_uri_is_http (uri))
     return NULL;
   return g_uri_to_string (uri);
+}
+
+/**
+ * drtc_http_uri_is_http:
+ * @uri: (nullable): a parsed URL
+ *
+ * Returns: %TRUE when @uri is an http or https URL (GUri gives the scheme
+ *   in lower case)
+ */
+gboolean
+drtc_http_uri_is_http (GUri * uri)
+{
+  const gchar *scheme = uri ? g_uri_get_scheme (uri) : NULL;
+
+  return g_strcmp0 (scheme, "http") == 0 || g_strcmp0 (scheme, "https") == 0;
 }
 
 /* "stun:host:port" -> "stun://host:port"; TURN with credentials

@@ -51,6 +51,7 @@ gboolean drtc_http_send_and_wait (DrtcHttp * http,
     const DrtcHttpRequest * request, guint wait_s, guint * status);
 
 gchar *drtc_http_resolve (GUri * base, const gchar * reference);
+gboolean drtc_http_uri_is_http (GUri * uri);
 GPtrArray *drtc_http_ice_servers_from_links (SoupMessageHeaders * headers);
 gchar *drtc_http_redact_url (const gchar * url);
 gchar *drtc_http_body_excerpt (GBytes * body, gsize max);

@@ -395,10 +395,8 @@ static gboolean
 endpoint_ok (const gchar * endpoint)
 {
   g_autoptr (GUri) uri = g_uri_parse (endpoint, G_URI_FLAGS_NONE, NULL);
-  const gchar *scheme = uri ? g_uri_get_scheme (uri) : NULL;
 
-  return scheme && g_uri_get_host (uri) && (g_ascii_strcasecmp (scheme,
-          "http") == 0 || g_ascii_strcasecmp (scheme, "https") == 0);
+  return drtc_http_uri_is_http (uri) && g_uri_get_host (uri);
 }
 
 /* NULL->READY: every setting checked, an error posted for the first bad

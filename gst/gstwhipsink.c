@@ -1467,8 +1467,7 @@ validate_endpoint (GstDaydreamWhipSink * self)
         ("No WHIP endpoint: set whip-endpoint"), (NULL));
     return FALSE;
   }
-  if (!uri || (g_strcmp0 (g_uri_get_scheme (uri), "http") != 0
-          && g_strcmp0 (g_uri_get_scheme (uri), "https") != 0)) {
+  if (!drtc_http_uri_is_http (uri)) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
         ("whip-endpoint must be an http(s) URL"), (NULL));
     return FALSE;

@@ -99,6 +99,27 @@ test_resolve_and_redact (void)
   s = drtc_http_redact_url ("not a url");
   g_assert_cmpstr (s, ==, "(invalid URL)");
   g_free (s);
+
+  {
+    static const struct
+    {
+      const gchar *url;
+      gboolean http;
+    } table[] = {
+      {"http://127.0.0.1:8896/whip", TRUE},
+      {"HTTPS://gw.example/whep", TRUE},
+      {"ftp://x/y", FALSE},
+      {"stun://h:3478", FALSE},
+      {"/relative", FALSE},
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (table); i++) {
+      g_autoptr (GUri) uri = g_uri_parse (table[i].url, G_URI_FLAGS_NONE, NULL);
+
+      g_assert_cmpint (drtc_http_uri_is_http (uri), ==, table[i].http);
+    }
+    g_assert_false (drtc_http_uri_is_http (NULL));
+  }
 }
 
 /* ---- DrtcHttp against a SoupServer on 127.0.0.1 ---- */

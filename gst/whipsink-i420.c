@@ -73,13 +73,17 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS ("video/x-raw"));
 
+/* Is @format (a string value) packed RGB, or I420 when not @packed? */
 static gboolean
-is_packed_rgb (const GValue * format)
+format_is (const GValue * format, gboolean packed)
 {
   const gchar *name = G_VALUE_HOLDS_STRING (format) ?
       g_value_get_string (format) : NULL;
 
-  return name && converter_for (gst_video_format_from_string (name)) != NULL;
+  if (!name)
+    return FALSE;
+  return packed ? converter_for (gst_video_format_from_string (name)) != NULL
+      : g_str_equal (name, "I420");
 }
 
 /* Does @s (a format or a list of formats) hold a packed RGB format, or I420
@@ -91,18 +95,12 @@ structure_has (const GstStructure * s, gboolean packed)
 
   if (!format)
     return TRUE;                /* any format: that one too */
-  if (GST_VALUE_HOLDS_LIST (format)) {
-    for (guint i = 0; i < gst_value_list_get_size (format); i++) {
-      const GValue *f = gst_value_list_get_value (format, i);
-
-      if (packed ? is_packed_rgb (f) : g_strcmp0 (g_value_get_string (f),
-              "I420") == 0)
-        return TRUE;
-    }
-    return FALSE;
-  }
-  return packed ? is_packed_rgb (format) :
-      g_strcmp0 (g_value_get_string (format), "I420") == 0;
+  if (!GST_VALUE_HOLDS_LIST (format))
+    return format_is (format, packed);
+  for (guint i = 0; i < gst_value_list_get_size (format); i++)
+    if (format_is (gst_value_list_get_value (format, i), packed))
+      return TRUE;
+  return FALSE;
 }
 
 /* Every structure stays (passthrough); where packed RGB can come in, I420
@@ -173,11 +171,9 @@ drtc_i420_convert_set_info (GstVideoFilter * filter, GstCaps * incaps,
   if (GST_VIDEO_INFO_WIDTH (in_info) != GST_VIDEO_INFO_WIDTH (out_info)
       || GST_VIDEO_INFO_HEIGHT (in_info) != GST_VIDEO_INFO_HEIGHT (out_info))
     return FALSE;
-  if (in == out) {
-    self->convert = NULL;
-  } else if (out == GST_VIDEO_FORMAT_I420 && converter_for (in)) {
-    self->convert = converter_for (in);
-  } else {
+  /* the same format passes through; packed RGB becomes I420 */
+  self->convert = in == out ? NULL : converter_for (in);
+  if (in != out && (out != GST_VIDEO_FORMAT_I420 || !self->convert)) {
     GST_WARNING_OBJECT (self, "cannot convert %s to %s",
         gst_video_format_to_string (in), gst_video_format_to_string (out));
     return FALSE;

@@ -378,8 +378,9 @@ static GstDaydreamFrameBridgeResult
 on_push_frame (GstDaydreamFrameBridgeSrc * self, const gchar * format,
     guint width, guint height, GBytes * data, gint64 timeout_us)
 {
-  g_autoptr (GstBuffer) buffer = data ? gst_buffer_new_wrapped_bytes (data) :
-      NULL;
+  /* an empty GBytes has no data to wrap: an empty buffer, rejected below */
+  g_autoptr (GstBuffer) buffer = !data ? NULL : g_bytes_get_size (data) ?
+      gst_buffer_new_wrapped_bytes (data) : gst_buffer_new ();
   g_autoptr (GstCaps) caps = gst_caps_new_simple ("video/x-raw",
       "format", G_TYPE_STRING, format ? format : "(none)",
       "width", G_TYPE_INT, (gint) MIN (width, G_MAXINT),

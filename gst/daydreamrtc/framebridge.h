@@ -94,7 +94,9 @@ gst_daydream_frame_bridge_push_bytes (GstElement * src, GstVideoFormat format,
   GstSample *sample;
   GstDaydreamFrameBridgeResult res;
 
-  buf = gst_buffer_new_wrapped_bytes (data);
+  /* no or empty data: an empty buffer, which the element rejects */
+  buf = data && g_bytes_get_size (data) ? gst_buffer_new_wrapped_bytes (data) :
+      gst_buffer_new ();
   caps = gst_caps_new_simple ("video/x-raw",
       "format", G_TYPE_STRING, gst_video_format_to_string (format),
       "width", G_TYPE_INT, (gint) MIN (width, G_MAXINT),

@@ -247,9 +247,9 @@ GST_START_TEST (test_invalid_frames_rejected)
   gst_caps_unref (png_caps);
   gst_buffer_unref (buf);
 
-  /* random byte counts never crash and never get in */
+  /* random byte counts never crash and never get in; the first is none */
   for (i = 0; i < 200; i++) {
-    gsize n = g_random_int_range (0, 20000);
+    gsize n = i == 0 ? 0 : g_random_int_range (0, 20000);
     g_autoptr (GBytes) junk = NULL;
 
     if (n == 12288)

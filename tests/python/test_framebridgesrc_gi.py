@@ -73,8 +73,9 @@ def test_bad_frames_are_rejected_not_crashing(pipeline, gst):
     assert push(src, "RGB", 64, 64, b"\x00" * 100) == INVALID
     assert push(src, "YUY2", 64, 64, b"\x00" * (64 * 64 * 2)) == INVALID
     assert push(src, "RGB", 0, 64, b"") == INVALID
+    assert push(src, "RGB", 64, 64, b"") == INVALID  # an empty GBytes has no data pointer
     stats = src.get_property("stats")
-    assert stats.get_value("rejected") == 3
+    assert stats.get_value("rejected") == 4
     assert stats.get_value("pushed") == 0
 
 

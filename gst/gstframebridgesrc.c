@@ -128,7 +128,10 @@ struct _GstDaydreamFrameBridgeSrc
   GstClockTime anchor;          /* running time of grid tick 0 */
   guint64 ticks;
   GstClockTime last_out_rt;
-  GstClockTime live_next;       /* latest mode: a new frame may leave from */
+  /* latest mode: when the next new frame is due at the frame rate (the
+   * "theoretical arrival time" of a GCRA shaper), and when the last one left */
+  GstClockTime live_due;
+  GstClockTime last_live_rt;
   FrameBridgeFrame *last;       /* last live frame */
   GstBuffer *last_out;          /* ... as sent, in last_out_info */
   GstVideoInfo last_out_info;
@@ -455,9 +458,12 @@ next_deadline_locked (GstDaydreamFrameBridgeSrc * self, GstClockTime now)
     return tick_time (self, self->ticks);
   if (g_queue_is_empty (&self->queue))
     return self->last_out_rt + self->duration;
-  /* a quarter interval early is fine: producers are not exact */
-  deadline = GST_CLOCK_TIME_IS_VALID (self->live_next) ?
-      self->live_next - MIN (self->live_next, self->duration / 4) : now;
+  /* up to one interval ahead of the frame rate is fine, but never two new
+   * frames within half an interval: see the allowance in _create() */
+  if (!GST_CLOCK_TIME_IS_VALID (self->live_due))
+    return MAX (now, self->last_out_rt + MIN_SPACING);
+  deadline = self->live_due - MIN (self->live_due, self->duration);
+  deadline = MAX (deadline, self->last_live_rt + self->duration / 2);
   return MAX (deadline, self->last_out_rt + MIN_SPACING);
 }
 
@@ -733,14 +739,18 @@ gst_daydream_frame_bridge_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
 
   self->last_out_rt = pts;
   if (pick == PICK_LIVE) {
-    /* The allowance advances by one interval per frame, not from the
-     * frame's own time: a producer at the frame rate whose frames come a
-     * little late now and then would otherwise push every later frame back
-     * (towards a whole interval of waiting). Half an interval stays between
-     * two new frames however late the allowance is. */
-    self->live_next = GST_CLOCK_TIME_IS_VALID (self->live_next) ?
-        MAX (self->live_next + self->duration, pts + self->duration / 2) :
-        pts + self->duration;
+    /* The allowance is a GCRA shaper at the frame rate with one interval of
+     * tolerance: the due time advances by one interval per new frame, from
+     * the frame's own time only when that is later (the producer paused).
+     * So a producer at the frame rate is never held back, whatever its
+     * phase and however its frames jitter: a frame that came a little late
+     * does not push the later ones back, and one that had to leave late
+     * (a stall, or frames pushed before the start) does not leave a
+     * standing delay behind. A faster producer gets one frame per interval
+     * on average, never two within half an interval. */
+    self->live_due = (GST_CLOCK_TIME_IS_VALID (self->live_due) ?
+        MAX (self->live_due, pts) : pts) + self->duration;
+    self->last_live_rt = pts;
     gst_clear_buffer (&self->fallback_buf);
   }
   self->fallback_fresh = FALSE;
@@ -852,7 +862,8 @@ clear_streaming_state (GstDaydreamFrameBridgeSrc * self)
   self->anchor = 0;
   self->ticks = 0;
   self->last_out_rt = GST_CLOCK_TIME_NONE;
-  self->live_next = GST_CLOCK_TIME_NONE;
+  self->live_due = GST_CLOCK_TIME_NONE;
+  self->last_live_rt = GST_CLOCK_TIME_NONE;
   self->fb_failed = FALSE;
   self->warned_refused_caps = FALSE;
   self->discont = TRUE;

@@ -513,16 +513,93 @@ GST_START_TEST (test_latest_does_not_ratchet)
   fail_unless_equals_uint64 (GST_BUFFER_PTS (buf), 2 * d + GST_MSECOND / 2);
   gst_buffer_unref (buf);
 
-  /* a burst right after waits for its share of the frame rate */
+  /* one right after waits half an interval after the last new frame */
   gst_test_clock_wait_for_next_pending_id (clock, NULL);
   gst_test_clock_set_time (clock, 2 * d + GST_MSECOND);
   fail_unless_equals_int (push_grey (src, 16, 16, 3, 0),
       GST_DAYDREAM_FRAME_BRIDGE_OK);
-  allowance = 3 * d + 3 * GST_MSECOND;  /* advanced one interval per frame */
   buf = crank_and_pull (h);
   fail_unless_equals_int (first_byte (buf), 3);
-  fail_unless_equals_uint64 (GST_BUFFER_PTS (buf), allowance - d / 4);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (buf), 2 * d + d / 2 +
+      GST_MSECOND / 2);
   gst_buffer_unref (buf);
+
+  /* that was one frame ahead of the rate, the tolerance: the next one has
+   * to wait for its due time, three intervals after the first new frame */
+  gst_test_clock_wait_for_next_pending_id (clock, NULL);
+  gst_test_clock_set_time (clock, 3 * d);
+  fail_unless_equals_int (push_grey (src, 16, 16, 4, 0),
+      GST_DAYDREAM_FRAME_BRIDGE_OK);
+  allowance = 4 * d + 3 * GST_MSECOND;  /* one interval per new frame */
+  buf = crank_and_pull (h);
+  fail_unless_equals_int (first_byte (buf), 4);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (buf), allowance - d);
+  gst_buffer_unref (buf);
+  gst_object_unref (clock);
+  gst_harness_teardown (h);
+  gst_object_unref (src);
+}
+
+GST_END_TEST;
+
+/* The buffer for a frame pushed at @t, failing at once (rather than at the
+ * test's timeout) when the element waits on the clock beyond @t instead. */
+static GstBuffer *
+pull_not_held (GstHarness * h, GstTestClock * clock, GstClockTime t)
+{
+  for (;;) {
+    GstBuffer *buf = gst_harness_try_pull (h);
+    GstClockID id = NULL;
+
+    if (buf)
+      return buf;
+    if (gst_test_clock_peek_next_pending_id (clock, &id)) {
+      GstClockTime when = gst_clock_id_get_time (id);
+
+      gst_clock_id_unref (id);
+      /* after sending it, the element waits for the next repeat */
+      if ((buf = gst_harness_try_pull (h)))
+        return buf;
+      fail_unless (when <= t, "frame pushed at %" GST_TIME_FORMAT
+          " held back until %" GST_TIME_FORMAT, GST_TIME_ARGS (t),
+          GST_TIME_ARGS (when));
+    }
+    g_usleep (1000);
+  }
+}
+
+/* A frame that left later than it came (here: pushed before the start) must
+ * not leave a standing delay: the producer's next frames, at the frame rate,
+ * leave when they arrive. */
+GST_START_TEST (test_latest_no_standing_delay)
+{
+  GstElement *src = make_src ("queue-mode", 2, NULL);
+  GstHarness *h;
+  GstTestClock *clock;
+  GstClockTime d = TICK (1), t = d * 6 / 10;
+  GstBuffer *buf;
+  guint i;
+
+  fail_unless_equals_int (push_grey (src, 16, 16, 1, 0),
+      GST_DAYDREAM_FRAME_BRIDGE_OK);
+  h = start_harness (src);
+  clock = gst_harness_get_testclock (h);
+  buf = gst_harness_pull (h);   /* pushed 0.4 interval before it left */
+  fail_unless_equals_int (first_byte (buf), 1);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (buf), 0);
+  gst_buffer_unref (buf);
+
+  for (i = 2; i <= 5; i++, t += d) {
+    gst_test_clock_wait_for_next_pending_id (clock, NULL);
+    gst_test_clock_set_time (clock, t);
+    fail_unless_equals_int (push_grey (src, 16, 16, i, 0),
+        GST_DAYDREAM_FRAME_BRIDGE_OK);
+    buf = pull_not_held (h, clock, t);
+    fail_unless_equals_int (first_byte (buf), i);
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (buf), t);
+    gst_buffer_unref (buf);
+  }
+  fail_unless_equals_int (get_stat (src, "repeated"), 0);
   gst_object_unref (clock);
   gst_harness_teardown (h);
   gst_object_unref (src);
@@ -1190,6 +1267,7 @@ framebridgesrc_suite (void)
   tcase_add_test (tc, test_leaky_drops_oldest_after_start);
   tcase_add_test (tc, test_latest_sends_newest_at_once);
   tcase_add_test (tc, test_latest_does_not_ratchet);
+  tcase_add_test (tc, test_latest_no_standing_delay);
   tcase_add_test (tc, test_grid_timestamps_and_repeat);
   tcase_add_test (tc, test_stalled_downstream_skips_ticks);
   tcase_add_test (tc, test_leaky_stall_drops_the_lost_ticks_frames);

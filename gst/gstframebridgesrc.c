@@ -456,8 +456,13 @@ next_deadline_locked (GstDaydreamFrameBridgeSrc * self, GstClockTime now)
     return now;                 /* the first buffer leaves at once */
   if (self->mode != GST_DAYDREAM_FRAME_BRIDGE_QUEUE_LATEST)
     return tick_time (self, self->ticks);
+  /* nothing new: repeat one interval on; right after a new frame a quarter
+   * interval more, so that a producer at the frame rate, a little late,
+   * does not lose the race to a repeat (which costs an encode and delays
+   * its frame behind it) */
   if (g_queue_is_empty (&self->queue))
-    return self->last_out_rt + self->duration;
+    return self->last_out_rt + self->duration +
+        (self->last_out_rt == self->last_live_rt ? self->duration / 4 : 0);
   /* up to one interval ahead of the frame rate is fine, but never two new
    * frames within half an interval: see the allowance in _create() */
   if (!GST_CLOCK_TIME_IS_VALID (self->live_due))

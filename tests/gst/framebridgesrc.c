@@ -471,11 +471,17 @@ GST_START_TEST (test_latest_sends_newest_at_once)
   fail_unless_equals_int (first_byte (buf), 3);
   fail_unless_equals_uint64 (GST_BUFFER_PTS (buf), TICK (1) + GST_MSECOND);
   gst_buffer_unref (buf);
-  /* then it repeats one frame interval later */
+  /* then it repeats, a quarter interval late the first time (a producer
+   * at the frame rate does not race the repeat), then at the frame rate */
   buf = crank_and_pull (h);
   fail_unless_equals_int (first_byte (buf), 3);
   fail_unless_equals_uint64 (GST_BUFFER_PTS (buf),
-      TICK (1) + GST_MSECOND + TICK (1));
+      TICK (1) + GST_MSECOND + TICK (1) + TICK (1) / 4);
+  gst_buffer_unref (buf);
+  buf = crank_and_pull (h);
+  fail_unless_equals_int (first_byte (buf), 3);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (buf),
+      TICK (1) + GST_MSECOND + 2 * TICK (1) + TICK (1) / 4);
   gst_buffer_unref (buf);
   gst_harness_teardown (h);
   gst_object_unref (src);
@@ -570,13 +576,16 @@ pull_not_held (GstHarness * h, GstTestClock * clock, GstClockTime t)
 
 /* A frame that left later than it came (here: pushed before the start) must
  * not leave a standing delay: the producer's next frames, at the frame rate,
- * leave when they arrive. */
+ * leave when they arrive; one a fifth of an interval late does not lose the
+ * race to a repeat either. */
 GST_START_TEST (test_latest_no_standing_delay)
 {
   GstElement *src = make_src ("queue-mode", 2, NULL);
   GstHarness *h;
   GstTestClock *clock;
-  GstClockTime d = TICK (1), t = d * 6 / 10;
+  GstClockTime d = TICK (1);
+  /* in intervals: 0.6, 1.8 (late), 2.6, 3.6 */
+  const GstClockTime tenths[] = { 6, 18, 26, 36 };
   GstBuffer *buf;
   guint i;
 
@@ -589,7 +598,9 @@ GST_START_TEST (test_latest_no_standing_delay)
   fail_unless_equals_uint64 (GST_BUFFER_PTS (buf), 0);
   gst_buffer_unref (buf);
 
-  for (i = 2; i <= 5; i++, t += d) {
+  for (i = 2; i <= 5; i++) {
+    GstClockTime t = d * tenths[i - 2] / 10;
+
     gst_test_clock_wait_for_next_pending_id (clock, NULL);
     gst_test_clock_set_time (clock, t);
     fail_unless_equals_int (push_grey (src, 16, 16, i, 0),

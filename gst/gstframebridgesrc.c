@@ -465,10 +465,10 @@ next_deadline_locked (GstDaydreamFrameBridgeSrc * self, GstClockTime now)
         (self->last_out_rt == self->last_live_rt ? self->duration / 4 : 0);
   /* up to one interval ahead of the frame rate is fine, but never two new
    * frames within half an interval: see the allowance in _create() */
-  if (!GST_CLOCK_TIME_IS_VALID (self->live_due))
-    return MAX (now, self->last_out_rt + MIN_SPACING);
-  deadline = self->live_due - MIN (self->live_due, self->duration);
-  deadline = MAX (deadline, self->last_live_rt + self->duration / 2);
+  deadline = now;
+  if (GST_CLOCK_TIME_IS_VALID (self->live_due))
+    deadline = MAX (self->live_due - MIN (self->live_due, self->duration),
+        self->last_live_rt + self->duration / 2);
   return MAX (deadline, self->last_out_rt + MIN_SPACING);
 }
 

@@ -715,11 +715,10 @@ def print_report(
     cpu_ratio = {
         dim: _median(o["cpu_ms"] / b["cpu_ms"] for b, o in pairs) for dim, pairs in per_size
     }
-    runs = len(per_size[0][1]) if per_size else 0
     print(
         f"whipsink vs aiortc WHIP publisher: {args.fps} fps, {args.duration:g} s measured after "
         f"{args.warmup:g} s warm-up, one receiver for both (webrtcbin latency=0, avdec_h264), "
-        f"127.0.0.1; {runs} run(s) per sender and size, the senders taking turns"
+        f"127.0.0.1; {args.runs} run(s) per sender and size, the senders taking turns"
     )
     print(
         "latency: push -> decoded at the receiver, ms (time.monotonic(): CLOCK_MONOTONIC, "

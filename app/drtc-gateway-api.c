@@ -91,6 +91,8 @@ status_to_json (DrtcGatewayStream * stream)
   json_builder_set_member_name (b, "viewers");
   json_builder_add_int_value (b, stream->media ?
       drtc_gateway_media_n_viewers (stream->media) : 0);
+  json_builder_set_member_name (b, "publisher_sessions");
+  json_builder_add_int_value (b, stream->publisher_sessions);
   json_builder_end_object (b);
   json_builder_set_member_name (b, "inference_status");
   json_builder_begin_object (b);

@@ -43,6 +43,16 @@ typedef struct
   ViewerLife *life;
 } Viewer;
 
+/* One WHIP session's pipeline: the current publisher's, or that of a new
+ * offer while it negotiates (the current one is untouched until then). */
+typedef struct
+{
+  DrtcGatewayMedia *media;      /* a reference */
+  guint gen;                    /* media->publish_serial when offered */
+  GstElement *pipeline, *webrtc;
+  GSource *watch;
+} Ingest;
+
 /* Rates are taken over about a second, however often they are sampled. */
 #define RATE_WINDOW_US G_USEC_PER_SEC
 #define RATE_SAMPLES 8
@@ -59,13 +69,14 @@ struct _DrtcGatewayMedia
   gpointer user_data;
   gboolean closed;
 
-  GstElement *egress, *appsrc, *effect, *tee;
+  GstElement *egress;
+  GstElement *appsrc, *tee;     /* references: streaming threads use them */
+  GstElement *effect;
   GSource *egress_watch;
   GHashTable *viewers;          /* id -> Viewer */
 
-  GstElement *ingest, *ingest_webrtc;
-  GSource *ingest_watch;
-  guint publisher_gen;          /* bumped per publish/unpublish */
+  Ingest *ingest;               /* the current publisher's, or NULL */
+  guint publish_serial;         /* bumped per offer and unpublish */
 
   gint64 in_frames, out_frames; /* atomic */
   gint64 last_in_us;            /* atomic */
@@ -75,6 +86,68 @@ struct _DrtcGatewayMedia
 };
 
 /* ---- small helpers ---- */
+
+/* Teardowns run on threads of their own (webrtcbin can take a while to
+ * shut its ICE agent down: not on the loop); they are counted so that the
+ * process can wait for them before it exits. */
+static GMutex teardown_lock;
+static GCond teardown_cond;
+static guint teardowns;
+
+typedef struct
+{
+  GThreadFunc func;
+  gpointer data;
+} Teardown;
+
+static gpointer
+run_teardown (gpointer data)
+{
+  Teardown *t = data;
+
+  t->func (t->data);
+  g_free (t);
+  g_mutex_lock (&teardown_lock);
+  teardowns--;
+  g_cond_broadcast (&teardown_cond);
+  g_mutex_unlock (&teardown_lock);
+  return NULL;
+}
+
+static void
+start_teardown (const gchar * name, GThreadFunc func, gpointer data)
+{
+  Teardown *t = g_new0 (Teardown, 1);
+
+  t->func = func;
+  t->data = data;
+  g_mutex_lock (&teardown_lock);
+  teardowns++;
+  g_mutex_unlock (&teardown_lock);
+  g_thread_unref (g_thread_new (name, run_teardown, t));
+}
+
+/**
+ * drtc_gateway_media_wait_stopped:
+ * @timeout_us: the longest wait
+ *
+ * Waits until every pipeline handed to a teardown thread is in NULL.
+ *
+ * Returns: %FALSE when some were still stopping after @timeout_us
+ */
+gboolean
+drtc_gateway_media_wait_stopped (gint64 timeout_us)
+{
+  gint64 until = g_get_monotonic_time () + timeout_us;
+  gboolean done;
+
+  g_mutex_lock (&teardown_lock);
+  while (teardowns > 0 && g_cond_wait_until (&teardown_cond, &teardown_lock,
+          until));
+  done = teardowns == 0;
+  g_mutex_unlock (&teardown_lock);
+  return done;
+}
 
 static gpointer
 set_null_and_unref (gpointer data)
@@ -86,13 +159,14 @@ set_null_and_unref (gpointer data)
   return NULL;
 }
 
-/* webrtcbin can take a while to shut its ICE agent down: not on the loop */
 static void
 dispose_async (GstElement * element)
 {
-  g_thread_unref (g_thread_new ("drtc-teardown", set_null_and_unref, element));
+  start_teardown ("drtc-teardown", set_null_and_unref, element);
 }
 
+/* Every callback from a streaming or webrtcbin thread holds a reference:
+ * the media's memory outlives the pipelines' threads. */
 static DrtcGatewayMedia *
 media_ref (DrtcGatewayMedia * media)
 {
@@ -104,6 +178,8 @@ media_clear (gpointer data)
 {
   DrtcGatewayMedia *media = data;
 
+  gst_clear_object (&media->appsrc);
+  gst_clear_object (&media->tee);
   g_main_context_unref (media->cfg.context);
 }
 
@@ -111,6 +187,12 @@ static void
 media_unref (gpointer media)
 {
   g_atomic_rc_box_release_full (media, media_clear);
+}
+
+static void
+media_closure_unref (gpointer media, GClosure * closure)
+{
+  media_unref (media);
 }
 
 static GstElement *
@@ -127,15 +209,16 @@ add (GstBin * bin, const gchar * factory, const gchar * name, GError ** error)
   return e;
 }
 
+/* @data: (transfer full): released with @destroy */
 static GSource *
 watch_bus (GstElement * pipeline, GMainContext * context, GstBusFunc func,
-    gpointer data)
+    gpointer data, GDestroyNotify destroy)
 {
   g_autoptr (GstBus) bus = gst_element_get_bus (pipeline);
   GSource *source = gst_bus_create_watch (bus);
 
   g_source_set_callback (source, (GSourceFunc) (void (*)(void)) func,
-      media_ref (data), media_unref);
+      data, destroy);
   g_source_attach (source, context);
   return source;
 }
@@ -150,25 +233,30 @@ unwatch (GSource ** source)
   }
 }
 
+G_DEFINE_QUARK (drtc - gateway - media - error - quark,
+    drtc_gateway_media_error)
 /* ---- negotiation (shared by publisher and viewers) ---- */
+     typedef struct
+     {
+       DrtcGatewayMedia *media;
+       GstElement *webrtc;
+       GstSDPMessage *offer;
+       DrtcAnswerFunc func;
+       gpointer user_data;
+       guint publisher_gen;     /* publisher: still the newest offer? */
+       Ingest *ingest;          /* publisher: its pipeline, until it wins */
+       gchar *viewer_id;        /* viewer: still there? */
+     } Negotiation;
 
-typedef struct
-{
-  DrtcGatewayMedia *media;
-  GstElement *webrtc;
-  GstSDPMessage *offer;
-  DrtcAnswerFunc func;
-  gpointer user_data;
-  guint publisher_gen;          /* publisher: still the current one? */
-  gchar *viewer_id;             /* viewer: still there? */
-} Negotiation;
+     static void ingest_free (Ingest * ingest);
+     static void take_over (DrtcGatewayMedia * media, Ingest * ingest);
 
-static void
-negotiation_free (Negotiation * n)
+     static void negotiation_free (Negotiation * n)
 {
   if (n->offer)
     gst_sdp_message_free (n->offer);
   gst_object_unref (n->webrtc);
+  g_clear_pointer (&n->ingest, ingest_free);
   media_unref (n->media);
   g_free (n->viewer_id);
   g_free (n);
@@ -181,15 +269,15 @@ negotiation_wanted (Negotiation * n)
     return FALSE;
   if (n->viewer_id)
     return g_hash_table_contains (n->media->viewers, n->viewer_id);
-  return n->publisher_gen == n->media->publisher_gen;
+  return n->publisher_gen == n->media->publish_serial;
 }
 
 static void
-negotiation_fail (Negotiation * n, const gchar * what, const GError * cause)
+negotiation_fail (Negotiation * n, DrtcGatewayMediaError code,
+    const gchar * what, const GError * cause)
 {
-  g_autoptr (GError) err = g_error_new (GST_RESOURCE_ERROR,
-      GST_RESOURCE_ERROR_FAILED, "%s%s%s", what, cause ? ": " : "",
-      cause ? cause->message : "");
+  g_autoptr (GError) err = g_error_new (DRTC_GATEWAY_MEDIA_ERROR, code,
+      "%s%s%s", what, cause ? ": " : "", cause ? cause->message : "");
 
   g_message ("negotiation failed: %s", err->message);
   n->func (NULL, err, n->user_data);
@@ -203,7 +291,8 @@ on_gathered (GstElement * webrtc, gboolean complete, gpointer data)
   g_autofree gchar *sdp = NULL;
 
   if (!negotiation_wanted (n)) {
-    negotiation_fail (n, "session replaced or closed", NULL);
+    negotiation_fail (n, DRTC_GATEWAY_MEDIA_ERROR_SUPERSEDED,
+        "session replaced or closed", NULL);
     return;
   }
   if (!complete)
@@ -211,9 +300,13 @@ on_gathered (GstElement * webrtc, gboolean complete, gpointer data)
         "the candidates found so far", n->media->cfg.gather_timeout_ms);
   sdp = drtc_webrtc_local_sdp (webrtc);
   if (!sdp) {
-    negotiation_fail (n, "no local description", NULL);
+    negotiation_fail (n, DRTC_GATEWAY_MEDIA_ERROR_FAILED,
+        "no local description", NULL);
     return;
   }
+  /* a new publisher's offer is answered: now it replaces the current */
+  if (n->ingest)
+    take_over (n->media, g_steal_pointer (&n->ingest));
   n->func (sdp, NULL, n->user_data);
   negotiation_free (n);
 }
@@ -226,11 +319,13 @@ on_answer_created (GstPromise * promise, gpointer data)
   GstWebRTCSessionDescription *answer;
 
   if (!negotiation_wanted (n)) {
-    negotiation_fail (n, "session replaced or closed", NULL);
+    negotiation_fail (n, DRTC_GATEWAY_MEDIA_ERROR_SUPERSEDED,
+        "session replaced or closed", NULL);
     return;
   }
   if (!(answer = drtc_promise_description (promise, "answer", &err))) {
-    negotiation_fail (n, "could not create an answer", err);
+    negotiation_fail (n, DRTC_GATEWAY_MEDIA_ERROR_OFFER,
+        "could not create an answer", err);
     return;
   }
   g_signal_emit_by_name (n->webrtc, "set-local-description", answer, NULL);
@@ -249,11 +344,13 @@ on_remote_set (GstPromise * promise, gpointer data)
   GstPromise *next;
 
   if (!negotiation_wanted (n)) {
-    negotiation_fail (n, "session replaced or closed", NULL);
+    negotiation_fail (n, DRTC_GATEWAY_MEDIA_ERROR_SUPERSEDED,
+        "session replaced or closed", NULL);
     return;
   }
   if (!drtc_promise_reply (promise, NULL, &err)) {
-    negotiation_fail (n, "the offer was not accepted", err);
+    negotiation_fail (n, DRTC_GATEWAY_MEDIA_ERROR_OFFER,
+        "the offer was not accepted", err);
     return;
   }
   next = drtc_promise_new (n->media->cfg.context, on_answer_created, n, NULL);
@@ -318,6 +415,7 @@ build_egress (DrtcGatewayMedia * media, GError ** error)
   bin = GST_BIN (media->egress);
   if (!(media->appsrc = add (bin, "appsrc", "frames", error)))
     return FALSE;
+  gst_object_ref (media->appsrc);
   media->effect = drtc_effect_bin_new ("effect");
   gst_bin_add (bin, media->effect);
   if (!(convert = add (bin, "videoconvert", NULL, error))
@@ -326,6 +424,7 @@ build_egress (DrtcGatewayMedia * media, GError ** error)
       || !(parse = add (bin, "h264parse", NULL, error))
       || !(media->tee = add (bin, "tee", "encoded", error)))
     return FALSE;
+  gst_object_ref (media->tee);
   encoder = drtc_encoder_make (media->cfg.encoder, &enc, error);
   if (!encoder)
     return FALSE;
@@ -345,10 +444,10 @@ build_egress (DrtcGatewayMedia * media, GError ** error)
     return FALSE;
   }
   probe_pad = gst_element_get_static_pad (media->tee, "sink");
-  gst_pad_add_probe (probe_pad, GST_PAD_PROBE_TYPE_BUFFER, on_encoded, media,
-      NULL);
+  gst_pad_add_probe (probe_pad, GST_PAD_PROBE_TYPE_BUFFER, on_encoded,
+      media_ref (media), media_unref);
   media->egress_watch = watch_bus (media->egress, media->cfg.context,
-      on_egress_message, media);
+      on_egress_message, media_ref (media), media_unref);
   if (gst_element_set_state (media->egress, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE) {
     g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
@@ -452,7 +551,8 @@ on_ingest_pad (GstElement * webrtc, GstPad * pad, gpointer data)
   }
   g_object_set (sink, "sync", FALSE, "max-buffers", 2, "drop", TRUE,
       "enable-last-sample", FALSE, NULL);
-  gst_app_sink_set_callbacks (GST_APP_SINK (sink), &callbacks, media, NULL);
+  gst_app_sink_set_callbacks (GST_APP_SINK (sink), &callbacks,
+      media_ref (media), media_unref);
   gst_bin_add_many (bin, depay, parse, decoder, sink, NULL);
   gst_element_link_many (depay, parse, decoder, sink, NULL);
   gst_element_sync_state_with_parent (sink);
@@ -472,6 +572,17 @@ typedef struct
   gchar *reason;
 } LostCall;
 
+static LostCall *
+lost_call_new (DrtcGatewayMedia * media, guint gen, const gchar * reason)
+{
+  LostCall *call = g_new0 (LostCall, 1);
+
+  call->media = media_ref (media);
+  call->gen = gen;
+  call->reason = g_strdup (reason);
+  return call;
+}
+
 static void
 lost_call_free (gpointer data)
 {
@@ -488,7 +599,7 @@ report_publisher_lost (gpointer data)
   LostCall *call = data;
   DrtcGatewayMedia *media = call->media;
 
-  if (!media->closed && call->gen == media->publisher_gen && media->ingest)
+  if (!media->closed && media->ingest && call->gen == media->ingest->gen)
     media->events (media, DRTC_MEDIA_PUBLISHER_LOST, call->reason,
         media->user_data);
   return G_SOURCE_REMOVE;
@@ -497,13 +608,9 @@ report_publisher_lost (gpointer data)
 static void
 publisher_lost (DrtcGatewayMedia * media, guint gen, const gchar * reason)
 {
-  LostCall *call = g_new0 (LostCall, 1);
-
-  call->media = media_ref (media);
-  call->gen = gen;
-  call->reason = g_strdup (reason);
   g_main_context_invoke_full (media->cfg.context, G_PRIORITY_DEFAULT,
-      report_publisher_lost, call, lost_call_free);
+      report_publisher_lost, lost_call_new (media, gen, reason),
+      lost_call_free);
 }
 
 static void
@@ -521,10 +628,11 @@ on_ingest_state (GstElement * webrtc, GParamSpec * pspec, gpointer data)
     publisher_lost (media, gen, "publisher connection failed");
 }
 
+/* the watch's data: a LostCall naming the session */
 static gboolean
 on_ingest_message (GstBus * bus, GstMessage * msg, gpointer data)
 {
-  DrtcGatewayMedia *media = data;
+  LostCall *session = data;
 
   if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
     g_autoptr (GError) err = NULL;
@@ -532,41 +640,92 @@ on_ingest_message (GstBus * bus, GstMessage * msg, gpointer data)
 
     gst_message_parse_error (msg, &err, &debug);
     g_warning ("gateway input: %s (%s)", err->message, GST_STR_NULL (debug));
-    publisher_lost (media, media->publisher_gen, err->message);
+    publisher_lost (session->media, session->gen, err->message);
   }
   return G_SOURCE_CONTINUE;
+}
+
+/* A session's pipeline, playing; NULL when webrtcbin is missing. */
+static Ingest *
+ingest_new (DrtcGatewayMedia * media, guint gen)
+{
+  GstElement *webrtc = drtc_webrtc_new ("whip", &media->cfg.webrtc);
+  Ingest *ingest;
+
+  if (!webrtc)
+    return NULL;
+  ingest = g_new0 (Ingest, 1);
+  ingest->media = media_ref (media);
+  ingest->gen = gen;
+  ingest->pipeline = gst_pipeline_new ("gateway-ingest");
+  ingest->webrtc = gst_object_ref (webrtc);
+  g_object_set_data (G_OBJECT (webrtc), "drtc-gen", GUINT_TO_POINTER (gen));
+  gst_bin_add (GST_BIN (ingest->pipeline), webrtc);
+  g_signal_connect_data (webrtc, "pad-added", G_CALLBACK (on_ingest_pad),
+      media_ref (media), media_closure_unref, 0);
+  g_signal_connect_data (webrtc, "notify::connection-state",
+      G_CALLBACK (on_ingest_state), media_ref (media), media_closure_unref, 0);
+  ingest->watch = watch_bus (ingest->pipeline, media->cfg.context,
+      on_ingest_message, lost_call_new (media, gen, NULL), lost_call_free);
+  gst_element_set_state (ingest->pipeline, GST_STATE_PLAYING);
+  return ingest;
+}
+
+/* Returns: (transfer full): the session's pipeline, to be set to NULL */
+static GstElement *
+ingest_detach (Ingest * ingest)
+{
+  GstElement *pipeline = g_steal_pointer (&ingest->pipeline);
+
+  unwatch (&ingest->watch);
+  g_signal_handlers_disconnect_by_data (ingest->webrtc, ingest->media);
+  gst_object_unref (ingest->webrtc);
+  media_unref (ingest->media);
+  g_free (ingest);
+  return pipeline;
+}
+
+static void
+ingest_free (Ingest * ingest)
+{
+  dispose_async (ingest_detach (ingest));
+}
+
+static void
+take_over (DrtcGatewayMedia * media, Ingest * ingest)
+{
+  g_clear_pointer (&media->ingest, ingest_free);
+  media->ingest = ingest;
+  /* the publisher timeout counts from here */
+  __atomic_store_n (&media->last_in_us, g_get_monotonic_time (),
+      __ATOMIC_RELAXED);
 }
 
 static void
 stop_ingest (DrtcGatewayMedia * media)
 {
-  media->publisher_gen++;
-  unwatch (&media->ingest_watch);
-  if (media->ingest_webrtc) {
-    g_signal_handlers_disconnect_by_data (media->ingest_webrtc, media);
-    gst_clear_object (&media->ingest_webrtc);
-  }
-  if (media->ingest)
-    dispose_async (g_steal_pointer (&media->ingest));
+  media->publish_serial++;      /* offers still negotiating lose too */
+  g_clear_pointer (&media->ingest, ingest_free);
 }
 
 /**
  * drtc_gateway_media_publish:
  * @offer: (transfer full): the publisher's offer, H.264 only
  *
- * Replaces any current publisher. @func gets the answer, or an error.
+ * Negotiates @offer on a pipeline of its own; only once that worked (an
+ * answer with candidates) does it replace the current publisher, which
+ * keeps streaming until then and stays when the offer fails. @func gets
+ * the answer, or an error (DRTC_GATEWAY_MEDIA_ERROR_OFFER when the offer
+ * was refused). A newer offer supersedes one still negotiating.
  */
 void
 drtc_gateway_media_publish (DrtcGatewayMedia * media, GstSDPMessage * offer,
     DrtcAnswerFunc func, gpointer user_data)
 {
+  Ingest *ingest = ingest_new (media, ++media->publish_serial);
   Negotiation *n;
-  GstElement *webrtc;
 
-  stop_ingest (media);
-  media->ingest = gst_pipeline_new ("gateway-ingest");
-  webrtc = drtc_webrtc_new ("whip", &media->cfg.webrtc);
-  if (!webrtc) {
+  if (!ingest) {
     g_autoptr (GError) err = g_error_new (GST_CORE_ERROR,
         GST_CORE_ERROR_MISSING_PLUGIN, "webrtcbin is missing");
 
@@ -574,26 +733,14 @@ drtc_gateway_media_publish (DrtcGatewayMedia * media, GstSDPMessage * offer,
     func (NULL, err, user_data);
     return;
   }
-  media->ingest_webrtc = gst_object_ref (webrtc);
-  g_object_set_data (G_OBJECT (webrtc), "drtc-gen",
-      GUINT_TO_POINTER (media->publisher_gen));
-  gst_bin_add (GST_BIN (media->ingest), webrtc);
-  g_signal_connect (webrtc, "pad-added", G_CALLBACK (on_ingest_pad), media);
-  g_signal_connect (webrtc, "notify::connection-state",
-      G_CALLBACK (on_ingest_state), media);
-  media->ingest_watch = watch_bus (media->ingest, media->cfg.context,
-      on_ingest_message, media);
-  __atomic_store_n (&media->last_in_us, g_get_monotonic_time (),
-      __ATOMIC_RELAXED);
-  gst_element_set_state (media->ingest, GST_STATE_PLAYING);
-
   n = g_new0 (Negotiation, 1);
   n->media = media_ref (media);
-  n->webrtc = gst_object_ref (webrtc);
+  n->webrtc = gst_object_ref (ingest->webrtc);
   n->offer = offer;
   n->func = func;
   n->user_data = user_data;
-  n->publisher_gen = media->publisher_gen;
+  n->publisher_gen = ingest->gen;
+  n->ingest = ingest;
   negotiate (n);
 }
 
@@ -601,9 +748,9 @@ gboolean
 drtc_gateway_media_add_candidate (DrtcGatewayMedia * media, guint mline,
     const gchar * candidate)
 {
-  if (!media->ingest_webrtc)
+  if (!media->ingest)
     return FALSE;
-  g_signal_emit_by_name (media->ingest_webrtc, "add-ice-candidate", mline,
+  g_signal_emit_by_name (media->ingest->webrtc, "add-ice-candidate", mline,
       candidate);
   return TRUE;
 }
@@ -830,8 +977,8 @@ viewer_new (DrtcGatewayMedia * media, const gchar * viewer_id, gint payload,
   }
   g_object_set_data_full (G_OBJECT (v->webrtc), "drtc-viewer",
       g_strdup (viewer_id), g_free);
-  g_signal_connect (v->webrtc, "notify::connection-state",
-      G_CALLBACK (on_viewer_state), media);
+  g_signal_connect_data (v->webrtc, "notify::connection-state",
+      G_CALLBACK (on_viewer_state), media_ref (media), media_closure_unref, 0);
   watch_viewer_rtcp (v);
   if (!link_viewer (media, v, caps, error)) {
     drtc_gateway_media_remove_viewer (media, viewer_id);
@@ -879,11 +1026,13 @@ on_viewer_offer_created (GstPromise * promise, gpointer data)
   GstWebRTCSessionDescription *offer;
 
   if (!negotiation_wanted (n)) {
-    negotiation_fail (n, "viewer removed", NULL);
+    negotiation_fail (n, DRTC_GATEWAY_MEDIA_ERROR_SUPERSEDED,
+        "viewer removed", NULL);
     return;
   }
   if (!(offer = drtc_promise_description (promise, "offer", &err))) {
-    negotiation_fail (n, "could not create an offer", err);
+    negotiation_fail (n, DRTC_GATEWAY_MEDIA_ERROR_FAILED,
+        "could not create an offer", err);
     return;
   }
   g_signal_emit_by_name (n->webrtc, "set-local-description", offer, NULL);
@@ -937,11 +1086,13 @@ on_viewer_answer_set (GstPromise * promise, gpointer data)
   g_autoptr (GError) err = NULL;
 
   if (!negotiation_wanted (n)) {
-    negotiation_fail (n, "viewer removed", NULL);
+    negotiation_fail (n, DRTC_GATEWAY_MEDIA_ERROR_SUPERSEDED,
+        "viewer removed", NULL);
     return;
   }
   if (!drtc_promise_reply (promise, NULL, &err)) {
-    negotiation_fail (n, "the answer was not accepted", err);
+    negotiation_fail (n, DRTC_GATEWAY_MEDIA_ERROR_OFFER,
+        "the answer was not accepted", err);
     return;
   }
   n->func ("", NULL, n->user_data);
@@ -1037,6 +1188,7 @@ remove_elements (gpointer data)
     if (!r->elements[i])
       continue;
     gst_element_set_state (r->elements[i], GST_STATE_NULL);
+    gst_element_set_locked_state (r->elements[i], FALSE);
     gst_bin_remove (GST_BIN (r->egress), r->elements[i]);
     gst_object_unref (r->elements[i]);
   }
@@ -1082,7 +1234,12 @@ drtc_gateway_media_remove_viewer (DrtcGatewayMedia * media,
     gst_element_set_state (v->webrtc, GST_STATE_NULL);
     gst_clear_object (&r->elements[3]);
   }
-  g_thread_unref (g_thread_new ("drtc-viewer-teardown", remove_elements, r));
+  /* out of the output's state changes: if the whole output stops while
+   * the branch does, it must not bring the branch back up to PAUSED */
+  for (guint i = 0; i < G_N_ELEMENTS (r->elements); i++)
+    if (r->elements[i])
+      gst_element_set_locked_state (r->elements[i], TRUE);
+  start_teardown ("drtc-viewer-teardown", remove_elements, r);
   viewer_free (v);
 }
 
@@ -1129,30 +1286,68 @@ drtc_gateway_media_sample_rates (DrtcGatewayMedia * media,
   media->n_samples = MIN (media->n_samples + 1, RATE_SAMPLES);
 }
 
+typedef struct
+{
+  DrtcGatewayMedia *media;      /* a reference, the last one in general */
+  GstElement *ingest, *egress;  /* nullable */
+} MediaStop;
+
+static gpointer
+stop_media (gpointer data)
+{
+  MediaStop *stop = data;
+
+  if (stop->ingest)
+    set_null_and_unref (stop->ingest);
+  if (stop->egress)
+    set_null_and_unref (stop->egress);
+  g_message ("media stopped");
+  media_unref (stop->media);
+  g_free (stop);
+  return NULL;
+}
+
+/* Viewers go with the output as a whole: their branches stop with it. */
+static void
+forget_viewers (DrtcGatewayMedia * media)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, media->viewers);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    Viewer *v = value;
+
+    g_hash_table_iter_remove (&iter);
+    if (v->webrtc)
+      g_signal_handlers_disconnect_by_data (v->webrtc, media);
+    viewer_free (v);
+  }
+}
+
 /**
  * drtc_gateway_media_free:
  *
- * Stops everything; callbacks still in flight see the media closed.
+ * Stops everything on a thread of its own: both pipelines go to NULL
+ * there, each as a whole, then the last reference goes. Callbacks still in
+ * flight see the media closed.
  */
 void
 drtc_gateway_media_free (DrtcGatewayMedia * media)
 {
-  GList *ids, *l;
+  MediaStop *stop;
 
   if (!media)
     return;
   media->closed = TRUE;
-  stop_ingest (media);
-  ids = g_hash_table_get_keys (media->viewers);
-  for (l = ids; l; l = l->next) {
-    g_autofree gchar *id = g_strdup (l->data);
-
-    drtc_gateway_media_remove_viewer (media, id);
-  }
-  g_list_free (ids);
-  g_hash_table_unref (media->viewers);
+  media->publish_serial++;
+  stop = g_new0 (MediaStop, 1);
+  if (media->ingest)
+    stop->ingest = ingest_detach (g_steal_pointer (&media->ingest));
+  forget_viewers (media);
+  g_clear_pointer (&media->viewers, g_hash_table_unref);
   unwatch (&media->egress_watch);
-  if (media->egress)
-    dispose_async (g_steal_pointer (&media->egress));
-  media_unref (media);
+  stop->egress = g_steal_pointer (&media->egress);
+  stop->media = media;          /* the owner's reference */
+  start_teardown ("drtc-media-stop", stop_media, stop);
 }

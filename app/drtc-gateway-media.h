@@ -14,6 +14,16 @@ G_BEGIN_DECLS
 
 typedef struct _DrtcGatewayMedia DrtcGatewayMedia;
 
+#define DRTC_GATEWAY_MEDIA_ERROR (drtc_gateway_media_error_quark ())
+GQuark drtc_gateway_media_error_quark (void);
+
+typedef enum
+{
+  DRTC_GATEWAY_MEDIA_ERROR_OFFER,       /* webrtcbin refused the SDP: 4xx */
+  DRTC_GATEWAY_MEDIA_ERROR_SUPERSEDED,  /* a newer offer, or closed */
+  DRTC_GATEWAY_MEDIA_ERROR_FAILED,      /* our side failed */
+} DrtcGatewayMediaError;
+
 typedef struct
 {
   DrtcWebrtcConfig webrtc;
@@ -40,6 +50,7 @@ typedef void (*DrtcAnswerFunc) (const gchar * answer, const GError * error,
 DrtcGatewayMedia *drtc_gateway_media_new (const DrtcGatewayMediaConfig * cfg,
     DrtcMediaEventFunc events, gpointer user_data, GError ** error);
 void drtc_gateway_media_free (DrtcGatewayMedia * media);
+gboolean drtc_gateway_media_wait_stopped (gint64 timeout_us);
 
 void drtc_gateway_media_apply_effect (DrtcGatewayMedia * media,
     const DrtcEffectSettings * settings);

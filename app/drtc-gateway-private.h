@@ -30,6 +30,7 @@ typedef struct
   gint64 publish_started_us;
   gboolean dropped_by_fault;    /* --drop-publisher-after did its job */
   gint64 unpublished_us;        /* when the publisher went, for cleanup */
+  guint publisher_sessions;     /* WHIP offers answered, replacements too */
   guint viewer_serial;
   gdouble input_fps, output_fps;
   gchar *last_error;

@@ -79,12 +79,52 @@ reply_plain (SoupServerMessage * msg, guint status, const gchar * text)
   drtc_http_reply_text (msg, status, "text/plain; charset=utf-8", text);
 }
 
-/* The offer of a POST, H.264 only; NULL after replying 4xx. */
+/* The direction of a media section: its own attribute, else the
+ * session's, else sendrecv (RFC 4566). */
+static const gchar *
+media_direction (const GstSDPMessage * sdp, const GstSDPMedia * media)
+{
+  static const gchar *const directions[] = { "sendonly", "recvonly",
+    "inactive", "sendrecv"
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (directions); i++)
+    if (gst_sdp_media_get_attribute_val (media, directions[i]))
+      return directions[i];
+  for (guint i = 0; i < G_N_ELEMENTS (directions); i++)
+    if (gst_sdp_message_get_attribute_val (sdp, directions[i]))
+      return directions[i];
+  return "sendrecv";
+}
+
+/* A WHIP offer must send video: a recv-only one (a WHEP subscriber that
+ * was given the WHIP URL) is no publisher and must not replace one. */
+static gboolean
+offer_sends_video (const GstSDPMessage * sdp, const gchar ** direction)
+{
+  *direction = "none";
+  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
+    const GstSDPMedia *media = gst_sdp_message_get_media (sdp, i);
+
+    if (g_strcmp0 (gst_sdp_media_get_media (media), "video") != 0
+        || gst_sdp_media_get_port (media) == 0)
+      continue;
+    *direction = media_direction (sdp, media);
+    if (g_str_equal (*direction, "sendonly")
+        || g_str_equal (*direction, "sendrecv"))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* The offer of a POST, H.264 only; NULL after replying 4xx. A WHIP offer
+ * (@payload NULL) must also send video. */
 static GstSDPMessage *
 read_offer (SoupServerMessage * msg, gint * payload)
 {
   g_autofree gchar *text = NULL;
   g_autoptr (GError) err = NULL;
+  const gchar *direction;
   GstSDPMessage *offer;
 
   if (!drtc_http_content_type_is (msg, "application/sdp")) {
@@ -101,6 +141,16 @@ read_offer (SoupServerMessage * msg, gint * payload)
   offer = drtc_sdp_parse (text, &err);
   if (!offer) {
     reply_plain (msg, SOUP_STATUS_BAD_REQUEST, err->message);
+    return NULL;
+  }
+  if (!payload && !offer_sends_video (offer, &direction)) {
+    g_autofree gchar *why = g_strdup_printf ("a WHIP offer must send "
+        "video, this one's video is %s: to receive a stream's output, POST "
+        "a recv-only offer to its WHEP URL (Livepeer-Playback-URL, or the "
+        "status's gateway_status.whep_url)", direction);
+
+    gst_sdp_message_free (offer);
+    reply_plain (msg, SOUP_STATUS_BAD_REQUEST, why);
     return NULL;
   }
   if (!drtc_sdp_keep_codec (offer, "H264", payload, &err)) {
@@ -140,6 +190,19 @@ add_link_headers (DrtcGateway * gw, SoupMessageHeaders * h)
   }
 }
 
+/* The offer was answered: its session is the stream's publisher now. */
+static void
+start_session (DrtcGatewayStream * stream, const gchar * session_id)
+{
+  g_free (stream->session_id);
+  stream->session_id = g_strdup (session_id);
+  stream->publish_started_us = g_get_monotonic_time ();
+  stream->dropped_by_fault = FALSE;
+  stream->unpublished_us = 0;
+  stream->publisher_sessions++;
+  g_clear_pointer (&stream->last_error, g_free);
+}
+
 static void
 on_whip_answer (const gchar * answer, const GError * error, gpointer data)
 {
@@ -150,13 +213,17 @@ on_whip_answer (const gchar * answer, const GError * error, gpointer data)
   g_autofree gchar *whip_path = NULL, *location = NULL, *etag = NULL;
   g_autofree gchar *whep_path = NULL, *whep = NULL;
 
-  if (!stream || g_strcmp0 (stream->session_id, p->resource_id) != 0) {
+  if (!stream || (error && g_error_matches (error, DRTC_GATEWAY_MEDIA_ERROR,
+              DRTC_GATEWAY_MEDIA_ERROR_SUPERSEDED))) {
     reply_plain (p->msg, SOUP_STATUS_CONFLICT,
-        "the session was replaced or the stream deleted");
+        "a newer offer replaced this one, or the stream was deleted");
   } else if (!answer) {
-    reply_plain (p->msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, error->message);
-    drtc_gateway_end_publisher (stream, error->message);
+    /* the current publisher, if any, was never touched */
+    reply_plain (p->msg, g_error_matches (error, DRTC_GATEWAY_MEDIA_ERROR,
+            DRTC_GATEWAY_MEDIA_ERROR_OFFER) ? SOUP_STATUS_BAD_REQUEST :
+        SOUP_STATUS_INTERNAL_SERVER_ERROR, error->message);
   } else {
+    start_session (stream, p->resource_id);
     whip_path = drtc_gateway_whip_path (stream);
     location = g_strdup_printf ("%s/%s", whip_path, p->resource_id);
     etag = g_strdup_printf ("W/\"%s\"", p->resource_id);
@@ -181,6 +248,7 @@ whip_post (DrtcGateway * gw, SoupServerMessage * msg,
     DrtcGatewayStream * stream)
 {
   g_autoptr (GError) err = NULL;
+  g_autofree gchar *session_id = NULL;
   GstSDPMessage *offer;
   Pending *p;
 
@@ -191,13 +259,9 @@ whip_post (DrtcGateway * gw, SoupServerMessage * msg,
     reply_plain (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, err->message);
     return;
   }
-  g_free (stream->session_id);
-  stream->session_id = drtc_gateway_random_id ("", 8);
-  stream->publish_started_us = g_get_monotonic_time ();
-  stream->dropped_by_fault = FALSE;
-  stream->unpublished_us = 0;
-  g_clear_pointer (&stream->last_error, g_free);
-  p = pending_new (gw, msg, stream, stream->session_id, FALSE);
+  /* the stream's session changes only once the offer was answered */
+  session_id = drtc_gateway_random_id ("", 8);
+  p = pending_new (gw, msg, stream, session_id, FALSE);
   drtc_gateway_media_publish (stream->media, offer, on_whip_answer, p);
 }
 

@@ -326,6 +326,9 @@ drtc_gateway_free (DrtcGateway * gw)
   }
   g_clear_pointer (&gw->by_key, g_hash_table_unref);
   g_clear_pointer (&gw->streams, g_hash_table_unref);
+  /* a clean exit: every pipeline in NULL first (webrtcbin says goodbye) */
+  if (!drtc_gateway_media_wait_stopped (10 * G_USEC_PER_SEC))
+    g_warning ("some media were still stopping after 10 s");
   g_clear_pointer (&gw->context, g_main_context_unref);
   g_free (gw->opts.host);
   g_free (gw->opts.api_key);

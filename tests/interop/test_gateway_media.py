@@ -16,6 +16,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from drtc_peers import (  # noqa: E402
     SolidColorTrack,
+    codec_preferences,
+    new_peer_connection,
     WhepError,
     WhepSubscriber,
     WhipError,
@@ -208,6 +210,69 @@ def test_non_h264_offer_is_refused(gateway_factory):
             stream["whip_url"], data=body, headers={"Content-Type": ctype}, timeout=10
         )
         assert r.status_code == code, r.text
+
+
+async def sendonly_offer():
+    """An aiortc publisher's H.264 offer, gathered, never sent (closed again)."""
+    pc = new_peer_connection()
+    transceiver = pc.addTransceiver(SolidColorTrack(W, H, RED), direction="sendonly")
+    transceiver.setCodecPreferences(codec_preferences("video", ("H264",)))
+    await pc.setLocalDescription(await pc.createOffer())
+    sdp = pc.localDescription.sdp
+    await pc.close()
+    return sdp
+
+
+@pytest.mark.parametrize("mode", ["daydream", "rfc"])
+def test_refused_whip_offers_leave_the_publisher_alone(gateway_factory, mode):
+    """A recv-only offer (a subscriber given the WHIP URL) and offers webrtcbin cannot take get
+    4xx, and the live publisher keeps streaming to its viewer: its session is never replaced."""
+    gw = gateway_factory("--mode", mode)
+    stream = create(gw, {"prompt": "x", "delta": 0.0})
+
+    def post(sdp):
+        return requests.post(
+            stream["whip_url"], data=sdp, headers={"Content-Type": "application/sdp"}, timeout=10
+        )
+
+    async def body():
+        pub = WhipPublisher(SolidColorTrack(W, H, RED))
+        await pub.start(stream["whip_url"])
+        whep_url = await wait_online(gw, stream)
+        sub = WhepSubscriber()
+        await sub.start(whep_url)
+        await sub.wait_for_color(RED, tolerance=TOL, timeout=15, region=CENTRE)
+        loop = asyncio.get_running_loop()
+
+        # what serve's whepsrc sent when a node handed it the WHIP URL
+        intruder = WhepSubscriber(codecs=("H264",))
+        with pytest.raises(WhepError) as err:
+            await intruder.start(stream["whip_url"])
+        assert err.value.status == 400 and "recvonly" in err.value.body, err.value.body
+
+        offer = await sendonly_offer()
+        no_fingerprint = "".join(
+            line for line in offer.splitlines(True) if not line.startswith("a=fingerprint")
+        )
+        garbage = offer.replace("a=ice-ufrag", "a=x-nothing").replace("a=ice-pwd", "a=x-none")
+        for sdp in (no_fingerprint, garbage):
+            r = await loop.run_in_executor(None, post, sdp)
+            assert 400 <= r.status_code < 500, (r.status_code, r.text)
+            assert r.text
+
+        data = await loop.run_in_executor(None, status, gw, stream)
+        assert data["state"] == "ONLINE"
+        assert data["gateway_status"]["publisher_sessions"] == 1
+        assert "publisher gone" not in gw.log_text()
+        seen = sub.frames_received
+        await sub.wait_frames(seen + 30, timeout=15)
+        await sub.wait_for_color(RED, tolerance=TOL, timeout=5, region=CENTRE)
+        if mode == "rfc":  # the session's resource is still the first publisher's
+            assert await pub.patch_sdpfrag() == 204
+        await sub.stop()
+        await pub.stop()
+
+    run(body())
 
 
 def test_daydream_mode_has_no_patch_or_delete(gateway_factory):

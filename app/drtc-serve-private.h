@@ -27,6 +27,7 @@ typedef struct
   gchar *api_key_file;
   gchar *access_token;          /* required on every route but /healthz */
   gchar *whep_url;              /* connect at start-up */
+  guint whep_timeout_s;         /* a WHEP attempt not connected: retry */
   gchar **ice_local_addresses;
   guint max_frames;
   gchar *queue_mode;            /* framebridgesrc queue-mode, by nick */
@@ -86,7 +87,14 @@ void drtc_stream_controller_metrics (DrtcStreamController * ctl,
 gboolean drtc_stream_controller_wait_stopped (DrtcStreamController * ctl);
 
 /* drtc-whep-controller.c */
-DrtcWhepController *drtc_whep_controller_new (DrtcServe * serve);
+
+/* Whether @url is the WHIP URL of one of @serve's streams; if so @name
+ * gets the stream's name and @whep_url its WHEP URL ("" while unknown). */
+typedef gboolean (*DrtcOwnStreamFunc) (DrtcServe * serve, const gchar * url,
+    gchar ** name, gchar ** whep_url);
+
+DrtcWhepController *drtc_whep_controller_new (DrtcServe * serve,
+    DrtcOwnStreamFunc own_stream);
 void drtc_whep_controller_free (DrtcWhepController * whep);
 JsonNode *drtc_whep_controller_status (DrtcWhepController * whep,
     gboolean with_bridge_stats);

@@ -773,7 +773,7 @@ drtc_serve_main (int argc, char **argv)
   g_autofree gchar *api_url = NULL, *key_file = NULL, *token_file = NULL;
   g_autofree gchar *whep_url = NULL, *queue_mode = NULL;
   g_auto (GStrv) local = NULL;
-  gint port = 8895, max_frames = 90, frames_timeout = 2000;
+  gint port = 8895, max_frames = 90, frames_timeout = 2000, whep_timeout = 15;
   gboolean keep_streams = FALSE;
   g_autoptr (GOptionContext) ctx = NULL;
   g_autoptr (GError) err = NULL;
@@ -800,6 +800,9 @@ drtc_serve_main (int argc, char **argv)
           "listen on a non-loopback address", "FILE"},
     {"whep-url", 0, 0, G_OPTION_ARG_STRING, &whep_url,
         "Subscribe to this WHEP URL at start-up", "URL"},
+    {"whep-timeout", 0, 0, G_OPTION_ARG_INT, &whep_timeout,
+        "Seconds a WHEP subscription may take to connect before it fails "
+          "and is retried with a backoff (default 15)", "S"},
     {"ice-local-address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &local,
         "Gather ICE candidates on this address only (repeatable)", "ADDR"},
     {"max-frames", 0, 0, G_OPTION_ARG_INT, &max_frames,
@@ -836,6 +839,7 @@ drtc_serve_main (int argc, char **argv)
   opts.api_url = api_url;
   opts.api_key_file = key_file;
   opts.whep_url = whep_url;
+  opts.whep_timeout_s = CLAMP (whep_timeout, 1, 600);
   opts.ice_local_addresses = local;
   opts.max_frames = CLAMP (max_frames, 1, 10000);
   opts.queue_mode = queue_mode ? queue_mode : (gchar *) "leaky";

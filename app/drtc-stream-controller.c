@@ -105,6 +105,28 @@ src_stats (DrtcStreamController * ctl)
   return s;
 }
 
+/* For /whep/connect: the original node pack hands over the status's
+ * whip_url when it knows no WHEP URL yet (its legacy fallback). */
+static gboolean
+own_stream (DrtcServe * serve, const gchar * url, gchar ** name,
+    gchar ** whep_url)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, serve->streams);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    DrtcStreamController *ctl = value;
+
+    if (*ctl->whip_url && g_str_equal (ctl->whip_url, url)) {
+      *name = g_strdup (ctl->name);
+      *whep_url = g_strdup (ctl->whep_url);
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
 DrtcStreamController *
 drtc_stream_controller_new (DrtcServe * serve, const gchar * name)
 {
@@ -127,7 +149,7 @@ drtc_stream_controller_new (DrtcServe * serve, const gchar * name)
       "format", 2 /* I420, for the encoder */ , NULL);
   drtc_runtime_config_load (serve->opts.settings_dir, name, &ctl->config);
   ctl->settings = ctl->config;
-  ctl->whep = drtc_whep_controller_new (serve);
+  ctl->whep = drtc_whep_controller_new (serve, own_stream);
   ctl->retired = g_ptr_array_new_with_free_func ((GDestroyNotify)
       drtc_daydream_client_free);
   set_string (&ctl->stream_id, NULL);

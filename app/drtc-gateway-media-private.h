@@ -61,6 +61,9 @@ struct _DrtcGatewayMedia
   GHashTable *viewers;          /* id -> Viewer */
 
   Ingest *ingest;               /* the current publisher's, or NULL */
+  Ingest *incoming;             /* answered, replaces @ingest once its
+                                 * ICE/DTLS connects; or NULL */
+  GSource *incoming_expiry;
   guint publish_serial;         /* bumped per offer and unpublish */
 
   gint64 in_frames, out_frames; /* atomic */

@@ -223,15 +223,40 @@ on_ingest_pad (GstElement * webrtc, GstPad * pad, gpointer data)
   gst_object_unref (sinkpad);
 }
 
+static void take_over (DrtcGatewayMedia * media, Ingest * ingest);
+
+static gboolean
+is_incoming (DrtcGatewayMedia * media, guint gen)
+{
+  return !media->closed && media->incoming && media->incoming->gen == gen;
+}
+
 static gboolean
 report_publisher_lost (gpointer data)
 {
   MediaCall *call = data;
   DrtcGatewayMedia *media = call->media;
 
-  if (!media->closed && media->ingest && call->gen == media->ingest->gen)
+  if (is_incoming (media, call->gen))
+    drtc_gateway_media_abandon_incoming (media, call->text);
+  else if (!media->closed && media->ingest && call->gen == media->ingest->gen)
     media->events (media, DRTC_MEDIA_PUBLISHER_LOST, call->text,
         media->user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* The new publisher's ICE/DTLS is up: now it replaces the current one. */
+static gboolean
+report_connected (gpointer data)
+{
+  MediaCall *call = data;
+  DrtcGatewayMedia *media = call->media;
+
+  if (!is_incoming (media, call->gen))
+    return G_SOURCE_REMOVE;
+  drtc_media_unwatch (&media->incoming_expiry);
+  take_over (media, g_steal_pointer (&media->incoming));
+  media->events (media, DRTC_MEDIA_PUBLISHER_REPLACED, NULL, media->user_data);
   return G_SOURCE_REMOVE;
 }
 
@@ -253,7 +278,11 @@ on_ingest_state (GstElement * webrtc, GParamSpec * pspec, gpointer data)
 
   g_object_get (webrtc, "connection-state", &state, NULL);
   g_debug ("publisher connection %s", drtc_webrtc_state_name (state));
-  if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED
+  if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
+    g_main_context_invoke_full (media->cfg.context, G_PRIORITY_DEFAULT,
+        report_connected, drtc_media_call_new (media, gen, NULL),
+        drtc_media_call_free);
+  else if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED
       || state == GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED)
     publisher_lost (media, gen, "publisher connection failed");
 }
@@ -335,9 +364,72 @@ take_over (DrtcGatewayMedia * media, Ingest * ingest)
 }
 
 static void
+drop_incoming (DrtcGatewayMedia * media)
+{
+  drtc_media_unwatch (&media->incoming_expiry);
+  g_clear_pointer (&media->incoming, ingest_free);
+}
+
+static gboolean
+on_incoming_expired (gpointer data)
+{
+  DrtcGatewayMedia *media = data;
+  g_autofree gchar *why = g_strdup_printf ("not connected within %u s",
+      media->cfg.takeover_timeout_s);
+
+  drtc_gateway_media_abandon_incoming (media, why);
+  return G_SOURCE_REMOVE;
+}
+
+/* An offer was answered (the session_won hook). Without a publisher it
+ * takes over at once; else the current one streams on until the new
+ * one's ICE/DTLS connects (report_connected), and stays if it never does. */
+static void
+offer_answered (DrtcGatewayMedia * media, Ingest * ingest)
+{
+  if (!media->ingest) {
+    take_over (media, ingest);
+    return;
+  }
+  drop_incoming (media);        /* a newer offer replaces a pending one */
+  media->incoming = ingest;
+  media->incoming_expiry =
+      g_timeout_source_new_seconds (MAX (media->cfg.takeover_timeout_s, 1));
+  g_source_set_callback (media->incoming_expiry, on_incoming_expired,
+      drtc_media_ref (media), drtc_media_unref);
+  g_source_attach (media->incoming_expiry, media->cfg.context);
+}
+
+/**
+ * drtc_gateway_media_abandon_incoming:
+ *
+ * Drops the answered publisher that has not taken over yet; the current
+ * one stays. Reports DRTC_MEDIA_OFFER_ABANDONED with @reason.
+ *
+ * Returns: whether there was one
+ */
+gboolean
+drtc_gateway_media_abandon_incoming (DrtcGatewayMedia * media,
+    const gchar * reason)
+{
+  if (!media->incoming)
+    return FALSE;
+  drop_incoming (media);
+  media->events (media, DRTC_MEDIA_OFFER_ABANDONED, reason, media->user_data);
+  return TRUE;
+}
+
+gboolean
+drtc_gateway_media_has_incoming (DrtcGatewayMedia * media)
+{
+  return media->incoming != NULL;
+}
+
+static void
 stop_ingest (DrtcGatewayMedia * media)
 {
   media->publish_serial++;      /* offers still negotiating lose too */
+  drop_incoming (media);
   g_clear_pointer (&media->ingest, ingest_free);
 }
 
@@ -371,7 +463,7 @@ drtc_gateway_media_publish (DrtcGatewayMedia * media, GstSDPMessage * offer,
   n->publisher_gen = ingest->gen;
   n->session = ingest;
   n->session_free = (GDestroyNotify) ingest_free;
-  n->session_won = (void (*)(DrtcGatewayMedia *, gpointer)) take_over;
+  n->session_won = (void (*)(DrtcGatewayMedia *, gpointer)) offer_answered;
   drtc_negotiate (n);
 }
 
@@ -379,10 +471,12 @@ gboolean
 drtc_gateway_media_add_candidate (DrtcGatewayMedia * media, guint mline,
     const gchar * candidate)
 {
-  if (!media->ingest)
+  /* the newest session is the one a client trickles to */
+  Ingest *target = media->incoming ? media->incoming : media->ingest;
+
+  if (!target)
     return FALSE;
-  g_signal_emit_by_name (media->ingest->webrtc, "add-ice-candidate", mline,
-      candidate);
+  g_signal_emit_by_name (target->webrtc, "add-ice-candidate", mline, candidate);
   return TRUE;
 }
 
@@ -472,6 +566,7 @@ drtc_gateway_media_free (DrtcGatewayMedia * media)
     return;
   media->closed = TRUE;
   media->publish_serial++;
+  drop_incoming (media);
   stop = g_new0 (MediaStop, 1);
   if (media->ingest)
     stop->ingest = ingest_detach (g_steal_pointer (&media->ingest));

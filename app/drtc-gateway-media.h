@@ -31,12 +31,16 @@ typedef struct
   guint bitrate_kbps;
   guint fps;
   guint gather_timeout_ms;
+  guint takeover_timeout_s;     /* a new publisher not connected by then
+                                 * is dropped; the current one stays */
   GMainContext *context;        /* where every callback runs */
 } DrtcGatewayMediaConfig;
 
 typedef enum
 {
   DRTC_MEDIA_PUBLISHER_LOST,    /* detail: reason */
+  DRTC_MEDIA_PUBLISHER_REPLACED,        /* a new one connected: took over */
+  DRTC_MEDIA_OFFER_ABANDONED,   /* a new one did not connect; detail: why */
   DRTC_MEDIA_VIEWER_GONE,       /* detail: viewer id */
 } DrtcMediaEvent;
 
@@ -61,6 +65,9 @@ gboolean drtc_gateway_media_add_candidate (DrtcGatewayMedia * media,
     guint mline, const gchar * candidate);
 void drtc_gateway_media_unpublish (DrtcGatewayMedia * media);
 gboolean drtc_gateway_media_has_publisher (DrtcGatewayMedia * media);
+gboolean drtc_gateway_media_has_incoming (DrtcGatewayMedia * media);
+gboolean drtc_gateway_media_abandon_incoming (DrtcGatewayMedia * media,
+    const gchar * reason);
 
 gboolean drtc_gateway_media_has_output (DrtcGatewayMedia * media);
 void drtc_gateway_media_add_viewer (DrtcGatewayMedia * media,

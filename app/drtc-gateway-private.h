@@ -25,7 +25,9 @@ typedef struct
   gchar *params_updated_at;
 
   DrtcGatewayMedia *media;      /* NULL until the first publisher */
-  gchar *session_id;            /* the WHIP session, NULL without one */
+  gchar *session_id;            /* the newest WHIP session, or NULL */
+  gchar *previous_session_id;   /* the current publisher's, while the
+                                 * newest has not connected yet */
   guint etag_serial;
   gint64 publish_started_us;
   gboolean dropped_by_fault;    /* --drop-publisher-after did its job */
@@ -57,6 +59,7 @@ gchar *drtc_gateway_random_id (const gchar * prefix, guint bytes);
 void drtc_gateway_stream_free (DrtcGatewayStream * stream);
 gboolean drtc_gateway_ensure_media (DrtcGatewayStream * stream,
     GError ** error);
+void drtc_gateway_publisher_started (DrtcGatewayStream * stream);
 void drtc_gateway_end_publisher (DrtcGatewayStream * stream,
     const gchar * reason);
 void drtc_gateway_apply_params (DrtcGatewayStream * stream);

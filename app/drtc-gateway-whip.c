@@ -190,17 +190,20 @@ add_link_headers (DrtcGateway * gw, SoupMessageHeaders * h)
   }
 }
 
-/* The offer was answered: its session is the stream's publisher now. */
+/* The offer was answered: its session is the one its Location addresses;
+ * it is the publisher now, or once it connects (the current one's session
+ * is kept until then). */
 static void
 start_session (DrtcGatewayStream * stream, const gchar * session_id)
 {
+  if (!drtc_gateway_media_has_incoming (stream->media)) {
+    g_clear_pointer (&stream->previous_session_id, g_free);
+    drtc_gateway_publisher_started (stream);
+  } else if (!stream->previous_session_id) {
+    stream->previous_session_id = g_steal_pointer (&stream->session_id);
+  }
   g_free (stream->session_id);
   stream->session_id = g_strdup (session_id);
-  stream->publish_started_us = g_get_monotonic_time ();
-  stream->dropped_by_fault = FALSE;
-  stream->unpublished_us = 0;
-  stream->publisher_sessions++;
-  g_clear_pointer (&stream->last_error, g_free);
 }
 
 static void
@@ -338,7 +341,10 @@ drtc_gateway_whip_route (DrtcGateway * gw, SoupServerMessage * msg,
   } else if (g_strcmp0 (stream->session_id, rest + 5) != 0) {
     reply_plain (msg, SOUP_STATUS_NOT_FOUND, "no such session");
   } else if (g_str_equal (method, SOUP_METHOD_DELETE)) {
-    drtc_gateway_end_publisher (stream, "session deleted by the client");
+    /* a session that has not taken over yet goes alone */
+    if (!drtc_gateway_media_abandon_incoming (stream->media,
+            "session deleted by the client"))
+      drtc_gateway_end_publisher (stream, "session deleted by the client");
     drtc_http_reply_empty (msg, SOUP_STATUS_OK);
   } else if (g_str_equal (method, DRTC_METHOD_PATCH)) {
     whip_patch (stream, msg);

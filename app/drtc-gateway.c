@@ -86,6 +86,7 @@ drtc_gateway_stream_free (DrtcGatewayStream * stream)
   g_free (stream->created_at);
   g_free (stream->params_updated_at);
   g_free (stream->session_id);
+  g_free (stream->previous_session_id);
   g_free (stream->last_error);
   g_free (stream);
 }
@@ -115,6 +116,19 @@ on_media_event (DrtcGatewayMedia * media, DrtcMediaEvent event,
     case DRTC_MEDIA_PUBLISHER_LOST:
       drtc_gateway_end_publisher (stream, detail);
       break;
+    case DRTC_MEDIA_PUBLISHER_REPLACED:
+      g_message ("stream %s: the new publisher connected and took over",
+          stream->id);
+      g_clear_pointer (&stream->previous_session_id, g_free);
+      drtc_gateway_publisher_started (stream);
+      break;
+    case DRTC_MEDIA_OFFER_ABANDONED:
+      /* the current publisher's session is the stream's again */
+      g_message ("stream %s: the new publisher went (%s); the current one "
+          "stays", stream->id, detail);
+      g_free (stream->session_id);
+      stream->session_id = g_steal_pointer (&stream->previous_session_id);
+      break;
     case DRTC_MEDIA_VIEWER_GONE:
       g_message ("stream %s: viewer %s left", stream->id, detail);
       drtc_gateway_media_remove_viewer (media, detail);
@@ -136,12 +150,24 @@ drtc_gateway_ensure_media (DrtcGatewayStream * stream, GError ** error)
   cfg.bitrate_kbps = gw->opts.bitrate_kbps;
   cfg.fps = gw->opts.fps;
   cfg.gather_timeout_ms = 3000;
+  cfg.takeover_timeout_s = gw->opts.publisher_timeout_s;
   cfg.context = gw->context;
   stream->media = drtc_gateway_media_new (&cfg, on_media_event, stream, error);
   if (!stream->media)
     return FALSE;
   drtc_gateway_apply_params (stream);
   return TRUE;
+}
+
+/* A publisher session took over the stream's media. */
+void
+drtc_gateway_publisher_started (DrtcGatewayStream * stream)
+{
+  stream->publish_started_us = g_get_monotonic_time ();
+  stream->dropped_by_fault = FALSE;
+  stream->unpublished_us = 0;
+  stream->publisher_sessions++;
+  g_clear_pointer (&stream->last_error, g_free);
 }
 
 void
@@ -152,6 +178,7 @@ drtc_gateway_end_publisher (DrtcGatewayStream * stream, const gchar * reason)
   g_message ("stream %s: publisher gone (%s)", stream->id, reason);
   drtc_gateway_media_unpublish (stream->media);
   g_clear_pointer (&stream->session_id, g_free);
+  g_clear_pointer (&stream->previous_session_id, g_free);
   g_free (stream->last_error);
   stream->last_error = g_strdup (reason);
   stream->unpublished_us = g_get_monotonic_time ();

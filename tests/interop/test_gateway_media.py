@@ -275,6 +275,63 @@ def test_refused_whip_offers_leave_the_publisher_alone(gateway_factory, mode):
     run(body())
 
 
+@pytest.mark.parametrize("mode", ["daydream", "rfc"])
+def test_new_publisher_takes_over_only_once_connected(gateway_factory, mode):
+    """An answered offer whose peer never connects leaves the live publisher streaming and is
+    dropped after --publisher-timeout; one that connects takes over."""
+    gw = gateway_factory("--mode", mode, "--publisher-timeout", "2")
+    stream = create(gw, {"prompt": "x", "delta": 0.0})
+
+    def post(sdp):
+        return requests.post(
+            stream["whip_url"], data=sdp, headers={"Content-Type": "application/sdp"}, timeout=10
+        )
+
+    async def body():
+        loop = asyncio.get_running_loop()
+        pub = WhipPublisher(SolidColorTrack(W, H, RED))
+        await pub.start(stream["whip_url"])
+        whep_url = await wait_online(gw, stream)
+        sub = WhepSubscriber()
+        await sub.start(whep_url)
+        await sub.wait_for_color(RED, tolerance=TOL, timeout=15, region=CENTRE)
+
+        # a valid offer from a peer that is gone before the answer: 201, never connects
+        r = await loop.run_in_executor(None, post, await sendonly_offer())
+        assert r.status_code == 201, r.text
+        seen = sub.frames_received  # the live publisher streams on meanwhile
+        await sub.wait_frames(seen + 30, timeout=15)
+        data = await loop.run_in_executor(None, status, gw, stream)
+        assert data["state"] == "ONLINE" and data["gateway_status"]["publisher_sessions"] == 1
+        await loop.run_in_executor(
+            None,
+            wait_until,
+            lambda: "the new publisher went" in gw.log_text(),
+            20,
+            0.1,
+            "the unconnected publisher dropped",
+        )
+        data = await loop.run_in_executor(None, status, gw, stream)
+        assert data["state"] == "ONLINE" and data["gateway_status"]["publisher_sessions"] == 1
+        seen = sub.frames_received
+        await sub.wait_frames(seen + 30, timeout=15)
+        await sub.wait_for_color(RED, tolerance=TOL, timeout=5, region=CENTRE)
+        if mode == "rfc":  # the first publisher's session is the stream's again
+            assert await pub.patch_sdpfrag() == 204
+
+        # a real one takes over once connected
+        green = WhipPublisher(SolidColorTrack(W, H, GREEN))
+        await green.start(stream["whip_url"])
+        await sub.wait_for_color(GREEN, tolerance=TOL, timeout=15, region=CENTRE)
+        data = await loop.run_in_executor(None, status, gw, stream)
+        assert data["gateway_status"]["publisher_sessions"] == 2
+        await sub.stop()
+        await green.stop()
+        await pub.stop()
+
+    run(body())
+
+
 def test_daydream_mode_has_no_patch_or_delete(gateway_factory):
     gw = gateway_factory(
         "--ice-server", "stun:127.0.0.1:3478", "--ice-server", "turn:user:pw@127.0.0.1:3478"

@@ -212,6 +212,12 @@ def test_non_h264_offer_is_refused(gateway_factory):
         assert r.status_code == code, r.text
 
 
+def post_offer(stream, sdp):
+    return requests.post(
+        stream["whip_url"], data=sdp, headers={"Content-Type": "application/sdp"}, timeout=10
+    )
+
+
 async def sendonly_offer():
     """An aiortc publisher's H.264 offer, gathered, never sent (closed again)."""
     pc = new_peer_connection()
@@ -229,11 +235,6 @@ def test_refused_whip_offers_leave_the_publisher_alone(gateway_factory, mode):
     4xx, and the live publisher keeps streaming to its viewer: its session is never replaced."""
     gw = gateway_factory("--mode", mode)
     stream = create(gw, {"prompt": "x", "delta": 0.0})
-
-    def post(sdp):
-        return requests.post(
-            stream["whip_url"], data=sdp, headers={"Content-Type": "application/sdp"}, timeout=10
-        )
 
     async def body():
         pub = WhipPublisher(SolidColorTrack(W, H, RED))
@@ -256,7 +257,7 @@ def test_refused_whip_offers_leave_the_publisher_alone(gateway_factory, mode):
         )
         garbage = offer.replace("a=ice-ufrag", "a=x-nothing").replace("a=ice-pwd", "a=x-none")
         for sdp in (no_fingerprint, garbage):
-            r = await loop.run_in_executor(None, post, sdp)
+            r = await loop.run_in_executor(None, post_offer, stream, sdp)
             assert 400 <= r.status_code < 500, (r.status_code, r.text)
             assert r.text
 
@@ -282,11 +283,6 @@ def test_new_publisher_takes_over_only_once_connected(gateway_factory, mode):
     gw = gateway_factory("--mode", mode, "--publisher-timeout", "2")
     stream = create(gw, {"prompt": "x", "delta": 0.0})
 
-    def post(sdp):
-        return requests.post(
-            stream["whip_url"], data=sdp, headers={"Content-Type": "application/sdp"}, timeout=10
-        )
-
     async def body():
         loop = asyncio.get_running_loop()
         pub = WhipPublisher(SolidColorTrack(W, H, RED))
@@ -297,7 +293,7 @@ def test_new_publisher_takes_over_only_once_connected(gateway_factory, mode):
         await sub.wait_for_color(RED, tolerance=TOL, timeout=15, region=CENTRE)
 
         # a valid offer from a peer that is gone before the answer: 201, never connects
-        r = await loop.run_in_executor(None, post, await sendonly_offer())
+        r = await loop.run_in_executor(None, post_offer, stream, await sendonly_offer())
         assert r.status_code == 201, r.text
         seen = sub.frames_received  # the live publisher streams on meanwhile
         await sub.wait_frames(seen + 30, timeout=15)

@@ -243,6 +243,51 @@ drtc_gateway_media_add_viewer (DrtcGatewayMedia * media,
 
 /* ---- viewers answering our offer (--whep-counter-offer) ---- */
 
+/* RFC 6184: packetization-mode and profile-level-id identify an H.264
+ * payload; webrtcbin leaves them out of an offer made before any caps
+ * flowed, and peers that match on them (aiortc, werift) refuse it. The
+ * encoder makes constrained baseline; level-asymmetry-allowed lets a
+ * viewer decode it at its own level. */
+#define DRTC_H264_FMTP "level-asymmetry-allowed=1;packetization-mode=1;" \
+  "profile-level-id=42e01f"
+
+static gboolean
+media_has_fmtp (const GstSDPMedia * m, const gchar * pt)
+{
+  for (guint i = 0; i < gst_sdp_media_attributes_len (m); i++) {
+    const GstSDPAttribute *a = gst_sdp_media_get_attribute (m, i);
+
+    if (g_str_equal (a->key, "fmtp") && a->value
+        && g_str_has_prefix (a->value, pt) && a->value[strlen (pt)] == ' ')
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static void
+add_h264_fmtp (GstSDPMessage * sdp)
+{
+  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
+    GstSDPMedia *m = (GstSDPMedia *) gst_sdp_message_get_media (sdp, i);
+
+    for (guint j = 0; j < gst_sdp_media_attributes_len (m); j++) {
+      const GstSDPAttribute *a = gst_sdp_media_get_attribute (m, j);
+      g_auto (GStrv) parts = NULL;
+
+      if (!g_str_equal (a->key, "rtpmap") || !a->value
+          || !strstr (a->value, " H264/"))
+        continue;
+      parts = g_strsplit (a->value, " ", 2);
+      if (!media_has_fmtp (m, parts[0])) {
+        g_autofree gchar *fmtp = g_strdup_printf ("%s " DRTC_H264_FMTP,
+            parts[0]);
+
+        gst_sdp_media_add_attribute (m, "fmtp", fmtp);
+      }
+    }
+  }
+}
+
 static void
 on_viewer_offer_created (GstPromise * promise, gpointer data)
 {
@@ -260,6 +305,7 @@ on_viewer_offer_created (GstPromise * promise, gpointer data)
         "could not create an offer", err);
     return;
   }
+  add_h264_fmtp (offer->sdp);
   g_signal_emit_by_name (n->webrtc, "set-local-description", offer, NULL);
   gst_webrtc_session_description_free (offer);
   drtc_webrtc_when_gathered (n->webrtc, n->media->cfg.context,

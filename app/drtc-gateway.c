@@ -10,6 +10,7 @@
 #include "drtc-http-util.h"
 #include "drtc-log.h"
 #include "drtc-json.h"
+#include "drtc-preview.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -318,6 +319,8 @@ drtc_gateway_new (const DrtcGatewayOptions * options, GError ** error)
   }
   gw->server = soup_server_new ("server-header", "daydream-rtc-gateway ", NULL);
   soup_server_add_handler (gw->server, NULL, on_request, gw, NULL);
+  soup_server_add_handler (gw->server, "/preview",
+      drtc_preview_gateway_handler, gw, NULL);
   sockaddr = g_inet_socket_address_new (address, options->port);
   if (!soup_server_listen (gw->server, sockaddr, 0, error))
     return NULL;

@@ -11,6 +11,7 @@
 #include "drtc-serve.h"
 #include "drtc-serve-private.h"
 #include "drtc-frames.h"
+#include "drtc-preview.h"
 #include "drtc-http-util.h"
 #include "drtc-json.h"
 #include "drtc-log.h"
@@ -709,6 +710,8 @@ serve_new (const DrtcServeOptions * opts, GError ** error)
   }
   serve->server = soup_server_new ("server-header", "daydream-rtc ", NULL);
   soup_server_add_handler (serve->server, NULL, on_request, serve, NULL);
+  soup_server_add_handler (serve->server, "/preview",
+      drtc_preview_serve_handler, serve, NULL);
   soup_server_add_early_handler (serve->server, NULL, on_request_headers,
       serve, NULL);
   g_signal_connect (serve->server, "request-finished",

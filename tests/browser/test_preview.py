@@ -1,0 +1,117 @@
+"""/preview in Chromium against the real serve and gateway (WebRTC inside scripts/netns-run)."""
+
+import pytest
+import requests
+
+from browser_fixture import ROOT, Pusher, run_node
+from drtc_peers import in_drtc_netns
+
+pytestmark = pytest.mark.skipif(
+    not in_drtc_netns(), reason="peer connections run only inside scripts/netns-run"
+)
+
+RED, CYAN = [255, 0, 0], [0, 255, 255]
+SIZE = 256
+
+
+@pytest.fixture
+def streaming(gateway_factory, serve_factory):
+    """serve streaming red frames through the gateway (prompt 'plain', delta 0: still red)."""
+    gw = gateway_factory()
+    s = serve_factory(env={"DAYDREAM_API_URL": gw.url, "DAYDREAM_API_KEY": "any-key"})
+    body = {
+        "frame_rate": 15,
+        "frame_width": SIZE,
+        "frame_height": SIZE,
+        "pipeline_config": {
+            "pipeline": "streamdiffusion",
+            "params": {"prompt": "plain", "delta": 0},
+        },
+    }
+    r = requests.post(f"{s.url}/start", json=body, timeout=30)
+    assert r.status_code == 200, r.text
+    pusher = Pusher(s.url, RED, SIZE)
+    pusher.start()
+    yield gw, s
+    pusher.stop()
+
+
+def test_serve_preview_plays_both_and_the_prompt_changes_the_effect(streaming):
+    gw, s = streaming
+    out = run_node(
+        "preview.mjs",
+        {
+            "url": f"{s.url}/preview",
+            "red": RED,
+            "cyan": CYAN,
+            "screenshot": str(ROOT / "build" / "preview.png"),
+        },
+    )
+    assert out["first"]["mode"] == "webrtc" and out["first"]["state"] == "playing"
+    assert out["second"]["frames"] > out["first"]["frames"] > 0
+    last = requests.get(f"{s.url}/status", timeout=5).json()
+    assert last["state"] == "streaming"
+
+
+def test_serve_preview_falls_back_to_jpeg_when_webrtc_is_blocked(streaming):
+    gw, s = streaming
+    out = run_node(
+        "preview.mjs", {"url": f"{s.url}/preview", "red": RED, "cyan": CYAN, "fallback": "blocked"}
+    )
+    assert out["first"]["mode"] == "jpeg" and out["first"]["state"] == "fallback"
+    assert "JPEG" in out["first"]["text"]
+    assert out["second"]["frames"] > out["first"]["frames"] > 0
+
+
+def test_gateway_preview_plays_its_output_and_the_prompt_changes_it(streaming):
+    gw, s = streaming
+    stream_id = requests.get(f"{s.url}/status", timeout=5).json()["stream_id"]
+    out = run_node(
+        "preview.mjs",
+        {
+            "url": f"{gw.url}/preview?stream={stream_id}",
+            "red": RED,
+            "cyan": CYAN,
+            "input": False,
+            "screenshot": str(ROOT / "build" / "preview-gateway.png"),
+        },
+    )
+    assert out["first"]["mode"] == "webrtc" and out["first"]["state"] == "playing"
+    assert out["second"]["frames"] > out["first"]["frames"] > 0
+    r = requests.get(f"{gw.url}/v1/streams/{stream_id}/status", timeout=5).json()
+    assert r["data"]["inference_status"]["last_params"]["prompt"] == "invert"
+
+
+def test_preview_assets_are_built_in(serve_factory, gateway_factory):
+    """The page, its style and both scripts come out of the binary; the player is the pack's."""
+    player = (ROOT / "python-nodes" / "web" / "whep-player.js").read_bytes()
+    for base, host in ((serve_factory().url, "serve"), (gateway_factory().url, "gateway")):
+        page = requests.get(f"{base}/preview", timeout=5)
+        assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+        assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+        assert requests.get(f"{base}/preview/host.json", timeout=5).json() == {"host": host}
+        js = requests.get(f"{base}/preview/whep-player.js", timeout=5)
+        assert js.headers["Content-Type"].startswith("text/javascript") and js.content == player
+        assert requests.get(f"{base}/preview/preview.css", timeout=5).status_code == 200
+        assert requests.get(f"{base}/preview/nope.js", timeout=5).status_code == 404
+        assert requests.get(f"{base}/preview/a/b.js", timeout=5).status_code == 404
+        assert requests.post(f"{base}/preview", timeout=5).status_code == 405
+    assert requests.get(f"{base}/preview/input.jpg", timeout=5).status_code == 404  # gateway
+    s = serve_factory()
+    still = requests.get(f"{s.url}/preview/input.jpg", timeout=10)
+    assert still.headers["Content-Type"] == "image/jpeg" and still.content[:2] == b"\xff\xd8"
+    assert still.headers["X-Has-Frame"] == "0", "black before the first frame"
+    assert requests.get(f"{s.url}/preview/input.jpg?stream=nope", timeout=5).status_code == 404
+
+
+def test_serve_input_still_takes_the_access_token(serve_factory, tmp_path):
+    token = tmp_path / "token"
+    token.write_text("s3cret-token\n")
+    token.chmod(0o600)
+    s = serve_factory("--access-token-file", str(token))
+    assert requests.get(f"{s.url}/preview", timeout=5).status_code == 200, "the page is public"
+    assert requests.get(f"{s.url}/preview/input.jpg", timeout=5).status_code == 401
+    r = requests.get(
+        f"{s.url}/preview/input.jpg", headers={"Authorization": "Bearer s3cret-token"}, timeout=10
+    )
+    assert r.status_code == 200 and r.headers["Content-Type"] == "image/jpeg"

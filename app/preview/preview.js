@@ -12,6 +12,7 @@ import { WhepPlayer } from "./whep-player.js";
 
 const params = new URLSearchParams(location.search);
 const token = new URLSearchParams(location.hash.slice(1)).get("token");
+/** @type {Record<string, string>} */
 const auth = token ? { Authorization: `Bearer ${token}` } : {};
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
 

@@ -5,6 +5,7 @@ import requests
 
 from browser_fixture import ROOT, Pusher, run_node
 from drtc_peers import in_drtc_netns
+from standin_server import StandinComfy
 
 pytestmark = pytest.mark.skipif(
     not in_drtc_netns(), reason="peer connections run only inside scripts/netns-run"
@@ -115,3 +116,37 @@ def test_serve_input_still_takes_the_access_token(serve_factory, tmp_path):
         f"{s.url}/preview/input.jpg", headers={"Authorization": "Bearer s3cret-token"}, timeout=10
     )
     assert r.status_code == 200 and r.headers["Content-Type"] == "image/jpeg"
+
+
+@pytest.fixture
+def comfy_on_serve(streaming, tmp_path):
+    """The stand-in ComfyUI, its /rtc/control saying the real serve runs."""
+    gw, s = streaming
+    comfy = StandinComfy(s.url, credentials_dir=str(tmp_path)).start()
+    comfy.running = True
+    yield comfy
+    comfy.stop()
+
+
+def test_preview_node_plays_the_output_and_follows_the_prompt(comfy_on_serve):
+    out = run_node(
+        "preview-node.mjs",
+        {
+            "url": comfy_on_serve.url,
+            "red": RED,
+            "cyan": CYAN,
+            "screenshot": str(ROOT / "build" / "comfyui-preview-node.png"),
+        },
+    )
+    assert out["size"] == [560, 560] and out["widgets"] == ["rtc_preview"]
+    assert out["patch"] == 200
+    assert out["first"]["mode"] == "webrtc" and out["first"]["state"] == "playing"
+    assert out["second"]["frames"] > out["first"]["frames"] > 0
+
+
+def test_preview_node_falls_back_to_jpeg_through_the_relay(comfy_on_serve):
+    out = run_node(
+        "preview-node.mjs", {"url": comfy_on_serve.url, "red": RED, "cyan": CYAN, "blocked": True}
+    )
+    assert out["first"]["mode"] == "jpeg" and "JPEG fallback" in out["first"]["text"]
+    assert out["second"]["frames"] > out["first"]["frames"] > 0

@@ -1,0 +1,12 @@
+// Loads every extension script the server lists (as ComfyUI loads a pack's
+// WEB_DIRECTORY), boots the stand-in app, adds a preview node on ?node=1.
+import { app } from "/scripts/app.js";
+
+const list = await (await fetch("/api/extensions")).json();
+for (const url of list) await import(url);
+const types = await app.boot(["RTCStreamUIPreview", "SomeOtherNode"]);
+if (new URLSearchParams(location.search).get("node") === "1") {
+  const node = new types.RTCStreamUIPreview();
+  document.getElementById("graph").append(node.element);
+  window.standin.previewNode = node;
+}

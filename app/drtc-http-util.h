@@ -8,11 +8,9 @@
 #include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
-
 /* libsoup 3.2 names neither */
 #define DRTC_METHOD_PATCH "PATCH"
 #define DRTC_STATUS_TOO_MANY_REQUESTS 429
-
 void drtc_http_reply_json (SoupServerMessage * msg, guint status,
     JsonNode * body);
 void drtc_http_reply_text (SoupServerMessage * msg, guint status,
@@ -27,5 +25,6 @@ const gchar *drtc_http_bearer (SoupServerMessage * msg);
 gboolean drtc_http_content_type_is (SoupServerMessage * msg,
     const gchar * type);
 gboolean drtc_http_secret_equal (const gchar * a, const gchar * b);
+gboolean drtc_http_check_bearer (SoupServerMessage * msg, const gchar * token);
 
 G_END_DECLS

@@ -191,18 +191,10 @@ drtc_preview_serve_handler (SoupServer * server, SoupServerMessage * msg,
 
   if (reply_common (msg, path, "serve"))
     return;
-  if (!g_str_equal (path, "/preview/input.jpg")) {
+  if (!g_str_equal (path, "/preview/input.jpg"))
     drtc_http_reply_detail (msg, SOUP_STATUS_NOT_FOUND, "Not Found");
-  } else if (serve->opts.access_token
-      && !drtc_http_secret_equal (drtc_http_bearer (msg),
-          serve->opts.access_token)) {
-    soup_message_headers_replace (soup_server_message_get_response_headers
-        (msg), "WWW-Authenticate", "Bearer");
-    drtc_http_reply_detail (msg, SOUP_STATUS_UNAUTHORIZED,
-        "Authorization: Bearer <access token> required");
-  } else {
+  else if (drtc_http_check_bearer (msg, serve->opts.access_token))
     reply_input (serve, msg, query);
-  }
 }
 
 void

@@ -566,15 +566,9 @@ on_request (SoupServer * server, SoupServerMessage * msg, const char *path,
     drtc_http_reply_text (msg, SOUP_STATUS_OK, "text/plain", "OK");
     return;
   }
-  if (serve->opts.access_token && !g_str_equal (path, "/healthz")
-      && !drtc_http_secret_equal (drtc_http_bearer (msg),
-          serve->opts.access_token)) {
-    soup_message_headers_replace (soup_server_message_get_response_headers
-        (msg), "WWW-Authenticate", "Bearer");
-    drtc_http_reply_detail (msg, SOUP_STATUS_UNAUTHORIZED,
-        "Authorization: Bearer <access token> required");
+  if (!g_str_equal (path, "/healthz")
+      && !drtc_http_check_bearer (msg, serve->opts.access_token))
     return;
-  }
   if (g_str_has_prefix (path, "/streams/")) {
     const gchar *slash = strchr (path + strlen ("/streams/"), '/');
 

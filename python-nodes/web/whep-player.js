@@ -168,6 +168,8 @@ export class WhepPlayer {
     this.location = null;
     this.state = "idle";
     this.detail = "";
+    /** @type {string[]} the last states, oldest first (for the curious, and tests) */
+    this.history = [];
     this.mode = "webrtc";
     this.stats = { frames: 0, fps: 0, bitrate: 0, rtt: null, width: 0, height: 0, mode: "webrtc", state: "idle" };
     this.stopped = true;
@@ -237,6 +239,8 @@ export class WhepPlayer {
   setState(state, detail) {
     this.state = state;
     this.detail = detail;
+    this.history.push(detail ? `${state}: ${detail}` : state);
+    if (this.history.length > 50) this.history.shift();
     this.stats = { ...this.stats, state, mode: this.mode };
     this.render();
     this.options.onState?.(state, detail);

@@ -33,7 +33,8 @@ run(async ({ url, screenshot, fallback, red, cyan, input = true }) => {
     await waitFor(page, "the overlay counting on", (n) => Number(document.querySelector(".drtc-player-overlay").dataset.frames) > n, first.frames);
     const second = await page.evaluate(overlay);
     if (screenshot) await page.screenshot({ path: screenshot });
-    return { inputFrames, inverted, first, second };
+    const history = await page.evaluate(() => window.drtcPlayer.history);
+    return { inputFrames, inverted, first, second, history };
   } catch (err) {
     const pages = await browser.pages();
     const text = await pages[pages.length - 1].evaluate(() => document.body.innerText).catch(() => "");

@@ -47,7 +47,8 @@ class _Threaded:
         asyncio.set_event_loop(self.loop)
         self._runner = web.AppRunner(self.app())
         self.loop.run_until_complete(self._runner.setup())
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        # a client still sending a refused body must not hold up the end of a test
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, shutdown_timeout=1.0)
         self.loop.run_until_complete(site.start())
         port = site._server.sockets[0].getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
@@ -60,7 +61,7 @@ class _Threaded:
         return self
 
     def call(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(10)
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(20)
 
     def stop(self) -> None:
         if self._runner:

@@ -15,10 +15,7 @@ RED, CYAN = [255, 0, 0], [0, 255, 255]
 SIZE = 256
 
 
-@pytest.fixture
-def streaming(gateway_factory, serve_factory):
-    """serve streaming red frames through the gateway (prompt 'plain', delta 0: still red)."""
-    gw = gateway_factory()
+def start_streaming(gw, serve_factory):
     s = serve_factory(env={"DAYDREAM_API_URL": gw.url, "DAYDREAM_API_KEY": "any-key"})
     body = {
         "frame_rate": 15,
@@ -33,54 +30,72 @@ def streaming(gateway_factory, serve_factory):
     assert r.status_code == 200, r.text
     pusher = Pusher(s.url, RED, SIZE)
     pusher.start()
+    return s, pusher
+
+
+@pytest.fixture
+def streaming(gateway_factory, serve_factory):
+    """serve streaming red frames through the gateway (prompt 'plain', delta 0: still red)."""
+    gw = gateway_factory()
+    s, pusher = start_streaming(gw, serve_factory)
     yield gw, s
     pusher.stop()
 
 
+def plays(url, **args):
+    """preview.mjs on url: the output red, then cyan after 'invert'; the overlay counting."""
+    out = run_node("preview.mjs", {"url": url, "red": RED, "cyan": CYAN, **args})
+    assert out["second"]["frames"] > out["first"]["frames"] > 0
+    return out
+
+
 def test_serve_preview_plays_both_and_the_prompt_changes_the_effect(streaming):
     gw, s = streaming
-    out = run_node(
-        "preview.mjs",
-        {
-            "url": f"{s.url}/preview",
-            "red": RED,
-            "cyan": CYAN,
-            "screenshot": str(ROOT / "build" / "preview.png"),
-        },
-    )
+    out = plays(f"{s.url}/preview", screenshot=str(ROOT / "build" / "preview.png"))
     assert out["first"]["mode"] == "webrtc" and out["first"]["state"] == "playing"
-    assert out["second"]["frames"] > out["first"]["frames"] > 0
     last = requests.get(f"{s.url}/status", timeout=5).json()
     assert last["state"] == "streaming"
 
 
 def test_serve_preview_falls_back_to_jpeg_when_webrtc_is_blocked(streaming):
     gw, s = streaming
-    out = run_node(
-        "preview.mjs", {"url": f"{s.url}/preview", "red": RED, "cyan": CYAN, "fallback": "blocked"}
-    )
+    out = plays(f"{s.url}/preview", fallback="blocked")
     assert out["first"]["mode"] == "jpeg" and out["first"]["state"] == "fallback"
     assert "JPEG" in out["first"]["text"]
-    assert out["second"]["frames"] > out["first"]["frames"] > 0
 
 
 def test_gateway_preview_plays_its_output_and_the_prompt_changes_it(streaming):
     gw, s = streaming
     stream_id = requests.get(f"{s.url}/status", timeout=5).json()["stream_id"]
-    out = run_node(
-        "preview.mjs",
-        {
-            "url": f"{gw.url}/preview?stream={stream_id}",
-            "red": RED,
-            "cyan": CYAN,
-            "input": False,
-            "screenshot": str(ROOT / "build" / "preview-gateway.png"),
-        },
-    )
+    shot = str(ROOT / "build" / "preview-gateway.png")
+    out = plays(f"{gw.url}/preview?stream={stream_id}", input=False, screenshot=shot)
     assert out["first"]["mode"] == "webrtc" and out["first"]["state"] == "playing"
-    assert out["second"]["frames"] > out["first"]["frames"] > 0
     r = requests.get(f"{gw.url}/v1/streams/{stream_id}/status", timeout=5).json()
     assert r["data"]["inference_status"]["last_params"]["prompt"] == "invert"
+
+
+def test_gateway_preview_answers_the_counter_offer(gateway_factory, serve_factory):
+    """--whep-counter-offer: the player POSTs, gets the gateway's offer (406), PATCHes its
+    answer; before that the output is not ready for 3 s: 404s, retried after Retry-After."""
+    gw = gateway_factory("--whep-counter-offer", "--whep-404-seconds", "3")
+    s, pusher = start_streaming(gw, serve_factory)
+    try:
+        stream_id = requests.get(f"{s.url}/status", timeout=5).json()["stream_id"]
+        out = run_node(
+            "preview.mjs",
+            {
+                "url": f"{gw.url}/preview?stream={stream_id}",
+                "red": RED,
+                "cyan": CYAN,
+                "input": False,
+            },
+        )
+    finally:
+        pusher.stop()
+    assert out["first"]["mode"] == "webrtc" and out["first"]["state"] == "playing"
+    assert "counter-offer to viewer" in gw.log_text()
+    waits = [h for h in out["history"] if h.startswith("waiting: 404")]
+    assert waits and "retrying in 1.0 s" in waits[0], out["history"]
 
 
 def test_preview_assets_are_built_in(serve_factory, gateway_factory):

@@ -221,14 +221,16 @@ export class WhepPlayer {
     const location = this.location;
     this.pc = null;
     this.location = null;
-    if (pc) pc.close();
+    // the server hears it from the DELETE first, then the peer closes
     if (location) {
       try {
-        await fetch(location, { method: "DELETE", headers: this.options.headers, keepalive: true });
+        const res = await fetch(location, { method: "DELETE", headers: this.options.headers, keepalive: true });
+        this.history.push(`DELETE ${res.status}`);
       } catch {
         // the session expires on its own when the server sees no RTCP
       }
     }
+    if (pc) pc.close();
     this.video.srcObject = null;
   }
 

@@ -165,3 +165,19 @@ def test_preview_node_falls_back_to_jpeg_through_the_relay(comfy_on_serve):
     )
     assert out["first"]["mode"] == "jpeg" and "JPEG fallback" in out["first"]["text"]
     assert out["second"]["frames"] > out["first"]["frames"] > 0
+
+
+def test_player_waits_on_429_and_deletes_its_session_on_stop(gateway_factory, serve_factory):
+    gw = gateway_factory("--mode", "rfc", "--max-viewers", "1")
+    s, pusher = start_streaming(gw, serve_factory)
+    try:
+        stream_id = requests.get(f"{s.url}/status", timeout=5).json()["stream_id"]
+        out = run_node("whep-busy.mjs", {"url": f"{gw.url}/preview?stream={stream_id}"})
+        status = requests.get(f"{gw.url}/v1/streams/{stream_id}/status", timeout=5).json()
+    finally:
+        pusher.stop()
+    assert out["location"].startswith(f"{gw.url}/live/video-to-video/"), out
+    waits = [h for h in out["history"] if h.startswith("waiting: 429")]
+    assert "too many viewers, retrying in 5.0 s" in waits[0], out["history"]
+    assert status["data"]["gateway_status"]["viewers"] == 1
+    assert "DELETE 200" in out["firstHistory"], out["firstHistory"]

@@ -8,7 +8,8 @@
 // What it does (WHEP, RFC 9725 and the draft's counter-offer):
 // - recv-only video (and audio when asked, or when the server offers it);
 // - waits for ICE gathering (bounded); candidates found later are trickled
-//   by PATCH (application/trickle-ice-sdpfrag) when the server gave a Location;
+//   by PATCH (application/trickle-ice-sdpfrag) when the server gave a
+//   Location and says it takes them (Accept-Patch);
 // - POSTs the offer as application/sdp; a 406 carrying an SDP offer is the
 //   server offering instead: the answer goes back by PATCH to the Location;
 // - follows Location (relative to the URL that answered) and DELETEs it on stop;
@@ -316,8 +317,11 @@ export class WhepPlayer {
       await this.answerCounterOffer(this.newPeer(gen), body);
     } else {
       await pc.setRemoteDescription({ type: "answer", sdp: body });
-      if (this.location) pc.onicecandidate = (ev) => this.trickle(pc, ev.candidate);
-      for (const c of late) this.trickle(pc, c);
+      // trickle only where the server says it takes it (RFC 9725 Accept-Patch)
+      if (this.location && /trickle-ice-sdpfrag/i.test(res.headers.get("Accept-Patch") || "")) {
+        pc.onicecandidate = (ev) => this.trickle(pc, ev.candidate);
+        for (const c of late) this.trickle(pc, c);
+      }
     }
   }
 

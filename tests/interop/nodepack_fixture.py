@@ -12,6 +12,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "python"))
 
 import comfyui_loader as loader  # noqa: E402
 import core_standins  # noqa: E402
+from manager_fixture import fresh_pack  # noqa: E402,F401  (a fixture, re-exported)
 
 
 class Pack:

@@ -12,12 +12,13 @@ PACK = ROOT / "python-nodes"
 STANDINS = pathlib.Path(__file__).resolve().parent / "comfyui_standins"
 
 
-def use_standins():
+def use_standins(fresh=False):
+    """The stand-ins importable; PromptServer.instance made (a new one with `fresh`)."""
     if str(STANDINS) not in sys.path:
         sys.path.insert(0, str(STANDINS))
     import server
 
-    if server.PromptServer.instance is None:
+    if fresh or server.PromptServer.instance is None:
         server.PromptServer()
     return server.PromptServer.instance
 

@@ -55,4 +55,23 @@ def upstream_status(exc):
     return exc.status
 
 
+def whep_url_of(status):
+    """status.whep_url, else the one in the Daydream status payload; never the WHIP URL (§9.6)."""
+    url = status.get("whep_url")
+    if isinstance(url, str) and url:
+        return url
+    remote = status.get("remote_status") or {}
+    for payload in (remote.get("body"), status):
+        if not isinstance(payload, dict):
+            continue
+        data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+        if payload.get("success") is True and payload.get("error") is None:
+            url = (data.get("gateway_status") or {}).get("whep_url")
+        else:
+            url = data.get("whep_url")
+        if isinstance(url, str) and url:
+            return url
+    return ""
+
+
 __all__ = ["RtcApiError", "ServerUnavailable", "client_for", "supports_raw", "upstream_status"]

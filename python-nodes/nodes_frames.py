@@ -107,7 +107,7 @@ class RTCStreamFrameOutput:
     def subscribe(rtc, status, wanted):
         """Connects serve's subscriber to the WHEP URL given (or, when none is, to the stream's
         own output), reconnecting when it changed (weakness 19); a WHIP URL is never used."""
-        own = status.get("whep_url") or ""
+        own = api.whep_url_of(status)
         if not wanted or wanted == status.get("whip_url") or wanted.rstrip("/").endswith("/whip"):
             if wanted:
                 log.warning("%s is the stream's WHIP (input) URL; using its output instead", wanted)

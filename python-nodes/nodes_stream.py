@@ -25,27 +25,8 @@ def outputs_of(status):
         status.get("stream_id", ""),
         status.get("playback_id", ""),
         status.get("whip_url", ""),
-        whep_url_of(status),
+        api.whep_url_of(status),
     )
-
-
-def whep_url_of(status):
-    """status.whep_url, else the one in the Daydream status payload; never the WHIP URL (§9.6)."""
-    url = status.get("whep_url")
-    if isinstance(url, str) and url:
-        return url
-    remote = status.get("remote_status") or {}
-    for payload in (remote.get("body"), status):
-        if not isinstance(payload, dict):
-            continue
-        data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
-        if payload.get("success") is True and payload.get("error") is None:
-            url = (data.get("gateway_status") or {}).get("whep_url")
-        else:
-            url = data.get("whep_url")
-        if isinstance(url, str) and url:
-            return url
-    return ""
 
 
 class StartRTCStream:
@@ -264,7 +245,7 @@ class RTCStreamStatus:
             bool(status.get("running")),
             status.get("stream_id", ""),
             status.get("playback_id", ""),
-            whep_url_of(status),
+            api.whep_url_of(status),
             int(status.get("frames_sent", 0)),
             int(status.get("queue_depth", 0)),
             json.dumps(status, indent=2),

@@ -18,8 +18,8 @@ def _to_numpy_uint8(images):
         import torch
 
         images = images.detach()
-        if images.is_floating_point():
-            images = (images.clamp(0.0, 1.0) * 255.0).round()
+        if images.is_floating_point():  # x * 255 + 0.5, clipped, truncated: rounded
+            images = images.mul(255.0).add_(0.5).clamp_(0.0, 255.0)
         return images.to(dtype=torch.uint8).cpu().numpy()
     array = np.asarray(images)
     if array.dtype == np.uint8:
@@ -32,9 +32,9 @@ def _to_numpy_uint8(images):
     return scaled.astype(np.uint8)
 
 
-def as_batch(images):
-    """B x H x W x 3 uint8 (C-contiguous) from an IMAGE (B x H x W x C or H x W x C, C in 1..4)."""
-    if images is None:
+def checked(images):
+    """The IMAGE as B x H x W x C (a 3-D one is one image), or ImageError."""
+    if images is None or not hasattr(images, "shape"):
         raise ImageError("no image given")
     ndim = len(images.shape)
     if ndim == 3:
@@ -46,12 +46,30 @@ def as_batch(images):
         raise ImageError(f"empty image batch {tuple(images.shape)}")
     if channels not in (1, 3, 4):
         raise ImageError(f"an IMAGE has 1, 3 or 4 channels, got {channels}")
+    return images
+
+
+def _convert(images):
+    channels = images.shape[3]
     if channels == 4:
         images = images[..., :3]
     frames = _to_numpy_uint8(images)
     if channels == 1:
         frames = np.repeat(frames, 3, axis=3)
     return np.ascontiguousarray(frames)
+
+
+def as_batch(images):
+    """B x H x W x 3 uint8 (C-contiguous) from an IMAGE (B x H x W x C or H x W x C, C in 1..4)."""
+    return _convert(checked(images))
+
+
+def iter_frames(images):
+    """The images of an IMAGE one by one as H x W x 3 uint8, converted as they are needed (a
+    long batch is never held twice in memory)."""
+    images = checked(images)
+    for index in range(images.shape[0]):
+        yield _convert(images[index : index + 1])[0]
 
 
 def _torch():
@@ -69,7 +87,7 @@ def rgb_to_image(frames):
         array = array[None]
     torch = _torch()
     if torch is not None:
-        return torch.from_numpy(np.ascontiguousarray(array)).to(torch.float32).div_(255.0)
+        return torch.from_numpy(array.astype(np.float32)).div_(255.0)
     return array.astype(np.float32) / np.float32(255.0)
 
 

@@ -34,11 +34,11 @@ class RTCStreamFrameInput:
     def run(self, image, enabled=True, stream="", unique_id=None):
         if not enabled:
             return ()
-        frames = convert.as_batch(image)
+        images = convert.checked(image)
         try:
             rtc = api.client_for(stream)
             raw = api.supports_raw(rtc)
-            send_batch(rtc, frames, raw, unique_id)
+            send_batch(rtc, images, raw, unique_id)
         except api.ServerUnavailable as exc:
             api.server_down(exc, "frames not sent")
             return ()
@@ -49,14 +49,15 @@ class RTCStreamFrameInput:
         return ()
 
 
-def send_batch(rtc, frames, raw, node_id):
+def send_batch(rtc, images, raw, node_id):
     """Every image of the batch, in order, on one kept-alive connection; a long batch moves
     ComfyUI's progress bar."""
-    bar = comfy_glue.progress_bar(len(frames), node_id) if len(frames) > 1 else None
-    for index, frame in enumerate(frames):
+    total = images.shape[0]
+    bar = comfy_glue.progress_bar(total, node_id) if total > 1 else None
+    for index, frame in enumerate(convert.iter_frames(images)):
         rtc.send_frame(frame, raw=raw)
         if bar is not None:
-            bar.update_absolute(index + 1, len(frames))
+            bar.update_absolute(index + 1, total)
 
 
 class RTCStreamFrameOutput:

@@ -314,7 +314,10 @@ class ServerManager:
         return self.ensure_running(host, port)
 
     def start_background(self):
-        """The start at ComfyUI's start: never blocks it; errors are logged."""
+        """The start at ComfyUI's start: never blocks it; errors are logged. Nothing to start
+        when DAYDREAM_RTC_SERVER_URL names a serve of the user's own."""
+        if os.environ.get("DAYDREAM_RTC_SERVER_URL"):
+            return
 
         def run():
             try:

@@ -166,3 +166,25 @@ def test_a_batch_arrives_whole_and_in_order(pack_on_serve):
     indices = [decode(f) for f in frames]
     seen = [i for n, i in enumerate(indices) if i is not None and (n == 0 or indices[n - 1] != i)]
     assert seen == list(range(60)), indices
+
+
+def test_start_brings_a_running_stream_in_line(pack_on_serve):
+    pack, _gw = pack_on_serve
+    prompt, cfg = own_prompt(pack)
+    ex = wh.Executor(pack.classes)
+    start = node_of(prompt, "StartRTCStream")
+    first = ex.run(prompt)[start][0]
+    again = wh.Executor(pack.classes).run(prompt)[start][0]  # ComfyUI restarted: same config
+    assert again == first and pack.requests_logged("POST /start ->") == 1
+    assert pack.requests_logged("PATCH /pipeline ->") == 0  # it runs that config already
+    prompt[start]["inputs"]["fps"] = FPS + 5
+    restarted = ex.run(prompt)[start][0]
+    assert restarted != first and pack.requests_logged("POST /start ->") == 2
+    status = pack.sub("api").client_for().status()
+    assert status["stream_settings"]["frame_rate"] == FPS + 5
+    import server
+
+    summaries = [
+        d["summary"] for e, d in server.PromptServer.instance.sent if e != "rtc-stream-widget"
+    ]
+    assert summaries == ["Stream Started", "Stream Already Running", "Stream Restarted"]

@@ -30,6 +30,13 @@ def wait_for(predicate, timeout=30.0, what="condition"):
     return value
 
 
+def readlink(fd):
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return ""
+
+
 def state_of(pack):
     return json.loads(pack.sub("manager").state_path().read_text())
 
@@ -72,6 +79,12 @@ def test_a_killed_child_is_restarted_and_the_nodes_recover(fresh_pack):
     assert status["running"] is False
     assert state_of(fresh_pack)["pid"] == fresh_pack.manager.status()["pid"]
     assert fresh_pack.manager.serve.restarts == 1
+    # one log pump and one log file handle, however many launches there were
+    pumps = [t for t in threading.enumerate() if t.name.startswith("rtc-log-")]
+    assert len(pumps) == 1
+    log_path = str(fresh_pack.manager.log_path())
+    handles = [fd for fd in os.listdir("/proc/self/fd") if readlink(fd) == log_path]
+    assert len(handles) == 1
 
 
 def test_a_stale_state_file_leaves_another_program_alone(fresh_pack):

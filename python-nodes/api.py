@@ -12,6 +12,8 @@ _raw_support = {}
 _outage = {"down": False}
 _lock = threading.Lock()
 APPLIED = {}  # (base URL, stream) -> (stream_id, config hash) last started or PATCHed
+# the optional input of every node that talks to a stream (/streams/{name}/... routes)
+STREAM_INPUT = ("STRING", {"default": "", "tooltip": "stream name; empty = the default stream"})
 UPSTREAM = re.compile(r"Failed to (?:create|update) stream (\d{3})")
 
 

@@ -7,7 +7,6 @@ import time
 from . import api, comfy_glue, convert
 
 log = logging.getLogger("daydream-rtc")
-STREAM = ("STRING", {"default": "", "tooltip": "stream name; empty = the default stream"})
 FALLBACK_SIZE = (1280, 720)  # serve's runtime default, for when no server says otherwise
 _sizes = {}  # stream -> (width, height) last configured, for a blank while the server is away
 IDLE_STATES = ("idle", "error", "failed", "closed")
@@ -23,7 +22,7 @@ class RTCStreamFrameInput:
     def INPUT_TYPES(cls):
         return {
             "required": {"image": ("IMAGE",)},
-            "optional": {"enabled": ("BOOLEAN", {"default": True}), "stream": STREAM},
+            "optional": {"enabled": ("BOOLEAN", {"default": True}), "stream": api.STREAM_INPUT},
             "hidden": {"unique_id": "UNIQUE_ID"},
         }
 
@@ -72,7 +71,7 @@ class RTCStreamFrameOutput:
         return {
             "required": {"whep_url": ("STRING", {"default": ""})},
             "optional": {
-                "stream": STREAM,
+                "stream": api.STREAM_INPUT,
                 "count": ("INT", {"default": 1, "min": 1, "max": 10000, "tooltip": "frames"}),
             },
             "hidden": {"unique_id": "UNIQUE_ID"},

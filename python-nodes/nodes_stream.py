@@ -7,7 +7,6 @@ from . import api, comfy_glue, pipeline
 
 log = logging.getLogger("daydream-rtc")
 EMPTY = ("", "", "", "")
-STREAM = ("STRING", {"default": "", "tooltip": "stream name; empty = the default stream"})
 IDLE_STATUS = (False, "", "", "", 0, 0, "{}")
 
 
@@ -54,7 +53,7 @@ class StartRTCStream:
                     "BOOLEAN",
                     {"default": False, "label_on": "Stop stream", "label_off": "Idle"},
                 ),
-                "stream": STREAM,
+                "stream": api.STREAM_INPUT,
             },
             "hidden": {"unique_id": "UNIQUE_ID", "extra_pnginfo": "EXTRA_PNGINFO"},
         }
@@ -160,7 +159,7 @@ class UpdateRTCStream:
     def INPUT_TYPES(cls):
         return {
             "required": {"pipeline_config": ("PIPELINE_CONFIG",)},
-            "optional": {"enabled": ("BOOLEAN", {"default": True}), "stream": STREAM},
+            "optional": {"enabled": ("BOOLEAN", {"default": True}), "stream": api.STREAM_INPUT},
         }
 
     @classmethod
@@ -229,7 +228,7 @@ class RTCStreamStatus:
 
     @classmethod
     def INPUT_TYPES(cls):
-        return {"optional": {"stream_id": ("STRING", {"default": ""}), "stream": STREAM}}
+        return {"optional": {"stream_id": ("STRING", {"default": ""}), "stream": api.STREAM_INPUT}}
 
     @classmethod
     def IS_CHANGED(cls, **_):

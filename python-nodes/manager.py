@@ -359,6 +359,9 @@ class ServerManager:
             return
         previous = signal.getsignal(signal.SIGTERM)
 
+        if previous == signal.SIG_IGN:  # ComfyUI chose to ignore SIGTERM: leave it so
+            return
+
         def on_sigterm(signum, frame):
             self.stop()
             if callable(previous):

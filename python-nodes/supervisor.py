@@ -34,7 +34,7 @@ class Supervisor(threading.Thread):
         with open(self.log_path, "a", buffering=1) as log_file:
             try:
                 self.child = self.launch(log_file, True)
-            except LaunchError as exc:
+            except (LaunchError, OSError) as exc:  # OSError: the binary would not execute
                 self.error = str(exc)
                 return
             finally:
@@ -64,7 +64,7 @@ class Supervisor(threading.Thread):
     def relaunch(self, log_file):
         try:
             child = self.launch(log_file, False)
-        except LaunchError as exc:
+        except (LaunchError, OSError) as exc:
             log.warning("daydream-rtc %s restart failed: %s", self.kind, exc)
             return None
         self.restarts += 1

@@ -227,3 +227,13 @@ def test_the_child_never_outlives_comfyui(tmp_path, how):
     state = tmp_path / "settings" / "local_api_server_state.json"
     if how != "sigkill":  # a SIGKILLed ComfyUI cannot clean up; the next start checks identity
         assert not state.exists()
+
+
+def test_a_binary_that_will_not_run_is_an_error_not_a_hang(fresh_pack, monkeypatch, tmp_path):
+    fake = tmp_path / "daydream-rtc"
+    fake.write_bytes(b"\x7fELF-not-really")
+    fake.chmod(0o755)
+    monkeypatch.setenv("DAYDREAM_RTC_BINARY", str(fake))
+    fresh_pack.sub("settings").save_settings(port=free_base())
+    with pytest.raises(fresh_pack.sub("manager").ManagerError, match="Exec format error"):
+        fresh_pack.manager.ensure_running()

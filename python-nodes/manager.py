@@ -151,9 +151,10 @@ class ServerManager:
     def _adopt_or_launch(self, host, port):
         self.serve = None
         state = settings.read_json(state_path())
-        if self._adopt(state):
+        health = self._recorded_health(state)
+        if self._adopt(state, health):
             return
-        self._clean_orphan(state)
+        self._clean_orphan(state, health)
         stored = settings.load_settings()
         host = host or stored["host"]
         base = int(port or stored["port"])
@@ -169,13 +170,18 @@ class ServerManager:
         )
         self.serve.start()
 
-    def _adopt(self, state):
-        if not state.get("server_id") or not state.get("port"):
+    @staticmethod
+    def _recorded_health(state):
+        """/healthz of the server the state file names, or None."""
+        if not isinstance(state.get("port"), int):
+            return None
+        health = healthz(state.get("host", "127.0.0.1"), state["port"])
+        return health if health and health.get("service") == "daydream-rtc" else None
+
+    def _adopt(self, state, health):
+        if not health or not state.get("server_id"):
             return False
-        host, port = state.get("host", "127.0.0.1"), int(state["port"])
-        health = healthz(host, port)
-        if not health or health.get("service") != "daydream-rtc":
-            return False
+        host, port = state.get("host", "127.0.0.1"), state["port"]
         if health.get("server_id") != state["server_id"]:
             log.warning("not adopting the server on %s:%s: it is not the one recorded", host, port)
             return False
@@ -184,9 +190,12 @@ class ServerManager:
         log.info("adopted the running daydream-rtc serve on %s:%s", host, port)
         return True
 
-    def _clean_orphan(self, state):
+    def _clean_orphan(self, state, health):
+        """SIGTERM to the recorded pid only when /proc says it is daydream-rtc serve and it does
+        not answer as a healthy server (a serve of someone else's that got the pid is kept)."""
         pid = state.get("pid")
-        if isinstance(pid, int) and pid > 0 and is_our_serve(pid):
+        answering = health is not None and health.get("pid") == pid
+        if isinstance(pid, int) and pid > 0 and not answering and is_our_serve(pid):
             log.info("stopping the orphaned daydream-rtc serve (pid %s)", pid)
             try:
                 os.kill(pid, signal.SIGTERM)

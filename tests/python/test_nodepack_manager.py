@@ -237,3 +237,46 @@ def test_a_binary_that_will_not_run_is_an_error_not_a_hang(fresh_pack, monkeypat
     fresh_pack.sub("settings").save_settings(port=free_base())
     with pytest.raises(fresh_pack.sub("manager").ManagerError, match="Exec format error"):
         fresh_pack.manager.ensure_running()
+
+
+def serve_by_hand(port, tmp_path):
+    env = dict(os.environ, GST_PLUGIN_PATH_1_0=str(BINARY.parent.parent / "gst"))
+    proc = subprocess.Popen(
+        [str(BINARY), "serve", "--port", str(port), "--settings-dir", str(tmp_path / "hand")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    assert b"listening on" in proc.stdout.readline()
+    return proc
+
+
+def test_an_orphaned_serve_that_hangs_is_stopped(fresh_pack, tmp_path):
+    orphan_port = free_base()
+    orphan = serve_by_hand(orphan_port, tmp_path)
+    try:
+        os.kill(orphan.pid, signal.SIGSTOP)  # alive, our binary, not answering
+        state = {"pid": orphan.pid, "host": "127.0.0.1", "port": orphan_port, "server_id": "x"}
+        fresh_pack.sub("manager").state_path().write_text(json.dumps(state))
+        fresh_pack.manager.ensure_running(port=free_base())
+        os.kill(orphan.pid, signal.SIGCONT)  # the SIGTERM it was sent now takes effect
+        assert orphan.wait(20) in (0, -signal.SIGTERM)
+    finally:
+        orphan.kill()
+        orphan.wait()
+        orphan.stdout.close()
+
+
+def test_a_healthy_serve_of_someone_else_is_kept(fresh_pack, tmp_path):
+    other_port = free_base()
+    other = serve_by_hand(other_port, tmp_path)
+    try:
+        state = {"pid": other.pid, "host": "127.0.0.1", "port": other_port, "server_id": "old"}
+        fresh_pack.sub("manager").state_path().write_text(json.dumps(state))
+        status = fresh_pack.manager.ensure_running(port=free_base())
+        assert status["pid"] != other.pid and fresh_pack.manager.adopted is None
+        assert other.poll() is None, "a healthy serve that is not ours was signalled"
+    finally:
+        other.terminate()
+        other.wait()
+        other.stdout.close()

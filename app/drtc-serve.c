@@ -14,6 +14,7 @@
 #include "drtc-http-util.h"
 #include "drtc-json.h"
 #include "drtc-log.h"
+#include "drtc-plugin.h"
 #include "drtc-request.h"
 #include "drtc-daydream.h"
 
@@ -828,6 +829,10 @@ drtc_serve_main (int argc, char **argv)
     return 2;
   }
   drtc_log_setup ();
+  if (!drtc_plugin_ensure (&err)) {
+    g_printerr ("daydream-rtc serve: %s\n", err->message);
+    return 1;
+  }
   opts.host = host ? host : (gchar *) "127.0.0.1";
   opts.port = port;
   opts.settings_dir = settings ? settings :

@@ -10,6 +10,7 @@
 #include <gst/gst.h>
 
 #include "drtc-gateway.h"
+#include "drtc-plugin.h"
 #include "drtc-serve.h"
 
 static int
@@ -23,6 +24,23 @@ usage (int status)
   return status;
 }
 
+/* The version, and which plugin file serve would use: the first thing to
+ * look at when elements misbehave after an install. */
+static int
+version (void)
+{
+  g_autoptr (GError) err = NULL;
+
+  gst_init (NULL, NULL);
+  g_print ("daydream-rtc %s\n", VERSION);
+  if (drtc_plugin_ensure (&err))
+    g_print ("daydreamrtc plugin: %s\n", drtc_plugin_filename ());
+  else
+    g_print ("daydreamrtc plugin: %s\n", err->message);
+  g_print ("%s\n", gst_version_string ());
+  return err ? 1 : 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -31,8 +49,7 @@ main (int argc, char **argv)
   if (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h"))
     return usage (0);
   if (g_str_equal (argv[1], "--version")) {
-    g_print ("daydream-rtc %s\n", VERSION);
-    return 0;
+    return version ();
   }
   /* each command parses its own options: shift the command away */
   if (g_str_equal (argv[1], "gateway")) {

@@ -6,6 +6,7 @@
 #include "config.h"
 #endif
 
+#include <locale.h>
 #include <string.h>
 #include <gst/gst.h>
 
@@ -44,6 +45,11 @@ version (void)
 int
 main (int argc, char **argv)
 {
+  /* GLib prints its help (and translates nothing) in the user's charset:
+   * without this, the ellipsis of "[OPTION...]" comes out as "?" */
+  setlocale (LC_ALL, "");
+  /* numbers we print are for machines (metrics, headers, SDP): "1.5" */
+  setlocale (LC_NUMERIC, "C");
   if (argc < 2)
     return usage (2);
   if (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h"))

@@ -108,7 +108,7 @@ def test_installed_plugin_inspects(root, clean_env):
     ).stdout.strip()
     configured = "/" + str(plugin.parent.relative_to(root))
     if configured != system_dir:
-        assert f"set GST_PLUGIN_PATH={configured}" in (root / "install.log").read_text()
+        assert f"set GST_PLUGIN_PATH={configured}," in (root / "install.log").read_text()
     # which is the documented way: GST_PLUGIN_PATH=<prefix>/<libdir>/gstreamer-1.0
     env = {**clean_env, "GST_PLUGIN_PATH": str(plugin.parent)}
     for element in ELEMENTS:

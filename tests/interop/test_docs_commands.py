@@ -27,11 +27,9 @@ def sh_block(doc, heading):
     return rest[start : rest.index("```\n", start)]
 
 
-@pytest.mark.parametrize(
-    "doc,heading",
-    [("README.md", "## The REST API in one minute"), ("docs/rest-api.md", "## With curl")],
-)
-def test_rest_session_runs_as_written(doc, heading, tmp_path):
+def run_block(doc, heading, tmp_path):
+    """Runs the block with bash in a directory whose build/ is the build under test (the
+    commands name build/...); returns its output."""
     # the commands name build/...: a directory whose build/ is the build under test
     (tmp_path / "build").symlink_to(BUILD_DIR)
     env = {k: v for k, v in os.environ.items() if not k.startswith("GST_PLUGIN_PATH")}
@@ -57,6 +55,21 @@ def test_rest_session_runs_as_written(doc, heading, tmp_path):
         except ProcessLookupError:
             pass
     assert proc.returncode == 0, out
+    return out
+
+
+@pytest.mark.parametrize(
+    "doc,heading",
+    [("README.md", "## The REST API in one minute"), ("docs/rest-api.md", "## With curl")],
+)
+def test_rest_session_runs_as_written(doc, heading, tmp_path):
+    out = run_block(doc, heading, tmp_path)
     assert '"running":true' in out and '"updated":true' in out, out
     assert '"running":false' in out and '{"detail"' not in out, out
     assert pathlib.Path(tmp_path, "out.jpg").read_bytes()[:2] == b"\xff\xd8", out
+
+
+def test_gateway_session_runs_as_written(tmp_path):
+    out = run_block("README.md", "## The local gateway in one minute", tmp_path)
+    assert '"id":"str_' in out and '"success":true' in out, out
+    assert '"params":{"prompt":"invert"}' in out and '{"detail"' not in out, out

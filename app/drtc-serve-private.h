@@ -82,8 +82,7 @@ const DrtcRuntimeConfig *drtc_stream_controller_config (DrtcStreamController *
 gboolean drtc_stream_controller_set_config (DrtcStreamController * ctl,
     const DrtcRuntimeConfig * config, GError ** error);
 DrtcWhepController *drtc_stream_controller_whep (DrtcStreamController * ctl);
-void drtc_stream_controller_metrics (DrtcStreamController * ctl,
-    GString * out);
+void drtc_stream_controller_metrics (GPtrArray * ctls, GString * out);
 gboolean drtc_stream_controller_wait_stopped (DrtcStreamController * ctl);
 
 /* drtc-whep-controller.c */

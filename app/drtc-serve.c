@@ -14,6 +14,7 @@
 #include "drtc-http-util.h"
 #include "drtc-json.h"
 #include "drtc-log.h"
+#include "drtc-plugin.h"
 #include "drtc-request.h"
 #include "drtc-daydream.h"
 
@@ -342,29 +343,51 @@ route_whep (DrtcStreamController * ctl, SoupServerMessage * msg,
   drtc_http_reply_json (msg, SOUP_STATUS_OK, status);
 }
 
+static gint
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(const gchar * const *) a, *(const gchar * const *) b);
+}
+
+/* the hash table's values in the order of its (string) keys: /metrics
+ * comes out the same way every time */
+static GPtrArray *
+sorted_values (GHashTable * table, GPtrArray ** keys_out)
+{
+  g_autoptr (GPtrArray) keys = g_ptr_array_new ();
+  GPtrArray *values = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, table);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (keys, key);
+  g_ptr_array_sort (keys, compare_strings);
+  for (guint i = 0; i < keys->len; i++)
+    g_ptr_array_add (values, g_hash_table_lookup (table, keys->pdata[i]));
+  if (keys_out)
+    *keys_out = g_steal_pointer (&keys);
+  return values;
+}
+
 static void
 route_metrics (DrtcServe * serve, SoupServerMessage * msg)
 {
   GString *out = g_string_new (NULL);
-  GHashTableIter iter;
-  gpointer key, value;
+  g_autoptr (GPtrArray) streams = sorted_values (serve->streams, NULL);
+  g_autoptr (GPtrArray) keys = NULL;
+  g_autoptr (GPtrArray) counts = sorted_values (serve->requests, &keys);
 
-  g_string_append (out, "# TYPE daydream_rtc_frames_in_total counter\n"
-      "# TYPE daydream_rtc_frames_out_total counter\n"
-      "# TYPE daydream_rtc_frames_dropped_total counter\n"
-      "# TYPE daydream_rtc_queue_depth gauge\n"
-      "# TYPE daydream_rtc_reconnects_total counter\n"
+  drtc_stream_controller_metrics (streams, out);
+  g_string_append (out, "# HELP daydream_rtc_http_requests_total "
+      "Requests answered, by route and status\n"
       "# TYPE daydream_rtc_http_requests_total counter\n");
-  g_hash_table_iter_init (&iter, serve->streams);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    drtc_stream_controller_metrics (value, out);
-  g_hash_table_iter_init (&iter, serve->requests);
-  while (g_hash_table_iter_next (&iter, &key, &value)) {
-    g_auto (GStrv) parts = g_strsplit (key, " ", 2);
+  for (guint i = 0; i < keys->len; i++) {
+    g_auto (GStrv) parts = g_strsplit (keys->pdata[i], " ", 2);
 
     g_string_append_printf (out, "daydream_rtc_http_requests_total{route=\"%s"
         "\",status=\"%s\"} %" G_GUINT64_FORMAT "\n", parts[0], parts[1],
-        *(guint64 *) value);
+        *(guint64 *) counts->pdata[i]);
   }
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
   soup_server_message_set_response (msg, "text/plain; version=0.0.4",
@@ -831,6 +854,10 @@ drtc_serve_main (int argc, char **argv)
     return 2;
   }
   drtc_log_setup ();
+  if (!drtc_plugin_ensure (&err)) {
+    g_printerr ("daydream-rtc serve: %s\n", err->message);
+    return 1;
+  }
   opts.host = host ? host : (gchar *) "127.0.0.1";
   opts.port = port;
   opts.settings_dir = settings ? settings :

@@ -947,37 +947,92 @@ drtc_stream_controller_whep (DrtcStreamController * ctl)
   return ctl->whep;
 }
 
-/* Prometheus lines for this stream. */
-void
-drtc_stream_controller_metrics (DrtcStreamController * ctl, GString * out)
+/* The Prometheus families of a stream: from framebridgesrc's stats where
+ * @stat is set, else the controller's own numbers (stream_value ()). */
+static const struct
 {
-  g_autoptr (GstStructure) s = src_stats (ctl);
-  static const gchar *const counters[][2] = {
-    {"pushed", "frames_in_total"},
-    {"dropped", "frames_dropped_total"},
-    {"dropped-before-start", "frames_dropped_before_start_total"},
-    {"rejected", "frames_rejected_total"},
-    {"refused", "frames_refused_total"},
-    {"output", "frames_out_total"},
-    {"repeated", "frames_repeated_total"},
-  };
+  const gchar *name, *type, *help, *stat;
+} stream_families[] = {
+  {"frames_in_total", "counter", "Frames accepted by POST /frames", "pushed"},
+  {"frames_dropped_total", "counter",
+        "Accepted frames dropped after start (full queue or missed ticks)",
+      "dropped"},
+  {"frames_dropped_before_start_total", "counter",
+        "Frames dropped because they came before the stream started",
+      "dropped-before-start"},
+  {"frames_rejected_total", "counter",
+      "Frames rejected as invalid (format, size)", "rejected"},
+  {"frames_refused_total", "counter",
+      "Frames refused by a full queue (backpressure mode)", "refused"},
+  {"frames_out_total", "counter", "Frames sent into the stream's pipeline",
+      "output"},
+  {"frames_repeated_total", "counter",
+      "Frames sent again because no new one was due", "repeated"},
+  {"queue_depth", "gauge", "Frames waiting in the stream's queue", NULL},
+  {"running", "gauge", "1 while the stream runs, else 0", NULL},
+  {"reconnects_total", "counter", "WHIP reconnections of the stream", NULL},
+  {"fps", "gauge", "Frames per second published over WHIP, last second",
+      NULL},
+  {"bitrate_bps", "gauge", "Bits per second published over WHIP, last second",
+      NULL},
+  {"bytes_sent_total", "counter", "Bytes published over WHIP", NULL},
+};
 
-  for (guint i = 0; i < G_N_ELEMENTS (counters); i++) {
-    guint64 v = 0;
+static gdouble
+stream_value (DrtcStreamController * ctl, const GstStructure * stats,
+    guint family)
+{
+  const gchar *name = stream_families[family].name;
+  guint64 v = 0;
 
-    gst_structure_get_uint64 (s, counters[i][0], &v);
-    g_string_append_printf (out, "daydream_rtc_%s{stream=\"%s\"} %"
-        G_GUINT64_FORMAT "\n", counters[i][1], ctl->name, v);
+  if (stream_families[family].stat) {
+    gst_structure_get_uint64 (stats, stream_families[family].stat, &v);
+    return v;
   }
-  g_string_append_printf (out, "daydream_rtc_queue_depth{stream=\"%s\"} %u\n"
-      "daydream_rtc_running{stream=\"%s\"} %d\n"
-      "daydream_rtc_reconnects_total{stream=\"%s\"} %u\n"
-      "daydream_rtc_fps{stream=\"%s\"} %.2f\n"
-      "daydream_rtc_bitrate_bps{stream=\"%s\"} %.0f\n"
-      "daydream_rtc_bytes_sent_total{stream=\"%s\"} %" G_GUINT64_FORMAT
-      "\n", ctl->name, drtc_stream_controller_queue_depth (ctl), ctl->name,
-      ctl->running, ctl->name, ctl->reconnects, ctl->name, ctl->fps,
-      ctl->name, ctl->bitrate, ctl->name, ctl->bytes_sent);
+  if (g_str_equal (name, "queue_depth"))
+    return drtc_stream_controller_queue_depth (ctl);
+  if (g_str_equal (name, "running"))
+    return ctl->running;
+  if (g_str_equal (name, "reconnects_total"))
+    return ctl->reconnects;
+  if (g_str_equal (name, "fps"))
+    return ctl->fps;
+  if (g_str_equal (name, "bitrate_bps"))
+    return ctl->bitrate;
+  return ctl->bytes_sent;
+}
+
+/**
+ * drtc_stream_controller_metrics:
+ * @ctls: (element-type DrtcStreamController): the streams, in output order
+ *
+ * Appends the streams' Prometheus families to @out, each one whole (HELP,
+ * TYPE, then one sample per stream), as the text format requires.
+ */
+void
+drtc_stream_controller_metrics (GPtrArray * ctls, GString * out)
+{
+  g_autoptr (GPtrArray) stats =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) gst_structure_free);
+  gchar num[G_ASCII_DTOSTR_BUF_SIZE];
+
+  for (guint i = 0; i < ctls->len; i++)
+    g_ptr_array_add (stats, src_stats (ctls->pdata[i]));
+  for (guint f = 0; f < G_N_ELEMENTS (stream_families); f++) {
+    g_string_append_printf (out, "# HELP daydream_rtc_%s %s\n"
+        "# TYPE daydream_rtc_%s %s\n", stream_families[f].name,
+        stream_families[f].help, stream_families[f].name,
+        stream_families[f].type);
+    for (guint i = 0; i < ctls->len; i++) {
+      DrtcStreamController *ctl = ctls->pdata[i];
+
+      /* "C" formatting whatever the locale; names are [A-Za-z0-9_-] */
+      g_ascii_formatd (num, sizeof num, "%.15g",
+          stream_value (ctl, stats->pdata[i], f));
+      g_string_append_printf (out, "daydream_rtc_%s{stream=\"%s\"} %s\n",
+          stream_families[f].name, ctl->name, num);
+    }
+  }
 }
 
 void

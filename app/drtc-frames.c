@@ -65,6 +65,115 @@ get_decoder (gboolean png)
   return d;
 }
 
+/* ---- PNG completeness ---- */
+
+#define MAX_SIDE 16384
+
+typedef struct
+{
+  guint32 width, height;
+  guint8 depth, color, interlace;
+} PngHeader;
+
+/* Bytes of filtered scanlines a PNG of @h declares (Adam7: seven passes). */
+static guint64
+png_raw_size (const PngHeader * h)
+{
+  static const guint8 channels[7] = { 1, 0, 3, 1, 2, 0, 4 };
+  static const guint8 x0[7] = { 0, 4, 0, 2, 0, 1, 0 }, dx[7] = {
+    8, 8, 4, 4, 2, 2, 1
+  }, y0[7] = {
+    0, 0, 4, 0, 2, 0, 1
+  }, dy[7] = {
+    8, 8, 8, 4, 4, 2, 2
+  };
+  guint64 bits = (guint64) channels[h->color % 7] * h->depth, total = 0;
+
+  if (!h->interlace)
+    return h->height * (1 + (h->width * bits + 7) / 8);
+  for (gint p = 0; p < 7; p++) {
+    guint64 cols = h->width > x0[p] ? (h->width - x0[p] + dx[p] - 1) / dx[p] :
+        0;
+    guint64 rows = h->height > y0[p] ? (h->height - y0[p] + dy[p] - 1) /
+        dy[p] : 0;
+
+    if (cols && rows)
+      total += rows * (1 + (cols * bits + 7) / 8);
+  }
+  return total;
+}
+
+/* Inflates @idat, counting (not keeping) what comes out, up to @want. */
+static guint64
+inflated_size (GByteArray * idat, guint64 want)
+{
+  g_autoptr (GConverter) z =
+      G_CONVERTER (g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_ZLIB));
+  g_autofree guint8 *out = g_malloc (64 * 1024);
+  gsize in_at = 0, read, written;
+  guint64 total = 0;
+
+  while (total < want) {
+    g_autoptr (GError) err = NULL;
+    GConverterResult r = g_converter_convert (z, idat->data + in_at,
+        idat->len - in_at, out, 64 * 1024, G_CONVERTER_INPUT_AT_END, &read,
+        &written, &err);
+
+    if (r == G_CONVERTER_ERROR)
+      break;
+    in_at += read;
+    total += written;
+    if (r == G_CONVERTER_FINISHED)
+      break;
+  }
+  return total;
+}
+
+/* pngdec turns a PNG whose data ends before its last row into a frame with
+ * the missing rows made up: refuse one whose image data holds fewer bytes
+ * than its header declares. */
+static gboolean
+png_is_complete (const guint8 * data, gsize len, GError ** error)
+{
+  g_autoptr (GByteArray) idat = g_byte_array_new ();
+  PngHeader h = { 0 };
+  gboolean header = FALSE, end = FALSE;
+  gsize at = 8;
+
+  while (!end && len - at >= 12) {
+    guint32 n = GST_READ_UINT32_BE (data + at);
+    const guint8 *type = data + at + 4, *body = data + at + 8;
+
+    if (n > len - at - 12)
+      break;
+    if (memcmp (type, "IHDR", 4) == 0 && n == 13) {
+      h.width = GST_READ_UINT32_BE (body);
+      h.height = GST_READ_UINT32_BE (body + 4);
+      h.depth = body[8];
+      h.color = body[9];
+      h.interlace = body[12];
+      header = TRUE;
+    } else if (memcmp (type, "IDAT", 4) == 0) {
+      g_byte_array_append (idat, body, n);
+    }
+    end = memcmp (type, "IEND", 4) == 0;
+    at += 12 + (gsize) n;
+  }
+  if (!header || !end || h.width == 0 || h.height == 0
+      || h.width > MAX_SIDE || h.height > MAX_SIDE) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "frame_b64 is not a complete PNG of at most %dx%d", MAX_SIDE, MAX_SIDE);
+    return FALSE;
+  }
+  if (inflated_size (idat, png_raw_size (&h)) < png_raw_size (&h)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "frame_b64 is a truncated PNG: its data holds fewer than the %u "
+        "rows its header declares", h.height);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static GstSample *
 decode_image (GBytes * image, GError ** error)
 {
@@ -80,6 +189,8 @@ decode_image (GBytes * image, GError ** error)
         "frame_b64 is not a PNG or JPEG image");
     return NULL;
   }
+  if (png && !png_is_complete (data, len, error))
+    return NULL;
   d = get_decoder (png);
   if (!d) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,

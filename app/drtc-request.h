@@ -8,11 +8,15 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "drtc-json-scan.h"
+
 G_BEGIN_DECLS
 
 typedef struct _DrtcRequest DrtcRequest;
 
 DrtcRequest *drtc_request_new (SoupServerMessage * msg, gboolean body_required);
+DrtcRequest *drtc_request_new_limited (SoupServerMessage * msg,
+    gboolean body_required, const DrtcJsonLimits * limits);
 void drtc_request_free (DrtcRequest * req);
 JsonObject *drtc_request_object (DrtcRequest * req);
 gboolean drtc_request_ok (DrtcRequest * req);
@@ -30,6 +34,7 @@ void drtc_request_range (DrtcRequest * req, const gchar * field, gint64 value,
 void drtc_request_problem (DrtcRequest * req, const gchar * type,
     const gchar * field, const gchar * msg);
 
+guint drtc_request_status (DrtcRequest * req);
 JsonNode *drtc_request_errors (DrtcRequest * req);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DrtcRequest, drtc_request_free)

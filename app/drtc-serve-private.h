@@ -29,7 +29,7 @@ typedef struct
   gchar *whep_url;              /* connect at start-up */
   gchar **ice_local_addresses;
   guint max_frames;
-  gchar *queue_mode;            /* framebridgesrc queue-mode, by nick */
+  const gchar *queue_mode;      /* framebridgesrc queue-mode, by nick */
   guint frames_timeout_ms;      /* how long POST /frames waits for room */
   gboolean delete_on_stop;
 } DrtcServeOptions;
@@ -56,6 +56,7 @@ typedef struct
   gchar *stream_name;
   JsonNode *pipeline_config;    /* nullable */
   gint frame_rate, frame_width, frame_height;   /* < 0: unset */
+  const gchar *queue_mode;      /* static string; NULL: the stream's */
 } DrtcStartRequest;
 
 /* @status: HTTP status to answer (200 or an error); @body the JSON */
@@ -81,6 +82,9 @@ const DrtcRuntimeConfig *drtc_stream_controller_config (DrtcStreamController *
 gboolean drtc_stream_controller_set_config (DrtcStreamController * ctl,
     const DrtcRuntimeConfig * config, GError ** error);
 DrtcWhepController *drtc_stream_controller_whep (DrtcStreamController * ctl);
+const gchar *drtc_stream_controller_queue_mode (DrtcStreamController * ctl);
+void drtc_stream_controller_set_queue_mode (DrtcStreamController * ctl,
+    const gchar * mode);
 void drtc_stream_controller_metrics (DrtcStreamController * ctl,
     GString * out);
 gboolean drtc_stream_controller_wait_stopped (DrtcStreamController * ctl);
@@ -98,6 +102,7 @@ GstSample *drtc_whep_controller_latest (DrtcWhepController * whep,
     gdouble * timestamp, gint * width, gint * height);
 
 /* drtc-serve.c */
+const gchar *drtc_serve_queue_mode_lookup (const gchar * mode);
 gchar *drtc_serve_pipeline_cache_path (DrtcServe * serve);
 gdouble drtc_now (void);
 

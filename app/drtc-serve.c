@@ -22,9 +22,13 @@
 #include <unistd.h>
 #include <glib-unix.h>
 
-#define MAX_BODY (64 * 1024 * 1024)
+#define MAX_BODY (64 * 1024 * 1024)     /* POST /frames */
+#define MAX_JSON_BODY DRTC_JSON_DEFAULT_SIZE    /* the other routes */
 #define MAX_STREAMS 32
 #define MAX_STREAM_NAME 64
+#define MAX_DAYDREAM_NAME 256   /* the Daydream stream's name */
+#define MAX_URL 4096
+#define MAX_PATH 8192           /* request path and query, bytes */
 
 gdouble
 drtc_now (void)
@@ -46,7 +50,7 @@ reply_invalid (SoupServerMessage * msg, DrtcRequest * req)
 {
   g_autoptr (JsonNode) errors = drtc_request_errors (req);
 
-  drtc_http_reply_json (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY, errors);
+  drtc_http_reply_json (msg, drtc_request_status (req), errors);
 }
 
 /* DrtcReplyFunc for paused messages */
@@ -118,20 +122,59 @@ read_size (DrtcRequest * req, const gchar * field, gint64 min, gint64 max,
     *out = (gint) v;
 }
 
+static const gchar *const queue_modes[] = {
+  "backpressure", "leaky", "latest", NULL
+};
+
+/**
+ * drtc_serve_queue_mode_lookup:
+ *
+ * Returns: (nullable): the static copy of @mode, NULL when it is none of
+ * framebridgesrc's queue modes
+ */
+const gchar *
+drtc_serve_queue_mode_lookup (const gchar * mode)
+{
+  for (guint i = 0; mode && queue_modes[i]; i++)
+    if (g_str_equal (mode, queue_modes[i]))
+      return queue_modes[i];
+  return NULL;
+}
+
+/* The optional queue_mode field of /start and /config. */
+static void
+read_queue_mode (DrtcRequest * req, const gchar ** out)
+{
+  const gchar *given = NULL;
+
+  if (!json_object_has_member (drtc_request_object (req), "queue_mode")
+      || !drtc_request_string (req, "queue_mode", FALSE, &given))
+    return;
+  *out = drtc_serve_queue_mode_lookup (given);
+  if (!*out)
+    drtc_request_problem (req, "enum", "queue_mode",
+        "Input should be 'backpressure', 'leaky' or 'latest'");
+}
+
 static void
 route_start (DrtcServe * serve, DrtcStreamController * ctl,
     SoupServerMessage * msg)
 {
   g_autoptr (DrtcRequest) req = drtc_request_new (msg, TRUE);
-  DrtcStartRequest start = { NULL, NULL, -1, -1, -1 };
+  DrtcStartRequest start = { NULL, NULL, -1, -1, -1, NULL };
   const gchar *name = NULL;
   JsonNode *config = NULL;
 
-  drtc_request_string (req, "stream_name", FALSE, &name);
+  if (drtc_request_string (req, "stream_name", FALSE, &name)
+      && g_utf8_strlen (name, MAX_DAYDREAM_NAME + 1) > MAX_DAYDREAM_NAME)
+    drtc_request_problem (req, "string_too_long", "stream_name",
+        "String should have at most " G_STRINGIFY (MAX_DAYDREAM_NAME)
+        " characters");
   drtc_request_object_field (req, "pipeline_config", FALSE, TRUE, &config);
   read_size (req, "frame_rate", 1, 240, FALSE, &start.frame_rate);
   read_size (req, "frame_width", 64, 4096, TRUE, &start.frame_width);
   read_size (req, "frame_height", 64, 4096, TRUE, &start.frame_height);
+  read_queue_mode (req, &start.queue_mode);
   if (!drtc_request_ok (req)) {
     reply_invalid (msg, req);
     return;
@@ -161,6 +204,8 @@ static void
 route_frames (DrtcServe * serve, DrtcStreamController * ctl,
     SoupServerMessage * msg, GHashTable * query)
 {
+  /* one base64 image: a long string, nothing deep */
+  static const DrtcJsonLimits limits = { MAX_BODY, 0, MAX_BODY };
   g_autoptr (DrtcRequest) req = NULL;
   const gchar *b64 = NULL;
   GstElement *src = drtc_stream_controller_frame_source (ctl);
@@ -169,7 +214,7 @@ route_frames (DrtcServe * serve, DrtcStreamController * ctl,
     drtc_frames_push_raw (src, msg, query, serve->opts.frames_timeout_ms);
     return;
   }
-  req = drtc_request_new (msg, TRUE);
+  req = drtc_request_new_limited (msg, TRUE, &limits);
   drtc_request_string (req, "frame_b64", TRUE, &b64);
   if (!drtc_request_ok (req)) {
     reply_invalid (msg, req);
@@ -179,7 +224,8 @@ route_frames (DrtcServe * serve, DrtcStreamController * ctl,
 }
 
 static JsonNode *
-config_json (const DrtcRuntimeConfig * config, gboolean locked)
+config_json (const DrtcRuntimeConfig * config, const gchar * queue_mode,
+    gboolean locked)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
 
@@ -190,6 +236,8 @@ config_json (const DrtcRuntimeConfig * config, gboolean locked)
   json_builder_add_int_value (b, config->frame_width);
   json_builder_set_member_name (b, "frame_height");
   json_builder_add_int_value (b, config->frame_height);
+  json_builder_set_member_name (b, "queue_mode");
+  json_builder_add_string_value (b, queue_mode);
   json_builder_set_member_name (b, "locked");
   json_builder_add_boolean_value (b, locked);
   json_builder_end_object (b);
@@ -205,9 +253,11 @@ route_config (DrtcServe * serve, DrtcStreamController * ctl,
   g_autoptr (GError) err = NULL;
   DrtcRuntimeConfig c;
   gint64 rate = 0, width = 0, height = 0;
+  const gchar *queue_mode = NULL;
 
   if (g_str_equal (soup_server_message_get_method (msg), SOUP_METHOD_GET)) {
     body = config_json (drtc_stream_controller_config (ctl),
+        drtc_stream_controller_queue_mode (ctl),
         drtc_stream_controller_running (ctl));
     drtc_http_reply_json (msg, SOUP_STATUS_OK, body);
     return;
@@ -216,6 +266,7 @@ route_config (DrtcServe * serve, DrtcStreamController * ctl,
   drtc_request_int (req, "frame_rate", TRUE, FALSE, &rate);
   drtc_request_int (req, "frame_width", TRUE, FALSE, &width);
   drtc_request_int (req, "frame_height", TRUE, FALSE, &height);
+  read_queue_mode (req, &queue_mode);
   if (!drtc_request_ok (req)) {
     reply_invalid (msg, req);
     return;
@@ -234,7 +285,9 @@ route_config (DrtcServe * serve, DrtcStreamController * ctl,
         err->message);
     return;
   }
-  body = config_json (&c, FALSE);
+  if (queue_mode)
+    drtc_stream_controller_set_queue_mode (ctl, queue_mode);
+  body = config_json (&c, drtc_stream_controller_queue_mode (ctl), FALSE);
   drtc_http_reply_json (msg, SOUP_STATUS_OK, body);
 }
 
@@ -254,8 +307,9 @@ route_pipeline_cache (DrtcServe * serve, SoupServerMessage * msg)
     reply_invalid (msg, req);
     return;
   }
-  /* a cache beside the shipped default, which stays untouched */
-  if (!drtc_write_json_atomic (path, config, TRUE, 0600, &err)) {
+  /* a cache beside the shipped default, which stays untouched; compact:
+   * indenting a deep document multiplies its size */
+  if (!drtc_write_json_atomic (path, config, FALSE, 0600, &err)) {
     drtc_http_reply_detail (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR,
         err->message);
     return;
@@ -288,6 +342,27 @@ route_pipeline (DrtcStreamController * ctl, SoupServerMessage * msg)
   drtc_stream_controller_update (ctl, config, reply_later, g_object_ref (msg));
 }
 
+/* Returns: (nullable): why @url (trimmed) is no URL to subscribe to */
+static const gchar *
+whep_url_problem (const gchar * url)
+{
+  g_autoptr (GUri) uri = NULL;
+  const gchar *host;
+
+  if (strlen (url) > MAX_URL)
+    return "whep_url is longer than " G_STRINGIFY (MAX_URL) " bytes";
+  for (const gchar * c = url; *c; c++)
+    if ((guchar) * c <= ' ' || *c == 0x7f)
+      return "whep_url must not hold spaces or control characters";
+  uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  if (!drtc_http_uri_is_http (uri))
+    return "whep_url must be an http(s) URL";
+  host = g_uri_get_host (uri);
+  if (!host || !*host)
+    return "whep_url names no host";
+  return NULL;
+}
+
 static void
 route_whep (DrtcStreamController * ctl, SoupServerMessage * msg,
     const gchar * what, GHashTable * query)
@@ -297,9 +372,8 @@ route_whep (DrtcStreamController * ctl, SoupServerMessage * msg,
 
   if (g_str_equal (what, "connect")) {
     g_autoptr (DrtcRequest) req = drtc_request_new (msg, TRUE);
-    const gchar *url = NULL;
+    const gchar *url = NULL, *problem;
     g_autofree gchar *trimmed = NULL;
-    g_autoptr (GUri) uri = NULL;
 
     drtc_request_string (req, "whep_url", TRUE, &url);
     if (!drtc_request_ok (req)) {
@@ -312,10 +386,8 @@ route_whep (DrtcStreamController * ctl, SoupServerMessage * msg,
           "whep_url is required");
       return;
     }
-    uri = g_uri_parse (trimmed, G_URI_FLAGS_NONE, NULL);
-    if (!drtc_http_uri_is_http (uri)) {
-      drtc_http_reply_detail (msg, SOUP_STATUS_BAD_REQUEST,
-          "whep_url must be an http(s) URL");
+    if ((problem = whep_url_problem (trimmed))) {
+      drtc_http_reply_detail (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY, problem);
       return;
     }
     drtc_whep_controller_connect (whep, trimmed);
@@ -610,24 +682,65 @@ on_request (SoupServer * server, SoupServerMessage * msg, const char *path,
   dispatch (serve, msg, route, name, query);
 }
 
-/* Bodies over the limit are refused before they are read (an early
- * handler runs once the headers are in). */
+/* Bytes a route takes: frames are big, the JSON of the others is not. */
+static goffset
+body_limit (const gchar * path)
+{
+  return g_str_has_suffix (path, "/frames") ? MAX_BODY : MAX_JSON_BODY;
+}
+
+/* Stops reading a body into memory and answers 413 naming the limit. */
+static void
+refuse_body (SoupServerMessage * msg, goffset limit)
+{
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  g_autofree gchar *detail = g_strdup_printf ("request body over %"
+      G_GOFFSET_FORMAT " bytes", limit);
+
+  /* with Expect: 100-continue the body is never sent; without, it is read
+   * and thrown away as it comes, never held in memory */
+  soup_message_body_set_accumulate (body, FALSE);
+  soup_message_body_truncate (body);
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "Connection", "close");
+  drtc_http_reply_detail (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, detail);
+}
+
+/* A body without Content-Length (chunked) is counted as it comes. */
+static void
+on_body_chunk (SoupServerMessage * msg, GBytes * chunk, gpointer data)
+{
+  goffset limit = GPOINTER_TO_SIZE (data);
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+
+  if (soup_server_message_get_status (msg) == 0 && body->length > limit)
+    refuse_body (msg, limit);
+}
+
+/* Over-long paths and bodies are refused before the body is read (an
+ * early handler runs once the headers are in). */
 static void
 on_request_headers (SoupServer * server, SoupServerMessage * msg,
     const char *path, GHashTable * query, gpointer data)
 {
+  GUri *uri = soup_server_message_get_uri (msg);
+  const gchar *q = g_uri_get_query (uri);
+  goffset limit = body_limit (path);
   goffset len = soup_message_headers_get_content_length
       (soup_server_message_get_request_headers (msg));
 
-  if (len > MAX_BODY) {
-    /* with Expect: 100-continue the body is never sent; without, it is
-     * read and thrown away as it comes, never held in memory */
+  if (strlen (path) + (q ? strlen (q) : 0) > MAX_PATH) {
     soup_message_body_set_accumulate (soup_server_message_get_request_body
         (msg), FALSE);
     soup_message_headers_replace (soup_server_message_get_response_headers
         (msg), "Connection", "close");
-    drtc_http_reply_detail (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
-        "request body over 64 MiB");
+    drtc_http_reply_detail (msg, SOUP_STATUS_REQUEST_URI_TOO_LONG,
+        "request path and query over " G_STRINGIFY (MAX_PATH) " bytes");
+  } else if (len > limit) {
+    refuse_body (msg, limit);
+  } else {
+    g_signal_connect (msg, "got-chunk", G_CALLBACK (on_body_chunk),
+        GSIZE_TO_POINTER (limit));
   }
 }
 
@@ -805,10 +918,11 @@ drtc_serve_main (int argc, char **argv)
     {"max-frames", 0, 0, G_OPTION_ARG_INT, &max_frames,
         "Frame queue bound per stream (default 90)", "N"},
     {"queue-mode", 0, 0, G_OPTION_ARG_STRING, &queue_mode,
-        "leaky (default: a full queue drops the oldest frame, a stalled "
-          "stream drops what it missed), backpressure (every frame sent in "
-          "order; POST /frames waits for room, then 503) or latest (only the "
-          "newest frame, sent as it comes: lowest latency)", "MODE"},
+        "backpressure (default: every frame sent in order at the frame "
+          "rate; POST /frames waits for room, then 503), leaky (a full queue "
+          "drops the oldest frame, a stalled stream drops what it missed) or "
+          "latest (only the newest frame, sent as it comes: lowest latency); "
+          "a stream's /start or /config queue_mode overrides it", "MODE"},
     {"frames-timeout", 0, 0, G_OPTION_ARG_INT, &frames_timeout,
           "Milliseconds POST /frames waits for room before 503 (default 2000)",
         "MS"},
@@ -838,10 +952,9 @@ drtc_serve_main (int argc, char **argv)
   opts.whep_url = whep_url;
   opts.ice_local_addresses = local;
   opts.max_frames = CLAMP (max_frames, 1, 10000);
-  opts.queue_mode = queue_mode ? queue_mode : (gchar *) "leaky";
-  if (!g_strv_contains ((const gchar * const[]) {
-            "backpressure", "leaky", "latest", NULL
-          }, opts.queue_mode)) {
+  opts.queue_mode = drtc_serve_queue_mode_lookup (queue_mode ?
+      queue_mode : "backpressure");
+  if (!opts.queue_mode) {
     g_printerr ("daydream-rtc serve: --queue-mode must be backpressure, "
         "leaky or latest\n");
     return 2;

@@ -103,14 +103,19 @@ png_raw_size (const PngHeader * h)
   return total;
 }
 
-/* Inflates @idat, counting (not keeping) what comes out, up to @want. */
+/* Inflates @idat, counting (not keeping) what comes out, up to @want. The
+ * zlib header is skipped and the stream inflated raw: pngdec checks the
+ * Adler-32 sum, this only counts. */
 static guint64
 inflated_size (GByteArray * idat, guint64 want)
 {
   g_autoptr (GConverter) z =
-      G_CONVERTER (g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_ZLIB));
+      G_CONVERTER (g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_RAW));
   g_autofree guint8 *out = g_malloc (64 * 1024);
-  gsize in_at = 0, read, written;
+  gsize in_at = 2, read, written;
+
+  if (idat->len < 2 || (idat->data[1] & 0x20))  /* no preset dictionaries */
+    return 0;
   guint64 total = 0;
 
   while (total < want) {
@@ -129,14 +134,12 @@ inflated_size (GByteArray * idat, guint64 want)
   return total;
 }
 
-/* pngdec turns a PNG whose data ends before its last row into a frame with
- * the missing rows made up: refuse one whose image data holds fewer bytes
- * than its header declares. */
+/* The header and the image data of a PNG; FALSE when its chunks do not
+ * make one (no IHDR or IEND, a chunk past the end, too large). */
 static gboolean
-png_is_complete (const guint8 * data, gsize len, GError ** error)
+png_scan (const guint8 * data, gsize len, PngHeader * h, GByteArray * idat,
+    GError ** error)
 {
-  g_autoptr (GByteArray) idat = g_byte_array_new ();
-  PngHeader h = { 0 };
   gboolean header = FALSE, end = FALSE;
   gsize at = 8;
 
@@ -147,11 +150,11 @@ png_is_complete (const guint8 * data, gsize len, GError ** error)
     if (n > len - at - 12)
       break;
     if (memcmp (type, "IHDR", 4) == 0 && n == 13) {
-      h.width = GST_READ_UINT32_BE (body);
-      h.height = GST_READ_UINT32_BE (body + 4);
-      h.depth = body[8];
-      h.color = body[9];
-      h.interlace = body[12];
+      h->width = GST_READ_UINT32_BE (body);
+      h->height = GST_READ_UINT32_BE (body + 4);
+      h->depth = body[8];
+      h->color = body[9];
+      h->interlace = body[12];
       header = TRUE;
     } else if (memcmp (type, "IDAT", 4) == 0) {
       g_byte_array_append (idat, body, n);
@@ -159,19 +162,26 @@ png_is_complete (const guint8 * data, gsize len, GError ** error)
     end = memcmp (type, "IEND", 4) == 0;
     at += 12 + (gsize) n;
   }
-  if (!header || !end || h.width == 0 || h.height == 0
-      || h.width > MAX_SIDE || h.height > MAX_SIDE) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-        "frame_b64 is not a complete PNG of at most %dx%d", MAX_SIDE, MAX_SIDE);
-    return FALSE;
-  }
-  if (inflated_size (idat, png_raw_size (&h)) < png_raw_size (&h)) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-        "frame_b64 is a truncated PNG: its data holds fewer than the %u "
-        "rows its header declares", h.height);
-    return FALSE;
-  }
-  return TRUE;
+  if (header && end && h->width > 0 && h->height > 0 && h->width <= MAX_SIDE
+      && h->height <= MAX_SIDE)
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+      "frame_b64 is not a complete PNG of at most %dx%d", MAX_SIDE, MAX_SIDE);
+  return FALSE;
+}
+
+/* pngdec turns a PNG whose data ends before its last row into a frame with
+ * the missing rows made up: refuse one whose image data holds fewer bytes
+ * than its header declares. */
+static gboolean
+png_rows_complete (const PngHeader * h, GByteArray * idat, GError ** error)
+{
+  if (inflated_size (idat, png_raw_size (h)) >= png_raw_size (h))
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+      "frame_b64 is a truncated PNG: its data holds fewer than the %u rows "
+      "its header declares", h->height);
+  return FALSE;
 }
 
 static GstSample *
@@ -181,6 +191,10 @@ decode_image (GBytes * image, GError ** error)
   const guint8 *data = g_bytes_get_data (image, &len);
   gboolean png = len >= 8 && memcmp (data, "\x89PNG\r\n\x1a\n", 8) == 0;
   gboolean jpeg = len >= 3 && data[0] == 0xff && data[1] == 0xd8;
+  g_autoptr (GByteArray) idat = g_byte_array_new ();
+  g_autoptr (GError) rows_error = NULL;
+  gboolean complete = TRUE;
+  PngHeader h = { 0 };
   Decoder *d;
   GstSample *sample;
 
@@ -189,7 +203,7 @@ decode_image (GBytes * image, GError ** error)
         "frame_b64 is not a PNG or JPEG image");
     return NULL;
   }
-  if (png && !png_is_complete (data, len, error))
+  if (png && !png_scan (data, len, &h, idat, error))
     return NULL;
   d = get_decoder (png);
   if (!d) {
@@ -199,12 +213,18 @@ decode_image (GBytes * image, GError ** error)
   }
   gst_app_src_push_buffer (GST_APP_SRC (d->src),
       gst_buffer_new_wrapped_bytes (image));
+  /* counted while pngdec decodes on its own thread */
+  if (png)
+    complete = png_rows_complete (&h, idat, &rows_error);
   sample = gst_app_sink_try_pull_sample (GST_APP_SINK (d->sink), GST_SECOND);
   if (!sample) {
     /* a broken image errors the pipeline: start afresh next time */
     g_private_replace (png ? &png_decoder : &jpeg_decoder, NULL);
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
         "frame_b64 is not a decodable image");
+  } else if (!complete) {
+    g_clear_pointer (&sample, gst_sample_unref);
+    g_propagate_error (error, g_steal_pointer (&rows_error));
   }
   return sample;
 }

@@ -39,6 +39,7 @@ struct _DrtcServe
   DrtcServeOptions opts;
   GMainContext *context;
   SoupServer *server;
+  GSocketService *listener;     /* accepts for server */
   guint port;
   DrtcHttp *http;               /* on the main context */
   GHashTable *streams;          /* name -> DrtcStreamController */
@@ -100,6 +101,11 @@ void drtc_whep_controller_disconnect (DrtcWhepController * whep,
     const gchar * reason);
 GstSample *drtc_whep_controller_latest (DrtcWhepController * whep,
     gdouble * timestamp, gint * width, gint * height);
+
+/* drtc-serve-listen.c */
+#define DRTC_SERVE_MAX_LINE 8256        /* first request line, bytes */
+GSocketService *drtc_serve_listen (SoupServer * server,
+    GSocketAddress * address, guint * port, GError ** error);
 
 /* drtc-serve.c */
 const gchar *drtc_serve_queue_mode_lookup (const gchar * mode);

@@ -768,8 +768,19 @@ on_request_finished (SoupServer * server, SoupServerMessage * msg,
 /* ---- life cycle ---- */
 
 static void
+stop_listening (DrtcServe * serve)
+{
+  if (!serve->listener)
+    return;
+  g_socket_service_stop (serve->listener);
+  g_socket_listener_close (G_SOCKET_LISTENER (serve->listener));
+  g_clear_object (&serve->listener);
+}
+
+static void
 serve_free (DrtcServe * serve)
 {
+  stop_listening (serve);
   if (serve->server) {
     soup_server_disconnect (serve->server);
     g_object_unref (serve->server);
@@ -797,7 +808,6 @@ serve_new (const DrtcServeOptions * opts, GError ** error)
   DrtcServe *serve = g_new0 (DrtcServe, 1);
   g_autoptr (GInetAddress) address = NULL;
   g_autoptr (GSocketAddress) sockaddr = NULL;
-  GSList *uris;
 
   serve->opts = *opts;
   serve->context = g_main_context_ref_thread_default ();
@@ -827,13 +837,12 @@ serve_new (const DrtcServeOptions * opts, GError ** error)
   g_signal_connect (serve->server, "request-finished",
       G_CALLBACK (on_request_finished), serve);
   sockaddr = g_inet_socket_address_new (address, opts->port);
-  if (!soup_server_listen (serve->server, sockaddr, 0, error)) {
+  serve->listener = drtc_serve_listen (serve->server, sockaddr, &serve->port,
+      error);
+  if (!serve->listener) {
     serve_free (serve);
     return NULL;
   }
-  uris = soup_server_get_uris (serve->server);
-  serve->port = uris ? g_uri_get_port (uris->data) : 0;
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
   return serve;
 }
 
@@ -862,6 +871,7 @@ serve_shutdown (DrtcServe * serve)
   GSource *timeout;
 
   serve->stopping = TRUE;
+  stop_listening (serve);
   soup_server_disconnect (serve->server);
   g_hash_table_iter_init (&iter, serve->streams);
   while (g_hash_table_iter_next (&iter, NULL, &value))

@@ -100,14 +100,14 @@ static gboolean
 scan_string (Scanner * s, GString * out)
 {
   const gchar *open = s->p++;
+  const gchar *limit = (gsize) (s->end - open) > s->limits.max_string + 1 ?
+      open + s->limits.max_string + 1 : s->end;
 
-  while (s->p < s->end && *s->p != '"') {
-    if ((gsize) (s->p - open) > s->limits.max_string) {
-      g_set_error (s->error, DRTC_JSON_SCAN_ERROR,
-          DRTC_JSON_SCAN_ERROR_STRING, "a JSON string is longer than %"
-          G_GSIZE_FORMAT " bytes (at byte %" G_GSIZE_FORMAT ")",
-          s->limits.max_string, (gsize) (open - s->start));
-      return FALSE;
+  while (s->p < limit && *s->p != '"') {
+    /* plain characters: the bulk of a base64 image */
+    if (!out && (guchar) * s->p >= 0x20 && *s->p != '\\') {
+      s->p++;
+      continue;
     }
     if ((guchar) * s->p < 0x20)
       return fail (s, DRTC_JSON_SCAN_ERROR_SYNTAX,
@@ -123,6 +123,12 @@ scan_string (Scanner * s, GString * out)
   }
   if (s->p >= s->end)
     return fail (s, DRTC_JSON_SCAN_ERROR_SYNTAX, "unterminated string");
+  if (s->p >= limit) {
+    g_set_error (s->error, DRTC_JSON_SCAN_ERROR, DRTC_JSON_SCAN_ERROR_STRING,
+        "a JSON string is longer than %" G_GSIZE_FORMAT " bytes (at byte %"
+        G_GSIZE_FORMAT ")", s->limits.max_string, (gsize) (open - s->start));
+    return FALSE;
+  }
   s->p++;
   return TRUE;
 }

@@ -140,23 +140,26 @@ def test_whep_urls_are_checked(serve_factory):
 
 
 def raw_request(url, data):
+    """Sends ``data``, returns all the server answers until it closes."""
     host, port = url.split("//")[1].split(":")
     with socket.create_connection((host, int(port)), timeout=10) as sock:
         sock.sendall(data)
         reply = b""
-        while b"\r\n\r\n" not in reply:
-            more = sock.recv(4096)
-            if not more:
-                break
+        while more := sock.recv(4096):
             reply += more
     return reply
 
 
 def test_long_paths_get_414(serve_factory):
     s = serve_factory()
-    for n in (9_000, 40_000):
+    for n in (8_200, 9_000, 40_000, 65_536, 200_000):
         reply = raw_request(s.url, b"GET /" + b"a" * n + b" HTTP/1.1\r\nHost: x\r\n\r\n")
         assert reply.startswith(b"HTTP/1.1 414"), (n, reply[:100])
+        assert "bytes" in strict_json(reply.split(b"\r\n\r\n", 1)[1])["detail"]
+    # the check in front of libsoup keeps connections alive: two requests, one connection
+    two = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" * 2
+    closing = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    assert raw_request(s.url, two + closing).count(b"HTTP/1.1 200 OK") == 3
     alive(s.url)
 
 

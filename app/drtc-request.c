@@ -349,3 +349,46 @@ drtc_request_range (DrtcRequest * req, const gchar * field, gint64 value,
   drtc_request_problem (req, value < min ? "greater_than_equal" :
       "less_than_equal", field, msg);
 }
+
+/* An optional integer in [@min, @max] (@even: a multiple of 2), into
+ * @out when it is one. */
+void
+drtc_request_size (DrtcRequest * req, const gchar * field, gint64 min,
+    gint64 max, gboolean even, gint * out)
+{
+  gint64 v;
+
+  if (!drtc_request_int (req, field, FALSE, TRUE, &v))
+    return;
+  drtc_request_range (req, field, v, min, max);
+  if (even && v % 2)
+    drtc_request_problem (req, "multiple_of", field,
+        "Input should be a multiple of 2 (4:2:0 video)");
+  if (v >= min && v <= max && (!even || v % 2 == 0))
+    *out = (gint) v;
+}
+
+/* An optional string that must be one of @choices (static strings); @out
+ * gets the static copy. */
+void
+drtc_request_enum (DrtcRequest * req, const gchar * field,
+    const gchar * const *choices, const gchar ** out)
+{
+  const gchar *given = NULL;
+  g_autoptr (GString) msg = NULL;
+
+  if (!json_object_has_member (req->object, field)
+      || !drtc_request_string (req, field, FALSE, &given))
+    return;
+  for (guint i = 0; choices[i]; i++) {
+    if (g_str_equal (given, choices[i])) {
+      *out = choices[i];
+      return;
+    }
+  }
+  msg = g_string_new ("Input should be ");
+  for (guint i = 0; choices[i]; i++)
+    g_string_append_printf (msg, "%s'%s'", i == 0 ? "" : choices[i + 1] ?
+        ", " : " or ", choices[i]);
+  drtc_request_problem (req, "enum", field, msg->str);
+}

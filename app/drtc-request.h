@@ -29,6 +29,10 @@ gboolean drtc_request_string (DrtcRequest * req, const gchar * field,
     gboolean required, const gchar ** value);
 gboolean drtc_request_object_field (DrtcRequest * req, const gchar * field,
     gboolean required, gboolean nullable, JsonNode ** value);
+void drtc_request_enum (DrtcRequest * req, const gchar * field,
+    const gchar * const *choices, const gchar ** out);
+void drtc_request_size (DrtcRequest * req, const gchar * field, gint64 min,
+    gint64 max, gboolean even, gint * out);
 void drtc_request_range (DrtcRequest * req, const gchar * field, gint64 value,
     gint64 min, gint64 max);
 void drtc_request_problem (DrtcRequest * req, const gchar * type,

@@ -10,8 +10,12 @@
  * DRTC_SERVE_MAX_LINE is answered 414 here and the connection closed.
  * Later requests on a kept-alive connection are libsoup's alone (the early
  * handler answers 414 for paths it can still read).
+ *
+ * The early handler refuses, before a route runs and before the body is
+ * held in memory, paths and bodies over the limits.
  */
 #include "drtc-serve-private.h"
+#include "drtc-http-util.h"
 
 #include <errno.h>
 #include <string.h>
@@ -172,4 +176,74 @@ drtc_serve_listen (SoupServer * server, GSocketAddress * address,
       server, 0);
   g_socket_service_start (service);
   return service;
+}
+
+/* ---- request heads ---- */
+
+/* Bytes a route takes: frames are big, the JSON of the others is not. */
+static goffset
+body_limit (const gchar * path)
+{
+  return g_str_has_suffix (path,
+      "/frames") ? DRTC_SERVE_MAX_BODY : DRTC_SERVE_MAX_JSON;
+}
+
+/* Stops reading a body into memory and answers 413 naming the limit. */
+static void
+refuse_body (SoupServerMessage * msg, goffset limit)
+{
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  g_autofree gchar *detail = g_strdup_printf ("request body over %"
+      G_GOFFSET_FORMAT " bytes", limit);
+
+  /* with Expect: 100-continue the body is never sent; without, it is read
+   * and thrown away as it comes, never held in memory */
+  soup_message_body_set_accumulate (body, FALSE);
+  soup_message_body_truncate (body);
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "Connection", "close");
+  drtc_http_reply_detail (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, detail);
+}
+
+/* A body without Content-Length (chunked) is counted as it comes. */
+static void
+on_body_chunk (SoupServerMessage * msg, GBytes * chunk, gpointer data)
+{
+  goffset limit = GPOINTER_TO_SIZE (data);
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+
+  if (soup_server_message_get_status (msg) == 0 && body->length > limit)
+    refuse_body (msg, limit);
+}
+
+/**
+ * drtc_serve_on_request_headers:
+ *
+ * The early handler: over-long paths and bodies are refused before the
+ * body is read (it runs once the headers are in).
+ */
+void
+drtc_serve_on_request_headers (SoupServer * server, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer data)
+{
+  GUri *uri = soup_server_message_get_uri (msg);
+  const gchar *q = g_uri_get_query (uri);
+  goffset limit = body_limit (path);
+  goffset len = soup_message_headers_get_content_length
+      (soup_server_message_get_request_headers (msg));
+
+  if (strlen (path) + (q ? strlen (q) : 0) > DRTC_SERVE_MAX_PATH) {
+    soup_message_body_set_accumulate (soup_server_message_get_request_body
+        (msg), FALSE);
+    soup_message_headers_replace (soup_server_message_get_response_headers
+        (msg), "Connection", "close");
+    drtc_http_reply_detail (msg, SOUP_STATUS_REQUEST_URI_TOO_LONG,
+        "request path and query over " G_STRINGIFY (DRTC_SERVE_MAX_PATH)
+        " bytes");
+  } else if (len > limit) {
+    refuse_body (msg, limit);
+  } else {
+    g_signal_connect (msg, "got-chunk", G_CALLBACK (on_body_chunk),
+        GSIZE_TO_POINTER (limit));
+  }
 }

@@ -10,6 +10,7 @@
 
 #include "drtc-http.h"
 #include "drtc-runtime-config.h"
+#include "drtc-json-scan.h"
 
 G_BEGIN_DECLS
 
@@ -104,8 +105,14 @@ GstSample *drtc_whep_controller_latest (DrtcWhepController * whep,
 
 /* drtc-serve-listen.c */
 #define DRTC_SERVE_MAX_LINE 8256        /* first request line, bytes */
+#define DRTC_SERVE_MAX_PATH 8192        /* request path and query, bytes */
+#define DRTC_SERVE_MAX_BODY (64 * 1024 * 1024)  /* POST /frames */
+#define DRTC_SERVE_MAX_JSON DRTC_JSON_DEFAULT_SIZE      /* other bodies */
 GSocketService *drtc_serve_listen (SoupServer * server,
     GSocketAddress * address, guint * port, GError ** error);
+void drtc_serve_on_request_headers (SoupServer * server,
+    SoupServerMessage * msg, const char *path, GHashTable * query,
+    gpointer data);
 
 /* drtc-serve.c */
 const gchar *drtc_serve_queue_mode_lookup (const gchar * mode);

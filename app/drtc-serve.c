@@ -22,13 +22,10 @@
 #include <unistd.h>
 #include <glib-unix.h>
 
-#define MAX_BODY (64 * 1024 * 1024)     /* POST /frames */
-#define MAX_JSON_BODY DRTC_JSON_DEFAULT_SIZE    /* the other routes */
 #define MAX_STREAMS 32
 #define MAX_STREAM_NAME 64
 #define MAX_DAYDREAM_NAME 256   /* the Daydream stream's name */
 #define MAX_URL 4096
-#define MAX_PATH 8192           /* request path and query, bytes */
 
 gdouble
 drtc_now (void)
@@ -106,22 +103,6 @@ route_healthz (DrtcServe * serve, SoupServerMessage * msg)
   drtc_http_reply_json (msg, SOUP_STATUS_OK, body);
 }
 
-static void
-read_size (DrtcRequest * req, const gchar * field, gint64 min, gint64 max,
-    gboolean even, gint * out)
-{
-  gint64 v;
-
-  if (!drtc_request_int (req, field, FALSE, TRUE, &v))
-    return;
-  drtc_request_range (req, field, v, min, max);
-  if (even && v % 2)
-    drtc_request_problem (req, "multiple_of", field,
-        "Input should be a multiple of 2 (4:2:0 video)");
-  if (v >= min && v <= max && (!even || v % 2 == 0))
-    *out = (gint) v;
-}
-
 static const gchar *const queue_modes[] = {
   "backpressure", "leaky", "latest", NULL
 };
@@ -141,21 +122,6 @@ drtc_serve_queue_mode_lookup (const gchar * mode)
   return NULL;
 }
 
-/* The optional queue_mode field of /start and /config. */
-static void
-read_queue_mode (DrtcRequest * req, const gchar ** out)
-{
-  const gchar *given = NULL;
-
-  if (!json_object_has_member (drtc_request_object (req), "queue_mode")
-      || !drtc_request_string (req, "queue_mode", FALSE, &given))
-    return;
-  *out = drtc_serve_queue_mode_lookup (given);
-  if (!*out)
-    drtc_request_problem (req, "enum", "queue_mode",
-        "Input should be 'backpressure', 'leaky' or 'latest'");
-}
-
 static void
 route_start (DrtcServe * serve, DrtcStreamController * ctl,
     SoupServerMessage * msg)
@@ -171,10 +137,10 @@ route_start (DrtcServe * serve, DrtcStreamController * ctl,
         "String should have at most " G_STRINGIFY (MAX_DAYDREAM_NAME)
         " characters");
   drtc_request_object_field (req, "pipeline_config", FALSE, TRUE, &config);
-  read_size (req, "frame_rate", 1, 240, FALSE, &start.frame_rate);
-  read_size (req, "frame_width", 64, 4096, TRUE, &start.frame_width);
-  read_size (req, "frame_height", 64, 4096, TRUE, &start.frame_height);
-  read_queue_mode (req, &start.queue_mode);
+  drtc_request_size (req, "frame_rate", 1, 240, FALSE, &start.frame_rate);
+  drtc_request_size (req, "frame_width", 64, 4096, TRUE, &start.frame_width);
+  drtc_request_size (req, "frame_height", 64, 4096, TRUE, &start.frame_height);
+  drtc_request_enum (req, "queue_mode", queue_modes, &start.queue_mode);
   if (!drtc_request_ok (req)) {
     reply_invalid (msg, req);
     return;
@@ -205,7 +171,9 @@ route_frames (DrtcServe * serve, DrtcStreamController * ctl,
     SoupServerMessage * msg, GHashTable * query)
 {
   /* one base64 image: a long string, nothing deep */
-  static const DrtcJsonLimits limits = { MAX_BODY, 0, MAX_BODY };
+  static const DrtcJsonLimits limits = { DRTC_SERVE_MAX_BODY, 0,
+    DRTC_SERVE_MAX_BODY
+  };
   g_autoptr (DrtcRequest) req = NULL;
   const gchar *b64 = NULL;
   GstElement *src = drtc_stream_controller_frame_source (ctl);
@@ -266,7 +234,7 @@ route_config (DrtcServe * serve, DrtcStreamController * ctl,
   drtc_request_int (req, "frame_rate", TRUE, FALSE, &rate);
   drtc_request_int (req, "frame_width", TRUE, FALSE, &width);
   drtc_request_int (req, "frame_height", TRUE, FALSE, &height);
-  read_queue_mode (req, &queue_mode);
+  drtc_request_enum (req, "queue_mode", queue_modes, &queue_mode);
   if (!drtc_request_ok (req)) {
     reply_invalid (msg, req);
     return;
@@ -342,27 +310,6 @@ route_pipeline (DrtcStreamController * ctl, SoupServerMessage * msg)
   drtc_stream_controller_update (ctl, config, reply_later, g_object_ref (msg));
 }
 
-/* Returns: (nullable): why @url (trimmed) is no URL to subscribe to */
-static const gchar *
-whep_url_problem (const gchar * url)
-{
-  g_autoptr (GUri) uri = NULL;
-  const gchar *host;
-
-  if (strlen (url) > MAX_URL)
-    return "whep_url is longer than " G_STRINGIFY (MAX_URL) " bytes";
-  for (const gchar * c = url; *c; c++)
-    if ((guchar) * c <= ' ' || *c == 0x7f)
-      return "whep_url must not hold spaces or control characters";
-  uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
-  if (!drtc_http_uri_is_http (uri))
-    return "whep_url must be an http(s) URL";
-  host = g_uri_get_host (uri);
-  if (!host || !*host)
-    return "whep_url names no host";
-  return NULL;
-}
-
 static void
 route_whep (DrtcStreamController * ctl, SoupServerMessage * msg,
     const gchar * what, GHashTable * query)
@@ -372,8 +319,8 @@ route_whep (DrtcStreamController * ctl, SoupServerMessage * msg,
 
   if (g_str_equal (what, "connect")) {
     g_autoptr (DrtcRequest) req = drtc_request_new (msg, TRUE);
-    const gchar *url = NULL, *problem;
-    g_autofree gchar *trimmed = NULL;
+    const gchar *url = NULL;
+    g_autofree gchar *trimmed = NULL, *problem = NULL;
 
     drtc_request_string (req, "whep_url", TRUE, &url);
     if (!drtc_request_ok (req)) {
@@ -386,8 +333,10 @@ route_whep (DrtcStreamController * ctl, SoupServerMessage * msg,
           "whep_url is required");
       return;
     }
-    if ((problem = whep_url_problem (trimmed))) {
-      drtc_http_reply_detail (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY, problem);
+    if ((problem = drtc_http_url_problem (trimmed, MAX_URL))) {
+      g_autofree gchar *detail = g_strdup_printf ("whep_url %s", problem);
+
+      drtc_http_reply_detail (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY, detail);
       return;
     }
     drtc_whep_controller_connect (whep, trimmed);
@@ -682,68 +631,6 @@ on_request (SoupServer * server, SoupServerMessage * msg, const char *path,
   dispatch (serve, msg, route, name, query);
 }
 
-/* Bytes a route takes: frames are big, the JSON of the others is not. */
-static goffset
-body_limit (const gchar * path)
-{
-  return g_str_has_suffix (path, "/frames") ? MAX_BODY : MAX_JSON_BODY;
-}
-
-/* Stops reading a body into memory and answers 413 naming the limit. */
-static void
-refuse_body (SoupServerMessage * msg, goffset limit)
-{
-  SoupMessageBody *body = soup_server_message_get_request_body (msg);
-  g_autofree gchar *detail = g_strdup_printf ("request body over %"
-      G_GOFFSET_FORMAT " bytes", limit);
-
-  /* with Expect: 100-continue the body is never sent; without, it is read
-   * and thrown away as it comes, never held in memory */
-  soup_message_body_set_accumulate (body, FALSE);
-  soup_message_body_truncate (body);
-  soup_message_headers_replace (soup_server_message_get_response_headers
-      (msg), "Connection", "close");
-  drtc_http_reply_detail (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, detail);
-}
-
-/* A body without Content-Length (chunked) is counted as it comes. */
-static void
-on_body_chunk (SoupServerMessage * msg, GBytes * chunk, gpointer data)
-{
-  goffset limit = GPOINTER_TO_SIZE (data);
-  SoupMessageBody *body = soup_server_message_get_request_body (msg);
-
-  if (soup_server_message_get_status (msg) == 0 && body->length > limit)
-    refuse_body (msg, limit);
-}
-
-/* Over-long paths and bodies are refused before the body is read (an
- * early handler runs once the headers are in). */
-static void
-on_request_headers (SoupServer * server, SoupServerMessage * msg,
-    const char *path, GHashTable * query, gpointer data)
-{
-  GUri *uri = soup_server_message_get_uri (msg);
-  const gchar *q = g_uri_get_query (uri);
-  goffset limit = body_limit (path);
-  goffset len = soup_message_headers_get_content_length
-      (soup_server_message_get_request_headers (msg));
-
-  if (strlen (path) + (q ? strlen (q) : 0) > MAX_PATH) {
-    soup_message_body_set_accumulate (soup_server_message_get_request_body
-        (msg), FALSE);
-    soup_message_headers_replace (soup_server_message_get_response_headers
-        (msg), "Connection", "close");
-    drtc_http_reply_detail (msg, SOUP_STATUS_REQUEST_URI_TOO_LONG,
-        "request path and query over " G_STRINGIFY (MAX_PATH) " bytes");
-  } else if (len > limit) {
-    refuse_body (msg, limit);
-  } else {
-    g_signal_connect (msg, "got-chunk", G_CALLBACK (on_body_chunk),
-        GSIZE_TO_POINTER (limit));
-  }
-}
-
 static void
 on_request_finished (SoupServer * server, SoupServerMessage * msg,
     gpointer data)
@@ -832,8 +719,8 @@ serve_new (const DrtcServeOptions * opts, GError ** error)
   }
   serve->server = soup_server_new ("server-header", "daydream-rtc ", NULL);
   soup_server_add_handler (serve->server, NULL, on_request, serve, NULL);
-  soup_server_add_early_handler (serve->server, NULL, on_request_headers,
-      serve, NULL);
+  soup_server_add_early_handler (serve->server, NULL,
+      drtc_serve_on_request_headers, serve, NULL);
   g_signal_connect (serve->server, "request-finished",
       G_CALLBACK (on_request_finished), serve);
   sockaddr = g_inet_socket_address_new (address, opts->port);

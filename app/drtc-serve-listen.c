@@ -19,6 +19,8 @@
 
 #include <errno.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #define PEEK_RETRY_MS 10
@@ -129,6 +131,10 @@ on_incoming (GSocketService * service, GSocketConnection * conn,
 
   in->server = g_object_ref (data);
   in->conn = g_object_ref (conn);
+  /* as libsoup does for the connections it accepts: an answer written in
+   * parts must not wait for the client's delayed ACK (40 ms) */
+  g_socket_set_option (g_socket_connection_get_socket (conn), IPPROTO_TCP,
+      TCP_NODELAY, TRUE, NULL);
   in->deadline = g_get_monotonic_time () + FIRST_LINE_TIMEOUT_US;
   if (check_first_line (in)) {
     incoming_free (in);

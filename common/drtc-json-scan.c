@@ -21,6 +21,7 @@ typedef struct
 {
   const gchar *start, *p, *end;
   DrtcJsonLimits limits;
+  guchar bits;                  /* OR of every string byte: 0x80, UTF-8 */
   GError **error;
 } Scanner;
 
@@ -104,8 +105,11 @@ scan_string (Scanner * s, GString * out)
       open + s->limits.max_string + 1 : s->end;
 
   while (s->p < limit && *s->p != '"') {
+    guchar c = *s->p;
+
+    s->bits |= c;
     /* plain characters: the bulk of a base64 image */
-    if (!out && (guchar) * s->p >= 0x20 && *s->p != '\\') {
+    if (!out && c >= 0x20 && c != '\\') {
       s->p++;
       continue;
     }
@@ -295,7 +299,7 @@ gboolean
 drtc_json_scan (const gchar * data, gsize length,
     const DrtcJsonLimits * limits, GError ** error)
 {
-  Scanner s = { data, data, data + length, {0}, error };
+  Scanner s = { data, data, data + length, {0}, 0, error };
 
   if (limits)
     s.limits = *limits;
@@ -310,15 +314,16 @@ drtc_json_scan (const gchar * data, gsize length,
         "JSON text longer than %" G_GSIZE_FORMAT " bytes", s.limits.max_size);
     return FALSE;
   }
-  if (!g_utf8_validate_len (data, length, NULL)) {
-    g_set_error_literal (error, DRTC_JSON_SCAN_ERROR,
-        DRTC_JSON_SCAN_ERROR_SYNTAX, "JSON text is not valid UTF-8");
-    return FALSE;
-  }
   if (!scan_value (&s, 0))
     return FALSE;
   skip_space (&s);
   if (s.p != s.end)
     return fail (&s, DRTC_JSON_SCAN_ERROR_SYNTAX, "text after the JSON value");
+  /* outside strings only ASCII passes; inside, check what is not ASCII */
+  if ((s.bits & 0x80) && !g_utf8_validate_len (data, length, NULL)) {
+    g_set_error_literal (error, DRTC_JSON_SCAN_ERROR,
+        DRTC_JSON_SCAN_ERROR_SYNTAX, "JSON text is not valid UTF-8");
+    return FALSE;
+  }
   return TRUE;
 }

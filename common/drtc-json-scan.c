@@ -105,14 +105,20 @@ scan_string (Scanner * s, GString * out)
       open + s->limits.max_string + 1 : s->end;
 
   while (s->p < limit && *s->p != '"') {
-    guchar c = *s->p;
+    if (!out) {
+      /* plain characters, the bulk of a base64 image: locals, so that the
+       * loop keeps them in registers */
+      const guchar *q = (const guchar *) s->p, *q_end = (const guchar *) limit;
+      guchar bits = 0;
 
-    s->bits |= c;
-    /* plain characters: the bulk of a base64 image */
-    if (!out && c >= 0x20 && c != '\\') {
-      s->p++;
-      continue;
+      while (q < q_end && *q >= 0x20 && *q != '"' && *q != '\\')
+        bits |= *q++;
+      s->bits |= bits;
+      s->p = (const gchar *) q;
+      if (q == q_end || *q == '"')
+        continue;
     }
+    s->bits |= (guchar) * s->p;
     if ((guchar) * s->p < 0x20)
       return fail (s, DRTC_JSON_SCAN_ERROR_SYNTAX,
           "control character in string");

@@ -101,8 +101,9 @@ static gboolean
 scan_string (Scanner * s, GString * out)
 {
   const gchar *open = s->p++;
-  const gchar *limit = (gsize) (s->end - open) > s->limits.max_string + 1 ?
-      open + s->limits.max_string + 1 : s->end;
+  /* the closing quote may come right after max_string bytes */
+  const gchar *limit = (gsize) (s->end - open) > s->limits.max_string + 2 ?
+      open + s->limits.max_string + 2 : s->end;
 
   while (s->p < limit && *s->p != '"') {
     if (!out) {

@@ -42,6 +42,8 @@ struct _DrtcStreamController
   DrtcRuntimeConfig config;     /* this stream's persisted runtime config */
   DrtcRuntimeConfig settings;   /* runtime config + this start's overrides */
   gboolean settings_float;      /* frame_rate shown as 30.0 after a start */
+  const gchar *queue_mode;      /* set by /config; NULL: --queue-mode */
+  const gchar *run_queue_mode;  /* this start's (a /start field may say) */
   guint64 output_at_start;
   guint reconnects;
   const gchar *state;           /* idle starting waiting streaming
@@ -143,8 +145,9 @@ drtc_stream_controller_new (DrtcServe * serve, const gchar * name)
     return NULL;
   }
   gst_object_ref_sink (ctl->src);
+  ctl->run_queue_mode = serve->opts.queue_mode;
   gst_util_set_object_arg (G_OBJECT (ctl->src), "queue-mode",
-      serve->opts.queue_mode);
+      ctl->run_queue_mode);
   g_object_set (ctl->src, "max-frames", serve->opts.max_frames,
       "format", 2 /* I420, for the encoder */ , NULL);
   drtc_runtime_config_load (serve->opts.settings_dir, name, &ctl->config);
@@ -395,6 +398,8 @@ build_pipeline (DrtcStreamController * ctl, GError ** error)
   g_object_set (ctl->src, "framerate", ctl->settings.frame_rate, 1,
       "width", ctl->settings.frame_width, "height",
       ctl->settings.frame_height, NULL);
+  gst_util_set_object_arg (G_OBJECT (ctl->src), "queue-mode",
+      ctl->run_queue_mode);
   g_object_set (sink, "whip-endpoint", ctl->whip_url, NULL);
   if (ctl->serve->opts.ice_local_addresses) {
     local = g_strjoinv (",", ctl->serve->opts.ice_local_addresses);
@@ -614,6 +619,8 @@ apply_overrides (DrtcStreamController * ctl, DrtcStartRequest * req)
   if (req->frame_height > 0)
     ctl->settings.frame_height = req->frame_height;
   ctl->settings_float = TRUE;
+  ctl->run_queue_mode = req->queue_mode ? req->queue_mode :
+      drtc_stream_controller_queue_mode (ctl);
 }
 
 /**
@@ -878,6 +885,9 @@ drtc_stream_controller_status (DrtcStreamController * ctl)
   json_builder_end_object (b);
   json_builder_set_member_name (b, "name");
   json_builder_add_string_value (b, ctl->name);
+  json_builder_set_member_name (b, "queue_mode");
+  json_builder_add_string_value (b, ctl->running ? ctl->run_queue_mode :
+      drtc_stream_controller_queue_mode (ctl));
   json_builder_set_member_name (b, "reconnects");
   json_builder_add_int_value (b, ctl->reconnects);
   json_builder_set_member_name (b, "state");
@@ -932,6 +942,26 @@ drtc_stream_controller_set_config (DrtcStreamController * ctl,
   if (!ctl->running)
     ctl->settings = *config;
   return TRUE;
+}
+
+/**
+ * drtc_stream_controller_queue_mode:
+ *
+ * Returns: the queue mode the next start uses unless its body names one:
+ * the one /config set, else --queue-mode.
+ */
+const gchar *
+drtc_stream_controller_queue_mode (DrtcStreamController * ctl)
+{
+  return ctl->queue_mode ? ctl->queue_mode : ctl->serve->opts.queue_mode;
+}
+
+/* @mode: one of drtc_serve_queue_modes (static), kept for this process */
+void
+drtc_stream_controller_set_queue_mode (DrtcStreamController * ctl,
+    const gchar * mode)
+{
+  ctl->queue_mode = mode;
 }
 
 /* (transfer none): push frames here, from any thread */

@@ -159,6 +159,9 @@ class ServerManager:
         host = host or stored["host"]
         base = int(port or stored["port"])
         binary = find_binary()
+        queue_mode = stored["queue_mode"]
+        if queue_mode not in settings.QUEUE_MODES:
+            raise ManagerError(f"settings.json: queue_mode must be one of {settings.QUEUE_MODES}")
         api_url, key = self._credentials()
         self.install_exit_hooks()
         self.last_error = ""
@@ -166,7 +169,7 @@ class ServerManager:
             api_url = self._start_gateway(binary)
         self.host = host
         self.serve = Supervisor(
-            "serve", self._serve_launcher(binary, host, base, api_url), self.log_path()
+            "serve", self._serve_launcher(binary, host, base, api_url, queue_mode), self.log_path()
         )
         self.serve.start()
 
@@ -225,7 +228,7 @@ class ServerManager:
         return settings.settings_dir() / "api_server.log"
 
     # ---- the children
-    def _serve_launcher(self, binary, host, base, api_url):
+    def _serve_launcher(self, binary, host, base, api_url, queue_mode):
         env = child_env(binary)
 
         def argv(port):
@@ -242,6 +245,8 @@ class ServerManager:
                 api_url,
                 "--api-key-file",
                 str(serve_key_path()),
+                "--queue-mode",
+                queue_mode,
             ]
 
         def launch(log_file, first):

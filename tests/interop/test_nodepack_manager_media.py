@@ -3,10 +3,12 @@ and points serve at it; a key saved through /rtc/credentials reaches the running
 
 import os
 
+import numpy as np
 import pytest
 import requests
 
 from drtc_peers import in_drtc_netns
+from gateway_fixture import wait_until
 from manager_fixture import free_base, gone
 from routes_fixture import ComfyServer
 
@@ -54,4 +56,29 @@ def test_a_saved_key_reaches_the_running_serve(fresh_pack, gateway_factory, tmp_
         comfy.close()
     assert rtc.start(START)["stream_id"].startswith("str_")  # no restart needed
     assert fresh_pack.manager.status()["pid"] == pid
+    rtc.stop()
+
+
+def frames_in(base_url):
+    text = requests.get(f"{base_url}/metrics", timeout=10).text
+    line = next(x for x in text.splitlines() if x.startswith("daydream_rtc_frames_in_total"))
+    return int(float(line.split()[-1]))
+
+
+def test_a_long_batch_loses_no_frame_on_the_managers_serve(fresh_pack, monkeypatch):
+    """The serve the manager starts takes a batch longer than its 90-frame queue whole: found
+    in a real ComfyUI 0.8.0, where a 150-image batch lost 48 frames to serve's leaky default."""
+    monkeypatch.setenv("DAYDREAM_API_URL", "local")
+    fresh_pack.sub("settings").save_settings(port=free_base())
+    fresh_pack.manager.ensure_running()
+    rtc = fresh_pack.sub("api").client_for()
+    rtc.start({**START, "frame_rate": 30})
+    frame_input = fresh_pack.module.NODE_CLASS_MAPPINGS["RTCStreamFrameInput"]()
+    frame_input.run(np.full((2, 128, 128, 3), 0.5, np.float32))
+    wait_until(lambda: rtc.status().get("frames_sent", 0) > 0, 60, what="the stream to send")
+    batch = np.random.default_rng(1).random((240, 128, 128, 3), np.float32)
+    frame_input.run(batch, unique_id="9")
+    status = rtc.status()
+    assert status["queue_stats"]["dropped"] == 0, status["queue_stats"]
+    assert frames_in(rtc.base_url) == 242
     rtc.stop()

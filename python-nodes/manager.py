@@ -100,6 +100,7 @@ class ServerManager:
         self.gateway = None  # Supervisor of the local gateway (offline mode)
         self.gateway_url = ""
         self.adopted = None  # {"host", "port", "server_id"} of a serve we did not start
+        self.server_id = ""  # /healthz server_id of the serve we launched last
         self.host = None
         self.port = None
         self.last_error = ""
@@ -119,6 +120,16 @@ class ServerManager:
                 "offline": self.gateway is not None,
                 "error": self.last_error,
             }
+
+    def identity(self):
+        """The server_id of the serve that runs now, "" while none does. A restarted serve has a
+        new one (and none of the old one's streams): the Start node keys its cache on it."""
+        with self.lock:
+            if self.adopted is not None:
+                return self.adopted["server_id"]
+            if self.serve is not None and self.serve.pid() is not None:
+                return self.server_id
+            return ""
 
     def url(self):
         return f"http://{self.host}:{self.port}" if self.host else ""
@@ -269,7 +280,7 @@ class ServerManager:
 
     def _ready(self, child, host, port, health, base):
         with self.lock:
-            self.port = port
+            self.port, self.server_id = port, health.get("server_id", "")
         if port != base:
             log.warning("daydream-rtc serve runs on port %s (%s was busy)", port, base)
         state = {

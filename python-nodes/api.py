@@ -1,6 +1,7 @@
 """How nodes reach serve: the manager's server (waiting, bounded, for one that is starting), the
 raw-frame feature check, and one toast per outage instead of a silent loss (weakness 25)."""
 
+import os
 import re
 import threading
 
@@ -20,6 +21,12 @@ UPSTREAM = re.compile(r"Failed to (?:create|update) stream (\d{3})")
 def client_for(stream="", wait=None):
     base = MANAGER.base_url() if wait is None else MANAGER.base_url(timeout=wait)
     return RtcClient(base, stream)
+
+
+def server_identity():
+    """Which serve the nodes talk to ("" for one named by DAYDREAM_RTC_SERVER_URL): part of the
+    Start node's cache key, so a restarted serve gets its stream started again."""
+    return "" if os.environ.get("DAYDREAM_RTC_SERVER_URL") else MANAGER.identity()
 
 
 def supports_raw(rtc):

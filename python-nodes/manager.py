@@ -100,6 +100,7 @@ class ServerManager:
         self.gateway = None  # Supervisor of the local gateway (offline mode)
         self.gateway_url = ""
         self.adopted = None  # {"host", "port", "server_id"} of a serve we did not start
+        self.server_id = ""  # /healthz server_id of the serve we launched last
         self.host = None
         self.port = None
         self.last_error = ""
@@ -119,6 +120,16 @@ class ServerManager:
                 "offline": self.gateway is not None,
                 "error": self.last_error,
             }
+
+    def identity(self):
+        """The server_id of the serve that runs now, "" while none does. A restarted serve has a
+        new one (and none of the old one's streams): the Start node keys its cache on it."""
+        with self.lock:
+            if self.adopted is not None:
+                return self.adopted["server_id"]
+            if self.serve is not None and self.serve.pid() is not None:
+                return self.server_id
+            return ""
 
     def url(self):
         return f"http://{self.host}:{self.port}" if self.host else ""
@@ -159,6 +170,9 @@ class ServerManager:
         host = host or stored["host"]
         base = int(port or stored["port"])
         binary = find_binary()
+        queue_mode = stored["queue_mode"]
+        if queue_mode not in settings.QUEUE_MODES:
+            raise ManagerError(f"settings.json: queue_mode must be one of {settings.QUEUE_MODES}")
         api_url, key = self._credentials()
         self.install_exit_hooks()
         self.last_error = ""
@@ -166,7 +180,7 @@ class ServerManager:
             api_url = self._start_gateway(binary)
         self.host = host
         self.serve = Supervisor(
-            "serve", self._serve_launcher(binary, host, base, api_url), self.log_path()
+            "serve", self._serve_launcher(binary, host, base, api_url, queue_mode), self.log_path()
         )
         self.serve.start()
 
@@ -225,7 +239,7 @@ class ServerManager:
         return settings.settings_dir() / "api_server.log"
 
     # ---- the children
-    def _serve_launcher(self, binary, host, base, api_url):
+    def _serve_launcher(self, binary, host, base, api_url, queue_mode):
         env = child_env(binary)
 
         def argv(port):
@@ -242,6 +256,8 @@ class ServerManager:
                 api_url,
                 "--api-key-file",
                 str(serve_key_path()),
+                "--queue-mode",
+                queue_mode,
             ]
 
         def launch(log_file, first):
@@ -264,7 +280,7 @@ class ServerManager:
 
     def _ready(self, child, host, port, health, base):
         with self.lock:
-            self.port = port
+            self.port, self.server_id = port, health.get("server_id", "")
         if port != base:
             log.warning("daydream-rtc serve runs on port %s (%s was busy)", port, base)
         state = {

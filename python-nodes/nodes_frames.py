@@ -10,6 +10,7 @@ log = logging.getLogger("daydream-rtc")
 FALLBACK_SIZE = (1280, 720)  # serve's runtime default, for when no server says otherwise
 _sizes = {}  # stream -> (width, height) last configured, for a blank while the server is away
 IDLE_STATES = ("idle", "error", "failed", "closed")
+_whip_warned = set()  # WHIP URLs given as whep_url that the log has named
 
 
 class RTCStreamFrameInput:
@@ -109,7 +110,8 @@ class RTCStreamFrameOutput:
         own output), reconnecting when it changed (weakness 19); a WHIP URL is never used."""
         own = api.whep_url_of(status)
         if not wanted or wanted == status.get("whip_url") or wanted.rstrip("/").endswith("/whip"):
-            if wanted:
+            if wanted and wanted not in _whip_warned:  # once: a live loop queues it again
+                _whip_warned.add(wanted)
                 log.warning("%s is the stream's WHIP (input) URL; using its output instead", wanted)
             wanted = own
         if not wanted:

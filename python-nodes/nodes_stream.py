@@ -63,7 +63,8 @@ class StartRTCStream:
         flags = f"{int(bool(kw.get('enabled', True)))}:{int(bool(kw.get('stop_stream', False)))}"
         key = f"{pipeline.config_hash(pipeline_config)}:{stream_name}:{fps}"
         key += f":{kw.get('width', 512)}:{kw.get('height', 512)}:{flags}"
-        return key + (f":{kw['stream']}" if kw.get("stream") else "")
+        key += f":{kw['stream']}" if kw.get("stream") else ""
+        return f"{key}@{api.server_identity()}"  # a restarted serve has lost the stream
 
     def __init__(self):
         self.cache_key = None
@@ -76,7 +77,11 @@ class StartRTCStream:
         cache_key += f":{stream}"
         if not enabled and not stopping:
             return self.result or EMPTY
-        if not stopping and cache_key == self.cache_key and self.result:
+        if (
+            not stopping
+            and self.result
+            and f"{cache_key}@{api.server_identity()}" == self.cache_key
+        ):
             return self.result
         try:
             rtc = api.client_for(stream)
@@ -100,7 +105,7 @@ class StartRTCStream:
             )
             self.cache_key = self.result = None
             return EMPTY
-        self.cache_key = cache_key
+        self.cache_key = f"{cache_key}@{api.server_identity()}"  # the serve that has it now
         return self.result
 
     def stop(self, rtc, node_id):

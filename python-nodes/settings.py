@@ -11,6 +11,10 @@ import tempfile
 DEFAULT_API_URL = "https://api.daydream.live"
 LOCAL_API_URL = "local"  # DAYDREAM_API_URL=local: the manager also runs the local gateway
 DEFAULTS = {"host": "127.0.0.1", "port": 8895, "binary": "", "offline": False, "api_url": ""}
+# serve's frame queue: lossless by default, so a batch from FrameInput arrives whole (serve's own
+# default, leaky, drops the oldest frames of a batch longer than its 90-frame queue)
+DEFAULTS["queue_mode"] = "backpressure"
+QUEUE_MODES = ("backpressure", "leaky", "latest")
 
 
 def settings_dir():

@@ -163,6 +163,13 @@ def test_missing_credentials_are_the_spec_error(fresh_pack, monkeypatch):
         fresh_pack.manager.ensure_running()
 
 
+def test_an_unknown_queue_mode_is_a_manager_error(fresh_pack):
+    fresh_pack.sub("settings").save_settings(queue_mode="fastest")
+    with pytest.raises(fresh_pack.sub("manager").ManagerError, match="queue_mode must be one of"):
+        fresh_pack.manager.ensure_running()
+    assert fresh_pack.manager.serve is None
+
+
 def test_the_key_is_on_no_command_line_and_in_no_log(fresh_pack, monkeypatch, caplog):
     key = "dd-secret-9d3a77e1"
     monkeypatch.setenv("DAYDREAM_API_KEY", key)

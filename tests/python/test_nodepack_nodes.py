@@ -145,6 +145,14 @@ def test_frame_output_reads_png_and_never_uses_the_whip_url(foreign, nodes):
     assert foreign.connects == [WHEP, other]  # a changed URL reconnects (weakness 19)
 
 
+def test_a_whip_url_is_logged_once_not_at_every_run(foreign, nodes, caplog):
+    """Found in a real ComfyUI 0.8.0: the warning filled the console, one line per queued run."""
+    node = nodes.NODE_CLASS_MAPPINGS["RTCStreamFrameOutput"]()
+    for _ in range(3):
+        assert node.run(WHIP)[1] == WHEP
+    assert sum("WHIP (input) URL" in r.getMessage() for r in caplog.records) == 1
+
+
 def test_status_gives_the_whep_url_never_the_whip_url(foreign, nodes):
     status = nodes.NODE_CLASS_MAPPINGS["RTCStreamStatus"]()
     assert status.run()[:5] == (True, "str_1", "pb_1", WHEP, 5)

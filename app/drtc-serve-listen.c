@@ -18,6 +18,8 @@
 #include "drtc-http-util.h"
 
 #include <errno.h>
+#include <unistd.h>
+#include <gio/gunixsocketaddress.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -148,6 +150,23 @@ on_incoming (GSocketService * service, GSocketConnection * conn,
   return TRUE;
 }
 
+/* A listening socket of libsoup's own that no client uses (see below). */
+static gboolean
+listen_placeholder (SoupServer * server, GError ** error)
+{
+  g_autofree gchar *uuid = g_uuid_string_random ();
+  g_autofree gchar *name = g_strdup_printf ("daydream-rtc-serve-%d-%s",
+      (int) getpid (), uuid);
+  g_autoptr (GSocketAddress) addr = g_unix_socket_address_new_with_type (name,
+      -1, G_UNIX_SOCKET_ADDRESS_ABSTRACT);
+  g_autoptr (GSocket) sock = g_socket_new (G_SOCKET_FAMILY_UNIX,
+      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, error);
+
+  return sock && g_socket_bind (sock, addr, FALSE, error)
+      && g_socket_listen (sock, error)
+      && soup_server_listen_socket (server, sock, 0, error);
+}
+
 /**
  * drtc_serve_listen:
  * @port: (out): the port listened on (@address may say 0)
@@ -170,10 +189,9 @@ drtc_serve_listen (SoupServer * server, GSocketAddress * address,
   /* libsoup 3.2 keeps a connection alive only while the server has a
    * listener of its own (soup-server.c, request_finished: priv->listeners);
    * without one every connection we hand over closes after one request. So
-   * it listens on a loopback port too, nowhere announced: the same
-   * handlers and the same access token check answer there. */
-  if (!soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY,
-          error)) {
+   * it gets one that nothing can reach by TCP, and so no web page either:
+   * an abstract Unix socket with a random name, announced nowhere. */
+  if (!listen_placeholder (server, error)) {
     g_object_unref (service);
     return NULL;
   }

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from . import settings
 from .manager import MANAGER, ManagerError
+from .relay import add_relay_routes
 
 log = logging.getLogger("daydream-rtc")
 ACTIONS = ("status", "start", "stop", "restart")
@@ -111,8 +112,18 @@ def apply_credentials(old_url):
             log.warning("serve not restarted with the new API URL: %s", exc)
 
 
+def serve_base_url():
+    """The running serve's base URL for the browser's relay (relay.py), None while none runs."""
+    status = MANAGER.status()
+    if not status["running"]:
+        return None
+    host = status["host"]
+    return f"http://[{host}]:{status['port']}" if ":" in host else f"http://{host}:{status['port']}"
+
+
 def register(routes):
     routes.get("/rtc/control")(get_control)
     routes.post("/rtc/control")(post_control)
     routes.get("/rtc/credentials")(get_credentials)
     routes.post("/rtc/credentials")(post_credentials)
+    add_relay_routes(routes, serve_base_url)

@@ -119,7 +119,7 @@ export function renderSidebar(container, client, host) {
       "queue depth": st && st.queue_depth,
       "frames sent": st && st.frames_sent,
       WHEP: w.connection_state ? `${w.connection_state}${w.frames_received ? `, ${w.frames_received} frames` : ""}` : "–",
-      "last error": snap.error || (w.last_error ? `WHEP: ${w.last_error}` : "") || (st && st.state === "failed" ? st.state_detail : ""),
+      "last error": (srv && srv.error ? `server: ${srv.error}` : "") || snap.error || (w.last_error ? `WHEP: ${w.last_error}` : "") || (st && st.state === "failed" ? st.state_detail : ""),
     };
     grid.replaceChildren();
     for (const [k, v] of Object.entries(rows)) {

@@ -4,7 +4,8 @@
 // key kept server side (/rtc/credentials: the browser only learns whether
 // one is set; a key the original stored in the settings in plain text is
 // moved there once and cleared), the sidebar tab, a toolbar badge, toasts
-// for `rtc-stream-notification` and for failed actions, and the live view
+// for `rtc-stream-notification` and for failed actions, widget values set by
+// `rtc-stream-widget`, and the live view
 // of the RTCStreamUIPreview node. See docs/comfyui-frontend.md.
 import { app } from "../../scripts/app.js";
 import { api } from "../../scripts/api.js";
@@ -33,6 +34,7 @@ import { renderSidebar } from "./daydream-live-sidebar.js";
 
 const SIDEBAR_ID = "DaydreamLive";
 const NOTIFICATION = "rtc-stream-notification";
+const WIDGET_VALUE = "rtc-stream-widget";
 const SEVERITIES = ["success", "info", "warn", "error"];
 const client = new RtcClient(api);
 /** Key fields refresh when the credentials change elsewhere (the migration). */
@@ -156,6 +158,21 @@ function onNotification(ev) {
   });
 }
 
+/**
+ * {"node_id", "widget", "value"}: that widget of that node of the open
+ * workflow takes the value (how the Start node resets its stop toggle).
+ * @param {any} ev
+ */
+function onWidgetValue(ev) {
+  const d = (ev && ev.detail) || {};
+  const node = app.graph && app.graph.getNodeById(d.node_id);
+  const widget = node && node.widgets && node.widgets.find((w) => w.name === d.widget);
+  if (!widget) return;
+  widget.value = d.value;
+  widget.callback?.(d.value, app.canvas, node);
+  app.graph.setDirtyCanvas(true, false);
+}
+
 /** @type {SettingParams[]} */
 const settings = [
   {
@@ -222,6 +239,7 @@ const extension = {
     });
     mountToolbarBadge();
     api.addEventListener(/** @type {any} */ (NOTIFICATION), onNotification);
+    api.addEventListener(/** @type {any} */ (WIDGET_VALUE), onWidgetValue);
     client.start();
     await migratePlaintextKey();
   },

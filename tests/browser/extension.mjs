@@ -58,6 +58,10 @@ run(async ({ url, plaintextKey, newKey, notifyUrl, readsUrl, screenshot }) => {
     const toast = await page.evaluate(() => window.standin.toasts.find((t) => t.summary === "Stream ready"));
     const toastHtml = await page.$eval("#toasts", (e) => e.innerHTML);
 
+    // rtc-stream-widget: the node's widget takes the value
+    await fetch(`${notifyUrl}?type=rtc-stream-widget`, { method: "POST", body: JSON.stringify({ node_id: 1, widget: "stop_stream", value: false }) });
+    const widgetValue = await waitFor(page, "the widget set", () => window.standin.startNode.widgets[0].value === false && "false");
+
     // a failed action: the server's message in an error toast
     await page.evaluate(() => [...document.querySelectorAll("button")].find((b) => b.textContent === "Save").click());
     await waitFor(page, "the failure toast", () => window.standin.toasts.some((t) => t.severity === "error"));
@@ -95,7 +99,7 @@ run(async ({ url, plaintextKey, newKey, notifyUrl, readsUrl, screenshot }) => {
     before = await reads();
     await sleep(2500);
     const resumedReads = (await reads()) - before;
-    return { migratedKey, defs, tabs, badgeSeen, sidebarBadge, stats, toast, toastHtml, failure, keyState, leaks, hidden, shownAgain, visibleReads, hiddenReads, resumedReads };
+    return { widgetValue, migratedKey, defs, tabs, badgeSeen, sidebarBadge, stats, toast, toastHtml, failure, keyState, leaks, hidden, shownAgain, visibleReads, hiddenReads, resumedReads };
   } finally {
     await browser.close();
   }

@@ -245,7 +245,8 @@ class StandinComfy(_Threaded):
 
         @routes.post("/standin/notify")
         async def notify(request: web.Request) -> web.Response:
-            msg = json.dumps({"type": "rtc-stream-notification", "data": await request.json()})
+            kind = request.query.get("type", "rtc-stream-notification")
+            msg = json.dumps({"type": kind, "data": await request.json()})
             for sock in list(self._sockets):
                 await sock.send_str(msg)
             return web.json_response({"sent": len(self._sockets)})

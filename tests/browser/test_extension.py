@@ -68,6 +68,7 @@ def test_extension_settings_sidebar_badge_toasts_and_key(comfy):
     assert [(t["summary"], t["detail"]) for t in out["failure"]] == [
         ("Saving the runtime settings failed", "the runtime config is locked while streaming")
     ]
+    assert out["widgetValue"] == "false", "rtc-stream-widget reset the node's toggle"
     # keys: moved (the field then says so), saved, never shown
     assert out["migratedKey"] == "a key is set (settings)"
     assert out["leaks"] == []

@@ -81,7 +81,10 @@ def test_loads_as_comfyui_does_and_starts_nothing(tmp_path, name):
     assert report["children"] == [], "the import spawned a process"
     assert report["sockets"][1] == report["sockets"][0], "the import opened a socket"
     assert report["threads"][1] == report["threads"][0], "the import started a thread"
-    assert report["routes"] == sorted(["/rtc/control", "/rtc/credentials"] * 2)  # GET, POST
+    # GET, POST; the browser's relay to serve (relay.py): GET, POST, PATCH
+    assert report["routes"] == sorted(
+        ["/rtc/control", "/rtc/credentials"] * 2 + ["/rtc/api/{path:.*}"] * 3
+    )
     assert report["startup_hooks"] >= 1  # the manager starts with ComfyUI's web server
 
 

@@ -161,3 +161,21 @@ def test_a_new_api_url_restarts_the_managed_serve(comfy):
     assert after["running"] and after["pid"] not in (None, before)
     cmdline = open(f"/proc/{after['pid']}/cmdline", "rb").read().split(b"\0")
     assert cmdline[cmdline.index(b"--api-url") + 1] == b"http://127.0.0.1:9"
+
+
+def test_relay_reaches_the_managed_serve(comfy):
+    """/rtc/api/{path} (relay.py, registered with the pack's routes) reaches the serve the
+    manager runs, and says so while none runs."""
+    r = requests.get(f"{comfy.url}/rtc/api/status", timeout=10)
+    assert r.status_code == 503 and r.json() == {"detail": "the RTC server is not running"}
+    base = free_base()
+    code, answer = control(comfy, {"action": "start", "port": base})
+    assert code == 200 and answer["success"] is True
+    try:
+        r = requests.get(f"{comfy.url}/rtc/api/status", timeout=10)
+        assert r.status_code == 200 and r.json()["running"] is False and "state" in r.json()
+        assert requests.get(f"{comfy.url}/rtc/api/healthz", timeout=10).json()["ok"] is True
+        r = requests.post(f"{comfy.url}/rtc/api/frames", data=b"x", timeout=10)
+        assert r.status_code == 404, "the browser never posts frames through ComfyUI"
+    finally:
+        control(comfy, {"action": "stop"})

@@ -120,8 +120,20 @@ class Node {
   }
 }
 
+const graphNodes = new Map();
+const graph = {
+  getNodeById: (id) => graphNodes.get(Number(id)) || null,
+  setDirtyCanvas() {},
+  add(node) {
+    node.id = graphNodes.size + 1;
+    graphNodes.set(node.id, node);
+  },
+};
+
 export const app = {
   extensionManager,
+  graph,
+  canvas: null,
   registerExtension(ext) {
     extensions.push(ext);
   },

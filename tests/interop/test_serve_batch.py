@@ -16,6 +16,7 @@ import requests
 from PIL import Image
 
 from drtc_peers import in_drtc_netns
+from batch_check import check_batch, counters
 from gateway_fixture import wait_until
 
 pytestmark = pytest.mark.skipif(
@@ -110,6 +111,7 @@ def test_a_batch_arrives_whole_and_in_order(gateway_factory, serve_factory, path
     )
     watcher = Watcher(s.url)
     watcher.start()
+    before = counters(s.url)
     try:
         http = requests.Session()
         for i in range(FRAMES):
@@ -121,5 +123,4 @@ def test_a_batch_arrives_whole_and_in_order(gateway_factory, serve_factory, path
         watcher.join(10)
     stats = requests.get(f"{s.url}/status", timeout=5).json()["queue_stats"]
     assert stats["dropped"] == 0
-    missing = sorted(set(range(FRAMES)) - set(watcher.seen))
-    assert watcher.seen == list(range(FRAMES)), (missing, watcher.seen)
+    check_batch(before, counters(s.url), FRAMES, watcher.seen)

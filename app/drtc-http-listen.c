@@ -1,21 +1,23 @@
-/* daydream-rtc serve: the listening socket, with a bound on request lines
+/* daydream-rtc: the listening socket of serve and the gateway
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * libsoup reads at most 64 KiB of request head and closes the connection
  * without an answer when there is more; a client sending a 64 kB path
- * learns nothing. So we accept connections ourselves: the first bytes of
- * each are peeked (left in the socket) until its request line is complete,
- * then the connection goes to the SoupServer. A first line longer than
- * DRTC_SERVE_MAX_LINE is answered 414 here and the connection closed.
- * Later requests on a kept-alive connection are libsoup's alone (the early
- * handler answers 414 for paths it can still read).
+ * learns nothing. libsoup 3.2 has no timeout for a head either: a client
+ * sending one byte a minute holds its connection forever. So we accept
+ * connections ourselves: the first bytes of each are peeked (left in the
+ * socket) until its head is complete (an empty line), then the connection
+ * goes to the SoupServer. A first line longer than DRTC_HTTP_MAX_LINE is
+ * answered 414 here and the connection closed; a head not complete within
+ * DRTC_HTTP_HEAD_TIMEOUT_S seconds is closed. Later requests on a
+ * kept-alive connection are libsoup's alone (the early handlers answer 414
+ * for paths they can still read).
  *
- * The early handler refuses, before a route runs and before the body is
- * held in memory, paths and bodies over the limits.
+ * The listen backlog is nginx's 511 (GSocket's default is 10: a burst of
+ * 200 connections then waits for SYN retries, seconds each).
  */
-#include "drtc-serve-private.h"
-#include "drtc-http-util.h"
+#include "drtc-http-listen.h"
 
 #include <errno.h>
 #include <unistd.h>
@@ -26,8 +28,10 @@
 #include <sys/socket.h>
 
 #define PEEK_RETRY_MS 10
-#define FIRST_LINE_TIMEOUT_US (10 * G_USEC_PER_SEC)
+#define HEAD_TIMEOUT_US (DRTC_HTTP_HEAD_TIMEOUT_S * G_USEC_PER_SEC)
 #define DRAIN_TIMEOUT_US (2 * G_USEC_PER_SEC)
+#define MAX_HEAD (64 * 1024)    /* libsoup's own bound on a request head */
+#define BACKLOG 511
 
 typedef struct
 {
@@ -49,7 +53,7 @@ static void
 answer_414 (GSocket * socket)
 {
   static const gchar body[] = "{\"detail\":\"request line over "
-      G_STRINGIFY (DRTC_SERVE_MAX_LINE) " bytes\"}";
+      G_STRINGIFY (DRTC_HTTP_MAX_LINE) " bytes\"}";
   g_autofree gchar *reply = g_strdup_printf ("HTTP/1.1 414 URI Too Long\r\n"
       "Content-Type: application/json\r\nConnection: close\r\n"
       "Content-Length: %" G_GSIZE_FORMAT "\r\n\r\n%s", strlen (body), body);
@@ -75,44 +79,69 @@ drain (Incoming * in, GSocket * socket)
   return TRUE;
 }
 
-/* TRUE: @in is done with (handed to the server, or answered and closed) */
+/* Whether the peeked @buf holds a whole head; @line: the length of its
+ * first line, -1 while that is not complete */
 static gboolean
-check_first_line (Incoming * in)
+head_complete (const gchar * buf, gssize n, gssize * line)
 {
-  GSocket *socket = g_socket_connection_get_socket (in->conn);
-  gchar buf[DRTC_SERVE_MAX_LINE + 1];
-  gssize n = recv (g_socket_get_fd (socket), buf, sizeof buf,
-      MSG_PEEK | MSG_DONTWAIT);
+  const gchar *nl = n > 0 ? memchr (buf, '\n', n) : NULL;
+
+  *line = nl ? nl - buf : -1;
+  if (!nl)
+    return FALSE;
+  /* a bare first line ("GET /\n", HTTP/0.9 style) is libsoup's to refuse */
+  for (const gchar * p = nl; p && p < buf + n - 1;
+      p = memchr (p + 1, '\n', buf + n - p - 1))
+    if (p[1] == '\n' || (p[1] == '\r' && p + 2 < buf + n && p[2] == '\n'))
+      return TRUE;
+  return n >= MAX_HEAD;
+}
+
+static void
+hand_over (Incoming * in)
+{
   g_autoptr (GSocketAddress) local = NULL;
   g_autoptr (GSocketAddress) remote = NULL;
   g_autoptr (GError) err = NULL;
-  gboolean line = n > 0 && memchr (buf, '\n', n);
+
+  local = g_socket_connection_get_local_address (in->conn, NULL);
+  remote = g_socket_connection_get_remote_address (in->conn, NULL);
+  if (!soup_server_accept_iostream (in->server, G_IO_STREAM (in->conn),
+          local, remote, &err))
+    g_debug ("connection refused by the server: %s", err->message);
+}
+
+/* TRUE: @in is done with (handed to the server, or answered and closed) */
+static gboolean
+check_head (Incoming * in)
+{
+  /* the main context's thread only */
+  static gchar buf[MAX_HEAD];
+  GSocket *socket = g_socket_connection_get_socket (in->conn);
+  gssize n, line;
+  gboolean whole, waiting;
 
   if (in->answered)
     return drain (in, socket);
-  if (!line && n < 0 && (errno == EAGAIN || errno == EINTR)
-      && g_get_monotonic_time () < in->deadline)
-    return FALSE;
-  if (!line && n > 0 && n <= DRTC_SERVE_MAX_LINE
-      && g_get_monotonic_time () < in->deadline)
-    return FALSE;
-  if (!line && n > DRTC_SERVE_MAX_LINE) {
+  n = recv (g_socket_get_fd (socket), buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
+  whole = head_complete (buf, n, &line);
+  waiting = g_get_monotonic_time () < in->deadline
+      && (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)));
+  if (line > DRTC_HTTP_MAX_LINE || (line < 0 && n > DRTC_HTTP_MAX_LINE)) {
     answer_414 (socket);
     g_socket_shutdown (socket, FALSE, TRUE, NULL);
     in->answered = TRUE;
     in->deadline = g_get_monotonic_time () + DRAIN_TIMEOUT_US;
     return drain (in, socket);
   }
-  if (!line) {
-    /* closed, failed or silent for too long: nothing to answer */
+  if (!whole && waiting)
+    return FALSE;
+  if (!whole) {
+    /* closed, failed or too slow: nothing to answer */
     g_io_stream_close (G_IO_STREAM (in->conn), NULL, NULL);
     return TRUE;
   }
-  local = g_socket_connection_get_local_address (in->conn, NULL);
-  remote = g_socket_connection_get_remote_address (in->conn, NULL);
-  if (!soup_server_accept_iostream (in->server, G_IO_STREAM (in->conn),
-          local, remote, &err))
-    g_debug ("connection refused by the server: %s", err->message);
+  hand_over (in);
   return TRUE;
 }
 
@@ -121,7 +150,7 @@ check_first_line (Incoming * in)
 static gboolean
 on_peek_timer (gpointer data)
 {
-  return check_first_line (data) ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
+  return check_head (data) ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
 }
 
 static gboolean
@@ -137,8 +166,8 @@ on_incoming (GSocketService * service, GSocketConnection * conn,
    * parts must not wait for the client's delayed ACK (40 ms) */
   g_socket_set_option (g_socket_connection_get_socket (conn), IPPROTO_TCP,
       TCP_NODELAY, TRUE, NULL);
-  in->deadline = g_get_monotonic_time () + FIRST_LINE_TIMEOUT_US;
-  if (check_first_line (in)) {
+  in->deadline = g_get_monotonic_time () + HEAD_TIMEOUT_US;
+  if (check_head (in)) {
     incoming_free (in);
     return TRUE;
   }
@@ -155,7 +184,7 @@ static gboolean
 listen_placeholder (SoupServer * server, GError ** error)
 {
   g_autofree gchar *uuid = g_uuid_string_random ();
-  g_autofree gchar *name = g_strdup_printf ("daydream-rtc-serve-%d-%s",
+  g_autofree gchar *name = g_strdup_printf ("daydream-rtc-%d-%s",
       (int) getpid (), uuid);
   g_autoptr (GSocketAddress) addr = g_unix_socket_address_new_with_type (name,
       -1, G_UNIX_SOCKET_ADDRESS_ABSTRACT);
@@ -168,18 +197,19 @@ listen_placeholder (SoupServer * server, GError ** error)
 }
 
 /**
- * drtc_serve_listen:
+ * drtc_http_listen:
  * @port: (out): the port listened on (@address may say 0)
  *
  * Returns: (transfer full): the service accepting for @server, or NULL
  */
 GSocketService *
-drtc_serve_listen (SoupServer * server, GSocketAddress * address,
+drtc_http_listen (SoupServer * server, GSocketAddress * address,
     guint * port, GError ** error)
 {
   GSocketService *service = g_socket_service_new ();
   g_autoptr (GSocketAddress) effective = NULL;
 
+  g_socket_listener_set_backlog (G_SOCKET_LISTENER (service), BACKLOG);
   if (!g_socket_listener_add_address (G_SOCKET_LISTENER (service), address,
           G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, &effective,
           error)) {
@@ -202,72 +232,10 @@ drtc_serve_listen (SoupServer * server, GSocketAddress * address,
   return service;
 }
 
-/* ---- request heads ---- */
-
-/* Bytes a route takes: frames are big, the JSON of the others is not. */
-static goffset
-body_limit (const gchar * path)
-{
-  return g_str_has_suffix (path,
-      "/frames") ? DRTC_SERVE_MAX_BODY : DRTC_SERVE_MAX_JSON;
-}
-
-/* Stops reading a body into memory and answers 413 naming the limit. */
-static void
-refuse_body (SoupServerMessage * msg, goffset limit)
-{
-  SoupMessageBody *body = soup_server_message_get_request_body (msg);
-  g_autofree gchar *detail = g_strdup_printf ("request body over %"
-      G_GOFFSET_FORMAT " bytes", limit);
-
-  /* with Expect: 100-continue the body is never sent; without, it is read
-   * and thrown away as it comes, never held in memory */
-  soup_message_body_set_accumulate (body, FALSE);
-  soup_message_body_truncate (body);
-  soup_message_headers_replace (soup_server_message_get_response_headers
-      (msg), "Connection", "close");
-  drtc_http_reply_detail (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, detail);
-}
-
-/* A body without Content-Length (chunked) is counted as it comes. */
-static void
-on_body_chunk (SoupServerMessage * msg, GBytes * chunk, gpointer data)
-{
-  goffset limit = GPOINTER_TO_SIZE (data);
-  SoupMessageBody *body = soup_server_message_get_request_body (msg);
-
-  if (soup_server_message_get_status (msg) == 0 && body->length > limit)
-    refuse_body (msg, limit);
-}
-
-/**
- * drtc_serve_on_request_headers:
- *
- * The early handler: over-long paths and bodies are refused before the
- * body is read (it runs once the headers are in).
- */
+/* Stops accepting and closes the listening socket. */
 void
-drtc_serve_on_request_headers (SoupServer * server, SoupServerMessage * msg,
-    const char *path, GHashTable * query, gpointer data)
+drtc_http_listen_stop (GSocketService * service)
 {
-  GUri *uri = soup_server_message_get_uri (msg);
-  const gchar *q = g_uri_get_query (uri);
-  goffset limit = body_limit (path);
-  goffset len = soup_message_headers_get_content_length
-      (soup_server_message_get_request_headers (msg));
-
-  if (strlen (path) + (q ? strlen (q) : 0) > DRTC_SERVE_MAX_PATH) {
-    soup_message_body_set_accumulate (soup_server_message_get_request_body
-        (msg), FALSE);
-    soup_message_headers_replace (soup_server_message_get_response_headers
-        (msg), "Connection", "close");
-    drtc_http_reply_detail (msg, SOUP_STATUS_REQUEST_URI_TOO_LONG,
-        "request path and query over " G_STRINGIFY (DRTC_SERVE_MAX_PATH)
-        " bytes");
-  } else if (len > limit) {
-    refuse_body (msg, limit);
-  } else {
-    g_signal_connect (msg, "got-chunk", G_CALLBACK (on_body_chunk),
-        GSIZE_TO_POINTER (limit));
-  }
+  g_socket_service_stop (service);
+  g_socket_listener_close (G_SOCKET_LISTENER (service));
 }

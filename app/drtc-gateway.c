@@ -355,7 +355,8 @@ drtc_gateway_new (const DrtcGatewayOptions * options, GError ** error)
       NULL);
   sockaddr = g_inet_socket_address_new (address, options->port);
   /* our accept path: backlog 511, a deadline for request heads */
-  gw->listener = drtc_http_listen (gw->server, sockaddr, &gw->port, error);
+  gw->listener = drtc_http_listen (gw->server, sockaddr,
+      DRTC_HTTP_IDLE_TIMEOUT_S, &gw->port, error);
   if (!gw->listener)
     return NULL;
   drtc_http_guard_set_port (gw->guard, gw->port);

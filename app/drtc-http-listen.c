@@ -14,6 +14,13 @@
  * kept-alive connection are libsoup's alone (the early handlers answer 414
  * for paths they can still read).
  *
+ * Once libsoup has a connection, each request on it is watched (libsoup
+ * 3.2 has no timeouts of its own): from the moment libsoup waits for it
+ * until its head is in, and between two pieces of its body, at most
+ * --idle-timeout seconds may pass, else the connection is shut down. A
+ * kept-alive connection with no next request is closed that way; a request
+ * whose answer is pending waits on nothing and is not cut short.
+ *
  * The listen backlog is nginx's 511 (GSocket's default is 10: a burst of
  * 200 connections then waits for SYN retries, seconds each).
  */
@@ -97,6 +104,54 @@ head_complete (const gchar * buf, gssize n, gssize * line)
   return n >= MAX_HEAD;
 }
 
+/* The connections libsoup has from us, by remote address ("ip:port"):
+ * libsoup 3.2 gives no socket for a connection it got as a GIOStream.
+ * Not owned: each leaves the table when libsoup lets it go. */
+static GHashTable *handed;
+
+static gchar *
+address_key (GSocketAddress * address)
+{
+  g_autofree gchar *ip = NULL;
+
+  if (!G_IS_INET_SOCKET_ADDRESS (address))
+    return NULL;
+  ip = g_inet_address_to_string (g_inet_socket_address_get_address
+      (G_INET_SOCKET_ADDRESS (address)));
+  return g_strdup_printf ("%s:%u", ip,
+      g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address)));
+}
+
+static void
+on_connection_gone (gpointer key, GObject * where_the_object_was)
+{
+  if (g_hash_table_lookup (handed, key) == where_the_object_was)
+    g_hash_table_remove (handed, key);
+  g_free (key);
+}
+
+static void
+remember (GSocketConnection * conn, GSocketAddress * remote)
+{
+  gchar *key = address_key (remote);
+
+  if (!key)
+    return;
+  if (!handed)
+    handed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_hash_table_replace (handed, g_strdup (key), conn);
+  g_object_weak_ref (G_OBJECT (conn), on_connection_gone, key);
+}
+
+static GSocketConnection *
+connection_of (SoupServerMessage * msg)
+{
+  g_autofree gchar *key = address_key
+      (soup_server_message_get_remote_address (msg));
+
+  return key && handed ? g_hash_table_lookup (handed, key) : NULL;
+}
+
 static void
 hand_over (Incoming * in)
 {
@@ -106,9 +161,11 @@ hand_over (Incoming * in)
 
   local = g_socket_connection_get_local_address (in->conn, NULL);
   remote = g_socket_connection_get_remote_address (in->conn, NULL);
+  remember (in->conn, remote);
   if (!soup_server_accept_iostream (in->server, G_IO_STREAM (in->conn),
           local, remote, &err))
     g_debug ("connection refused by the server: %s", err->message);
+
 }
 
 /* TRUE: @in is done with (handed to the server, or answered and closed) */
@@ -179,6 +236,122 @@ on_incoming (GSocketService * service, GSocketConnection * conn,
   return TRUE;
 }
 
+/* ---- the requests of a connection libsoup has ---- */
+
+typedef struct
+{
+  GSocket *socket;
+  GSource *timer;
+  guint timeout_s;
+} Watch;
+
+static void
+watch_disarm (Watch * w)
+{
+  if (w->timer) {
+    g_source_destroy (w->timer);
+    g_clear_pointer (&w->timer, g_source_unref);
+  }
+}
+
+static void
+watch_free (gpointer data)
+{
+  Watch *w = data;
+
+  watch_disarm (w);
+  g_object_unref (w->socket);
+  g_free (w);
+}
+
+static gboolean
+on_idle_expired (gpointer data)
+{
+  Watch *w = data;
+
+  g_debug ("connection silent for %u s: closed", w->timeout_s);
+  g_clear_pointer (&w->timer, g_source_unref);
+  /* libsoup's pending read fails and it drops the connection */
+  g_socket_shutdown (w->socket, TRUE, TRUE, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+watch_arm (Watch * w)
+{
+  watch_disarm (w);
+  w->timer = g_timeout_source_new_seconds (w->timeout_s);
+  g_source_set_callback (w->timer, on_idle_expired, w, NULL);
+  g_source_attach (w->timer, g_main_context_get_thread_default ());
+}
+
+static void
+on_got_chunk (SoupServerMessage * msg, GBytes * chunk, gpointer data)
+{
+  watch_arm (data);
+}
+
+static void
+on_got_headers (SoupServerMessage * msg, gpointer data)
+{
+  SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
+  SoupEncoding enc = soup_message_headers_get_encoding (h);
+
+  if (enc == SOUP_ENCODING_NONE || (enc == SOUP_ENCODING_CONTENT_LENGTH
+          && soup_message_headers_get_content_length (h) == 0))
+    watch_disarm (data);
+  else
+    watch_arm (data);
+}
+
+static void
+on_got_body (SoupServerMessage * msg, gpointer data)
+{
+  watch_disarm (data);
+}
+
+/* The watch of @msg's connection (made with it, gone with it) */
+static Watch *
+watch_of (SoupServerMessage * msg, guint timeout_s)
+{
+  GSocketConnection *conn = connection_of (msg);
+  Watch *w = conn ? g_object_get_data (G_OBJECT (conn), "drtc-watch") : NULL;
+
+  if (w || !conn)
+    return w;
+  w = g_new0 (Watch, 1);
+  w->socket = g_object_ref (g_socket_connection_get_socket (conn));
+  w->timeout_s = timeout_s;
+  g_object_set_data_full (G_OBJECT (conn), "drtc-watch", w, watch_free);
+  return w;
+}
+
+/* libsoup reads a request: its head must come within the idle timeout */
+static void
+on_request_started (SoupServer * server, SoupServerMessage * msg, gpointer data)
+{
+  Watch *w = watch_of (msg, GPOINTER_TO_UINT (data));
+
+  if (!w)
+    return;
+  g_signal_connect (msg, "got-headers", G_CALLBACK (on_got_headers), w);
+  g_signal_connect (msg, "got-chunk", G_CALLBACK (on_got_chunk), w);
+  g_signal_connect (msg, "got-body", G_CALLBACK (on_got_body), w);
+  watch_arm (w);
+}
+
+/* answered: a kept-alive connection waits for the next request (libsoup
+ * 3.2 starts one only once bytes come), at most the idle timeout */
+static void
+on_request_finished (SoupServer * server, SoupServerMessage * msg,
+    gpointer data)
+{
+  Watch *w = watch_of (msg, GPOINTER_TO_UINT (data));
+
+  if (w)
+    watch_arm (w);
+}
+
 /* A listening socket of libsoup's own that no client uses (see below). */
 static gboolean
 listen_placeholder (SoupServer * server, GError ** error)
@@ -198,13 +371,14 @@ listen_placeholder (SoupServer * server, GError ** error)
 
 /**
  * drtc_http_listen:
+ * @idle_timeout_s: seconds a connection may wait on its client (0: ever)
  * @port: (out): the port listened on (@address may say 0)
  *
  * Returns: (transfer full): the service accepting for @server, or NULL
  */
 GSocketService *
 drtc_http_listen (SoupServer * server, GSocketAddress * address,
-    guint * port, GError ** error)
+    guint idle_timeout_s, guint * port, GError ** error)
 {
   GSocketService *service = g_socket_service_new ();
   g_autoptr (GSocketAddress) effective = NULL;
@@ -226,6 +400,12 @@ drtc_http_listen (SoupServer * server, GSocketAddress * address,
     return NULL;
   }
   *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
+  if (idle_timeout_s) {
+    g_signal_connect (server, "request-started",
+        G_CALLBACK (on_request_started), GUINT_TO_POINTER (idle_timeout_s));
+    g_signal_connect (server, "request-finished",
+        G_CALLBACK (on_request_finished), GUINT_TO_POINTER (idle_timeout_s));
+  }
   g_signal_connect_object (service, "incoming", G_CALLBACK (on_incoming),
       server, 0);
   g_socket_service_start (service);

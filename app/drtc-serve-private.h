@@ -36,6 +36,7 @@ typedef struct
   guint max_frames;
   const gchar *queue_mode;      /* framebridgesrc queue-mode, by nick */
   guint frames_timeout_ms;      /* how long POST /frames waits for room */
+  guint idle_timeout_s;         /* a connection silent this long closes */
   gboolean delete_on_stop;
 } DrtcServeOptions;
 

@@ -113,8 +113,8 @@ serve_new (const DrtcServeOptions * opts, GError ** error)
   g_signal_connect (serve->server, "request-finished",
       G_CALLBACK (drtc_serve_on_request_finished), serve);
   sockaddr = g_inet_socket_address_new (address, opts->port);
-  serve->listener = drtc_http_listen (serve->server, sockaddr, &serve->port,
-      error);
+  serve->listener = drtc_http_listen (serve->server, sockaddr,
+      opts->idle_timeout_s, &serve->port, error);
   if (!serve->listener) {
     serve_free (serve);
     return NULL;
@@ -174,6 +174,7 @@ drtc_serve_main (int argc, char **argv)
   g_autofree gchar *whep_url = NULL, *queue_mode = NULL;
   g_auto (GStrv) local = NULL, origins = NULL, hosts = NULL;
   gint port = 8895, max_frames = 90, frames_timeout = 2000, whep_timeout = 15;
+  gint idle_timeout = DRTC_HTTP_IDLE_TIMEOUT_S;
   gboolean keep_streams = FALSE;
   g_autoptr (GOptionContext) ctx = NULL;
   g_autoptr (GError) err = NULL;
@@ -223,6 +224,10 @@ drtc_serve_main (int argc, char **argv)
     {"allowed-host", 0, 0, G_OPTION_ARG_STRING_ARRAY, &hosts,
         "Also answer requests whose Host names this (repeatable; always: "
           "127.0.0.1, localhost, [::1] and the --host address)", "NAME"},
+    {"idle-timeout", 0, 0, G_OPTION_ARG_INT, &idle_timeout,
+        "Seconds a connection may sit without a byte from its client "
+          "(between requests, within a body) before it is closed (default "
+          G_STRINGIFY (DRTC_HTTP_IDLE_TIMEOUT_S) ")", "S"},
     {"keep-streams", 0, 0, G_OPTION_ARG_NONE, &keep_streams,
         "Do not delete Daydream streams on stop", NULL},
     {NULL}
@@ -272,6 +277,7 @@ drtc_serve_main (int argc, char **argv)
     return 2;
   }
   opts.frames_timeout_ms = CLAMP (frames_timeout, 0, 60000);
+  opts.idle_timeout_s = CLAMP (idle_timeout, 1, 3600);
   opts.delete_on_stop = !keep_streams;
   if (token_file) {
     opts.access_token = drtc_daydream_resolve_key (token_file, &err);

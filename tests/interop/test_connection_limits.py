@@ -208,3 +208,39 @@ def test_deleted_and_stopped_streams_free_their_slots(serve_factory):
     names = [x["name"] for x in requests.get(f"{s.url}/streams", timeout=10).json()["streams"]]
     assert "default" in names and "kept-39" in names and len(names) <= 32
     assert requests.get(f"{s.url}/healthz", timeout=5).status_code == 200
+
+
+def closed_within(sock, seconds):
+    """Whether the server closes `sock` (EOF or reset) within `seconds`, reading what comes."""
+    sock.settimeout(seconds)
+    try:
+        while sock.recv(4096):
+            pass
+    except ConnectionResetError:
+        pass
+    except socket.timeout:
+        return False
+    return True
+
+
+def test_idle_connections_are_closed(serve_factory, gateway_factory):
+    s = serve_factory("--idle-timeout", "2")
+    gw = gateway_factory("--api-delay", "3500")
+    host, port = s.url.split("//")[1].split(":")
+    # kept alive after an answer, then silent
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request_head(s.url, "GET", "/healthz", ""))
+        assert sock.recv(4096).startswith(b"HTTP/1.1 200")
+        assert closed_within(sock, 30)
+    # a body that stops coming
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        extra = "Content-Type: application/json\r\nContent-Length: 100\r\n"
+        sock.sendall(request_head(s.url, "POST", "/config", extra) + b'{"frame_rate"')
+        assert closed_within(sock, 30)
+    # an answer that takes longer than the idle timeout (a slow Daydream) still comes
+    slow = serve_factory(
+        "--idle-timeout", "1", env={"DAYDREAM_API_URL": gw.url, "DAYDREAM_API_KEY": "k"}
+    )
+    r = requests.post(f"{slow.url}/start", json={}, timeout=30)
+    assert r.status_code == 200, r.text
+    assert requests.post(f"{slow.url}/stop", timeout=10).status_code == 200

@@ -303,7 +303,13 @@ def test_cors_only_for_local_pages(serve_factory):
 
 
 def test_bad_command_line_is_refused():
-    for args in (["--queue-mode", "fifo"], ["--host", "localhost-ish"]):
+    for args in (
+        ["--queue-mode", "fifo"],
+        ["--host", "localhost-ish"],
+        ["--allowed-origin", "*"],
+        ["--allowed-origin", "evil.example"],
+        ["--allowed-host", "a:80"],
+    ):
         proc = subprocess.run(
             [str(BINARY), "serve", "--port", "0", *args],
             capture_output=True,

@@ -9,7 +9,9 @@
  *   GET    /v1/streams/{id}/status   state, WHEP URL, fps, last params
  *
  * Errors are {"success": false, "error": "<message>"} with 400 (not strict
- * JSON), 401 (key), 404, 405, 413 (body over 256 KiB), 422 (invalid params,
+ * JSON), 401 (key), 404, 405, 413 (body over 256 KiB, counted as it comes
+ * and, like the key, checked before the body is read: drtc-gateway.c's
+ * early handler), 415 (not application/json), 422 (invalid params,
  * the field named; nesting over 64 levels, strings over 64 KiB) or 500.
  */
 #include "drtc-gateway-private.h"
@@ -19,7 +21,7 @@
 
 #include <string.h>
 
-#define MAX_BODY (256 * 1024)
+#define MAX_BODY DRTC_GATEWAY_MAX_BODY
 #define MAX_STRING (64 * 1024)  /* bytes of one JSON string */
 #define MAX_NAME 256            /* characters of a stream's name */
 
@@ -286,8 +288,13 @@ delete_stream (DrtcGateway * gw, DrtcGatewayStream * stream,
   drtc_http_reply_empty (msg, SOUP_STATUS_NO_CONTENT);
 }
 
-static gboolean
-authorized (DrtcGateway * gw, SoupServerMessage * msg)
+/**
+ * drtc_gateway_api_authorized:
+ *
+ * Whether @msg carries the API key (when one is set); if not, answers 401.
+ */
+gboolean
+drtc_gateway_api_authorized (DrtcGateway * gw, SoupServerMessage * msg)
 {
   if (!gw->opts.api_key)
     return TRUE;
@@ -319,8 +326,6 @@ handle (DrtcGateway * gw, SoupServerMessage * msg, const gchar * path)
   DrtcGatewayStream *stream;
   g_autoptr (JsonNode) reply = NULL;
 
-  if (!authorized (gw, msg))
-    return;
   rest = path + strlen ("/v1/streams");
   if (!*rest || g_str_equal (rest, "/")) {
     if (g_str_equal (method, SOUP_METHOD_POST))

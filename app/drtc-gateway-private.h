@@ -9,8 +9,11 @@
 
 #include "drtc-gateway.h"
 #include "drtc-gateway-media.h"
+#include "drtc-http-guard.h"
 
 G_BEGIN_DECLS
+
+#define DRTC_GATEWAY_MAX_BODY (256 * 1024)      /* any request's body */
 
 typedef struct
 {
@@ -43,6 +46,8 @@ struct _DrtcGateway
   DrtcGatewayOptions opts;
   GMainContext *context;
   SoupServer *server;
+  GSocketService *listener;     /* accepts for server */
+  DrtcHttpGuard *guard;         /* Host, Origin, Content-Type */
   guint port;
   GHashTable *streams;          /* id -> DrtcGatewayStream (owned) */
   GHashTable *by_key;           /* key -> DrtcGatewayStream */
@@ -67,6 +72,8 @@ void drtc_gateway_reply_error (SoupServerMessage * msg, guint status,
     const gchar * format, ...) G_GNUC_PRINTF (3, 4);
 
 /* drtc-gateway-api.c */
+gboolean drtc_gateway_api_authorized (DrtcGateway * gw,
+    SoupServerMessage * msg);
 void drtc_gateway_api_route (DrtcGateway * gw, SoupServerMessage * msg,
     const gchar * path);
 

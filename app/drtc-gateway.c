@@ -7,6 +7,7 @@
  * on one machine without an account: docs/gateway.md.
  */
 #include "drtc-gateway-private.h"
+#include "drtc-http-listen.h"
 #include "drtc-http-util.h"
 #include "drtc-log.h"
 #include "drtc-json.h"
@@ -16,6 +17,8 @@
 #include <string.h>
 #include <glib-unix.h>
 #include <glib/gstdio.h>
+
+#define SERVE_DEFAULT_PORT 8895 /* daydream-rtc serve's default --port */
 
 #define LIVE_PREFIX "/live/video-to-video/"
 
@@ -232,14 +235,45 @@ on_tick (gpointer data)
 
 /* ---- routing ---- */
 
-static void
-add_cors (SoupServerMessage * msg)
-{
-  SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
+static const gchar *const json_types[] = { "application/json", NULL };
 
-  soup_message_headers_replace (h, "Access-Control-Allow-Origin", "*");
-  soup_message_headers_replace (h, "Access-Control-Expose-Headers",
+/* the WHIP/WHEP routes check which of them each method takes */
+static const gchar *const media_types[] = {
+  "application/sdp", "application/trickle-ice-sdpfrag", NULL
+};
+
+static void
+reply_refusal (SoupServerMessage * msg, guint status, const gchar * detail)
+{
+  drtc_gateway_reply_error (msg, status, "%s", detail);
+}
+
+/* The early handler, once the head is in and before the body is read:
+ * Host, Origin and Content-Type (drtc-http-guard.c), the API key, and the
+ * body's size, counted as it comes when it is chunked. */
+static void
+on_request_headers (SoupServer * server, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer data)
+{
+  DrtcGateway *gw = data;
+  const gchar *why;
+  guint status = 0;
+
+  why = drtc_http_guard_check (gw->guard, msg, g_str_has_prefix (path,
+          LIVE_PREFIX) ? media_types : json_types, &status);
+  if (why) {
+    drtc_http_guard_refuse (msg, status, why, reply_refusal);
+    return;
+  }
+  drtc_http_guard_cors (gw->guard, msg,
       "Location, ETag, Link, Livepeer-Playback-URL, Accept-Patch");
+  if (g_str_has_prefix (path, "/v1/streams")
+      && !g_str_equal (soup_server_message_get_method (msg),
+          SOUP_METHOD_OPTIONS) && !drtc_gateway_api_authorized (gw, msg)) {
+    drtc_http_guard_discard_body (msg);
+    return;
+  }
+  drtc_http_guard_limit_body (msg, DRTC_GATEWAY_MAX_BODY, reply_refusal);
 }
 
 static void
@@ -248,14 +282,8 @@ on_request (SoupServer * server, SoupServerMessage * msg, const char *path,
 {
   DrtcGateway *gw = data;
 
-  add_cors (msg);
+  /* the early handler added CORS headers for an allowed Origin */
   if (g_str_equal (soup_server_message_get_method (msg), SOUP_METHOD_OPTIONS)) {
-    SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
-
-    soup_message_headers_replace (h, "Access-Control-Allow-Methods",
-        "GET, POST, PATCH, DELETE, OPTIONS");
-    soup_message_headers_replace (h, "Access-Control-Allow-Headers",
-        "Authorization, Content-Type, If-Match");
     drtc_http_reply_empty (msg, SOUP_STATUS_NO_CONTENT);
     return;
   }
@@ -297,7 +325,8 @@ drtc_gateway_new (const DrtcGatewayOptions * options, GError ** error)
   g_autoptr (DrtcGateway) gw = g_new0 (DrtcGateway, 1);
   g_autoptr (GInetAddress) address = NULL;
   g_autoptr (GSocketAddress) sockaddr = NULL;
-  GSList *uris;
+  g_autoptr (GStrvBuilder) origins = NULL;
+  g_auto (GStrv) allowed = NULL;
 
   gw->opts = *options;
   gw->opts.host = g_strdup (options->host ? options->host : "127.0.0.1");
@@ -305,6 +334,7 @@ drtc_gateway_new (const DrtcGatewayOptions * options, GError ** error)
   gw->opts.ice_servers = g_strdupv (options->ice_servers);
   gw->opts.local_addresses = g_strdupv (options->local_addresses);
   gw->opts.encoder = g_strdup (options->encoder);
+  gw->opts.allowed_origins = gw->opts.allowed_hosts = NULL;     /* in guard */
   gw->context = g_main_context_ref_thread_default ();
   gw->streams = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
       (GDestroyNotify) drtc_gateway_stream_free);
@@ -317,16 +347,36 @@ drtc_gateway_new (const DrtcGatewayOptions * options, GError ** error)
         "--host must be an IP address, not '%s'", gw->opts.host);
     return NULL;
   }
+  /* a stand-in for a cloud service, on the desktop: besides its own origin
+   * and the --allowed-origins, only the pages that play its WHEP output in
+   * the offline set-up: ComfyUI's (the preview node) and serve's /preview
+   * at serve's default port */
+  origins = g_strv_builder_new ();
+  if (options->allowed_origins)
+    g_strv_builder_addv (origins, (const gchar **) options->allowed_origins);
+  g_strv_builder_add (origins, "http://127.0.0.1:" G_STRINGIFY
+      (SERVE_DEFAULT_PORT));
+  g_strv_builder_add (origins, "http://localhost:" G_STRINGIFY
+      (SERVE_DEFAULT_PORT));
+  allowed = g_strv_builder_end (origins);
+  gw->guard = drtc_http_guard_new (gw->opts.host,
+      (const gchar * const *) options->allowed_hosts,
+      (const gchar * const *) allowed, TRUE, error);
+  if (!gw->guard)
+    return NULL;
   gw->server = soup_server_new ("server-header", "daydream-rtc-gateway ", NULL);
   soup_server_add_handler (gw->server, NULL, on_request, gw, NULL);
+  soup_server_add_early_handler (gw->server, NULL, on_request_headers, gw,
+      NULL);
   soup_server_add_handler (gw->server, "/preview",
       drtc_preview_gateway_handler, gw, NULL);
   sockaddr = g_inet_socket_address_new (address, options->port);
-  if (!soup_server_listen (gw->server, sockaddr, 0, error))
+  /* our accept path: backlog 511, a deadline for request heads */
+  gw->listener = drtc_http_listen (gw->server, sockaddr,
+      DRTC_HTTP_IDLE_TIMEOUT_S, &gw->port, error);
+  if (!gw->listener)
     return NULL;
-  uris = soup_server_get_uris (gw->server);
-  gw->port = uris ? g_uri_get_port (uris->data) : 0;
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  drtc_http_guard_set_port (gw->guard, gw->port);
 
   /* often enough that a status read soon after media starts has rates */
   gw->tick = g_timeout_source_new (250);
@@ -350,10 +400,15 @@ drtc_gateway_free (DrtcGateway * gw)
     g_source_destroy (gw->tick);
     g_source_unref (gw->tick);
   }
+  if (gw->listener) {
+    drtc_http_listen_stop (gw->listener);
+    g_clear_object (&gw->listener);
+  }
   if (gw->server) {
     soup_server_disconnect (gw->server);
     g_object_unref (gw->server);
   }
+  g_clear_pointer (&gw->guard, drtc_http_guard_free);
   g_clear_pointer (&gw->by_key, g_hash_table_unref);
   g_clear_pointer (&gw->streams, g_hash_table_unref);
   /* a clean exit: every pipeline in NULL first (webrtcbin says goodbye) */
@@ -415,6 +470,7 @@ drtc_gateway_main (int argc, char **argv)
   gdouble whep_404 = 0, drop_after = 0;
   gboolean never_ready = FALSE, counter_offer = FALSE, bad_answer = FALSE;
   gchar **ice = NULL, **local = NULL, *encoder = NULL;
+  g_auto (GStrv) origins = NULL, hosts = NULL;
   GOptionEntry entries[] = {
     {"host", 0, 0, G_OPTION_ARG_STRING, &host,
         "Address to listen on (default 127.0.0.1)", "ADDR"},
@@ -423,6 +479,12 @@ drtc_gateway_main (int argc, char **argv)
     {"api-key-file", 0, 0, G_OPTION_ARG_FILENAME, &key_file,
           "Require this Bearer key (file mode 0600; or DRTC_GATEWAY_API_KEY)",
         "FILE"},
+    {"allowed-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &origins,
+        "Also answer browser requests from this origin (scheme://host:port; "
+          "repeatable; by default only the gateway's own)", "ORIGIN"},
+    {"allowed-host", 0, 0, G_OPTION_ARG_STRING_ARRAY, &hosts,
+        "Also answer requests whose Host names this (repeatable; always: "
+          "127.0.0.1, localhost, [::1] and the --host address)", "NAME"},
     {"mode", 0, 0, G_OPTION_ARG_STRING, &mode,
         "daydream: like Daydream's gateway (no WHIP PATCH/DELETE); rfc: full "
           "RFC 9725 (default daydream)", "MODE"},
@@ -494,6 +556,8 @@ drtc_gateway_main (int argc, char **argv)
   }
   opts.host = host;
   opts.port = port;
+  opts.allowed_origins = origins;
+  opts.allowed_hosts = hosts;
   opts.rfc = mode && g_str_equal (mode, "rfc");
   opts.ice_servers = ice;
   opts.local_addresses = local;

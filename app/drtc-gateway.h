@@ -13,6 +13,8 @@ typedef struct
   gchar *host;
   gint port;                    /* 0: any free port */
   gchar *api_key;               /* Bearer key the API requires, or NULL */
+  gchar **allowed_origins;      /* browser origins besides our own */
+  gchar **allowed_hosts;        /* Host names besides loopback and host */
   gboolean rfc;                 /* full RFC 9725 (trickle PATCH, DELETE) */
   gchar **ice_servers;          /* advertised in Link rel="ice-server" */
   gchar **local_addresses;      /* ICE gathers on these only */

@@ -13,7 +13,9 @@ drtc_http_reply_json (SoupServerMessage * msg, guint status, JsonNode * body)
 {
   gchar *text = drtc_json_to_string (body, FALSE);
 
-  soup_server_message_set_status (msg, status, NULL);
+  /* libsoup 3.2 has no phrase for these */
+  soup_server_message_set_status (msg, status, status == 421 ?
+      "Misdirected Request" : status == 415 ? "Unsupported Media Type" : NULL);
   soup_server_message_set_response (msg, "application/json",
       SOUP_MEMORY_TAKE, text, strlen (text));
 }

@@ -11,6 +11,7 @@
 #include "drtc-http.h"
 #include "drtc-runtime-config.h"
 #include "drtc-json-scan.h"
+#include "drtc-http-guard.h"
 
 G_BEGIN_DECLS
 
@@ -30,9 +31,12 @@ typedef struct
   gchar *whep_url;              /* connect at start-up */
   guint whep_timeout_s;         /* a WHEP attempt not connected: retry */
   gchar **ice_local_addresses;
+  gchar **allowed_origins;      /* --allowed-origin */
+  gchar **allowed_hosts;        /* --allowed-host */
   guint max_frames;
   const gchar *queue_mode;      /* framebridgesrc queue-mode, by nick */
   guint frames_timeout_ms;      /* how long POST /frames waits for room */
+  guint idle_timeout_s;         /* a connection silent this long closes */
   gboolean delete_on_stop;
 } DrtcServeOptions;
 
@@ -45,6 +49,9 @@ struct _DrtcServe
   guint port;
   DrtcHttp *http;               /* on the main context */
   GHashTable *streams;          /* name -> DrtcStreamController */
+  GPtrArray *retired;           /* deleted streams, freed once idle */
+  GSource *sweep;               /* frees what retired holds */
+  DrtcHttpGuard *guard;         /* Host, Origin, Content-Type */
   gchar *server_id;
   gboolean stopping;
   guint pending_deletes;        /* Daydream DELETEs still in flight */
@@ -90,6 +97,7 @@ void drtc_stream_controller_set_queue_mode (DrtcStreamController * ctl,
     const gchar * mode);
 void drtc_stream_controller_metrics (GPtrArray * ctls, GString * out);
 gboolean drtc_stream_controller_wait_stopped (DrtcStreamController * ctl);
+gboolean drtc_stream_controller_idle (DrtcStreamController * ctl);
 
 /* drtc-whep-controller.c */
 
@@ -110,20 +118,25 @@ void drtc_whep_controller_disconnect (DrtcWhepController * whep,
 GstSample *drtc_whep_controller_latest (DrtcWhepController * whep,
     gdouble * timestamp, gint * width, gint * height);
 
-/* drtc-serve-listen.c */
-#define DRTC_SERVE_MAX_LINE 8256        /* first request line, bytes */
+/* drtc-serve-guard.c */
 #define DRTC_SERVE_MAX_PATH 8192        /* request path and query, bytes */
 #define DRTC_SERVE_MAX_BODY (64 * 1024 * 1024)  /* POST /frames */
 #define DRTC_SERVE_MAX_JSON DRTC_JSON_DEFAULT_SIZE      /* other bodies */
-GSocketService *drtc_serve_listen (SoupServer * server,
-    GSocketAddress * address, guint * port, GError ** error);
 void drtc_serve_on_request_headers (SoupServer * server,
     SoupServerMessage * msg, const char *path, GHashTable * query,
     gpointer data);
 
-/* drtc-serve.c */
+/* drtc-serve-routes.c */
 const gchar *drtc_serve_queue_mode_lookup (const gchar * mode);
 gchar *drtc_serve_pipeline_cache_path (DrtcServe * serve);
+DrtcStreamController *drtc_serve_stream (DrtcServe * serve,
+    const gchar * name, gboolean create);
+void drtc_serve_on_request (SoupServer * server, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer data);
+void drtc_serve_on_request_finished (SoupServer * server,
+    SoupServerMessage * msg, gpointer data);
+
+/* drtc-serve.c */
 gdouble drtc_now (void);
 
 G_END_DECLS

@@ -32,6 +32,7 @@ struct _DrtcStreamController
   GPtrArray *retired;           /* earlier clients, calls may be in flight */
   DrtcWhepController *whep;
   guint generation;             /* bumped by every start and stop */
+  guint jobs;                   /* Daydream calls in flight that hold us */
 
   /* what /status reports */
   gboolean running;
@@ -446,7 +447,18 @@ job_new (DrtcStreamController * ctl)
 
   job->ctl = ctl;
   job->generation = ctl->generation;
+  ctl->jobs++;
   return job;
+}
+
+/* GDestroyNotify of a Job (or of a struct that starts with one) */
+static void
+job_free (gpointer data)
+{
+  Job *job = data;
+
+  job->ctl->jobs--;
+  g_free (job);
 }
 
 static gboolean
@@ -496,7 +508,7 @@ on_poll (gpointer data)
   g_clear_pointer (&ctl->poll, g_source_unref);
   if (ctl->running && ctl->client && *ctl->stream_id)
     drtc_daydream_get_status (ctl->client, ctl->stream_id, on_polled,
-        job_new (ctl), g_free);
+        job_new (ctl), job_free);
   return G_SOURCE_REMOVE;
 }
 
@@ -673,11 +685,12 @@ drtc_stream_controller_start (DrtcStreamController * ctl,
   p = g_new0 (Pending, 1);
   p->job.ctl = ctl;
   p->job.generation = ctl->generation;
+  ctl->jobs++;
   p->reply = reply;
   p->user_data = user_data;
   set_state (ctl, "starting", "Creating the Daydream stream");
   drtc_daydream_create_stream (ctl->client, pipeline, params, name,
-      on_created, p, g_free);
+      on_created, p, job_free);
 }
 
 /* A stream the stop left behind, ended in the background (the server
@@ -795,10 +808,11 @@ drtc_stream_controller_update (DrtcStreamController * ctl,
   p = g_new0 (Pending, 1);
   p->job.ctl = ctl;
   p->job.generation = ctl->generation;
+  ctl->jobs++;
   p->reply = reply;
   p->user_data = user_data;
   drtc_daydream_update_stream (ctl->client, ctl->stream_id, pipeline, params,
-      on_updated, p, g_free);
+      on_updated, p, job_free);
 }
 
 /* ---- what /status and /metrics report ---- */
@@ -900,6 +914,13 @@ drtc_stream_controller_status (DrtcStreamController * ctl)
   json_builder_add_double_value (b, ctl->bitrate);
   json_builder_end_object (b);
   return json_builder_get_root (b);
+}
+
+/* Stopped, and no Daydream call in flight holds it: it may be freed. */
+gboolean
+drtc_stream_controller_idle (DrtcStreamController * ctl)
+{
+  return !ctl->running && !ctl->pipeline && ctl->jobs == 0;
 }
 
 gboolean

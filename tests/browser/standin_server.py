@@ -33,8 +33,9 @@ from relay import add_relay_routes  # noqa: E402
 class _Threaded:
     """An aiohttp app on 127.0.0.1 (a free port) in a thread of its own."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.loop = asyncio.new_event_loop()
+        self.port = port
         self.url = ""
         self._runner: Optional[web.AppRunner] = None
         self._ready = threading.Event()
@@ -48,7 +49,7 @@ class _Threaded:
         self._runner = web.AppRunner(self.app())
         self.loop.run_until_complete(self._runner.setup())
         # a client still sending a refused body must not hold up the end of a test
-        site = web.TCPSite(self._runner, "127.0.0.1", 0, shutdown_timeout=1.0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port, shutdown_timeout=1.0)
         self.loop.run_until_complete(site.start())
         port = site._server.sockets[0].getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
@@ -170,8 +171,9 @@ class StandinComfy(_Threaded):
         serve_url: str,
         settings: Optional[Dict[str, Any]] = None,
         credentials_dir: Optional[str] = None,
+        port: int = 0,
     ) -> None:
-        super().__init__()
+        super().__init__(port)
         self.serve_url = serve_url
         self.running = False
         self.settings: Dict[str, Any] = dict(settings or {})

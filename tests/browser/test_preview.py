@@ -1,5 +1,7 @@
 """/preview in Chromium against the real serve and gateway (WebRTC inside scripts/netns-run)."""
 
+import socket
+
 import pytest
 import requests
 
@@ -15,8 +17,16 @@ RED, CYAN = [255, 0, 0], [0, 255, 255]
 SIZE = 256
 
 
-def start_streaming(gw, serve_factory):
-    s = serve_factory(env={"DAYDREAM_API_URL": gw.url, "DAYDREAM_API_KEY": "any-key"})
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_streaming(gw, serve_factory, port=0):
+    s = serve_factory(
+        "--port", str(port), env={"DAYDREAM_API_URL": gw.url, "DAYDREAM_API_KEY": "any-key"}
+    )
     body = {
         "frame_rate": 15,
         "frame_width": SIZE,
@@ -34,10 +44,19 @@ def start_streaming(gw, serve_factory):
 
 
 @pytest.fixture
-def streaming(gateway_factory, serve_factory):
+def ports():
+    """serve's port and the stand-in ComfyUI's, known before the gateway starts: the pages
+    served there play the gateway's WHEP output, and the gateway lets only the origins it
+    is told (besides its own and ComfyUI's default ones) do that."""
+    return free_port(), free_port()
+
+
+@pytest.fixture
+def streaming(gateway_factory, serve_factory, ports):
     """serve streaming red frames through the gateway (prompt 'plain', delta 0: still red)."""
-    gw = gateway_factory()
-    s, pusher = start_streaming(gw, serve_factory)
+    origins = [a for p in ports for a in ("--allowed-origin", f"http://127.0.0.1:{p}")]
+    gw = gateway_factory(*origins)
+    s, pusher = start_streaming(gw, serve_factory, ports[0])
     yield gw, s
     pusher.stop()
 
@@ -134,10 +153,10 @@ def test_serve_input_still_takes_the_access_token(serve_factory, tmp_path):
 
 
 @pytest.fixture
-def comfy_on_serve(streaming, tmp_path):
+def comfy_on_serve(streaming, tmp_path, ports):
     """The stand-in ComfyUI, its /rtc/control saying the real serve runs."""
     gw, s = streaming
-    comfy = StandinComfy(s.url, credentials_dir=str(tmp_path)).start()
+    comfy = StandinComfy(s.url, credentials_dir=str(tmp_path), port=ports[1]).start()
     comfy.running = True
     yield comfy
     comfy.stop()

@@ -92,11 +92,12 @@ def test_bad_requests_get_json_errors(gateway_factory):
         ("put", base, b"{}", 405, "Method Not Allowed"),
     ]
     for method, url, data, status, text in cases:
-        r = requests.request(method, url, data=data, timeout=10)
+        headers = {"Content-Type": "application/json"}
+        r = requests.request(method, url, data=data, headers=headers, timeout=10)
         assert r.status_code == status, (method, url, data, r.status_code, r.text)
         body = r.json()
         assert body["success"] is False and text.lower() in body["error"].lower(), body
-    r = requests.post(base, data=b"{" + b" " * 300_000 + b"}", timeout=10)
+    r = requests.post(base, data=b"{" + b" " * 300_000 + b"}", headers=headers, timeout=10)
     assert r.status_code == 413
 
 
@@ -154,7 +155,12 @@ def test_healthz_and_unknown_paths(gateway_factory):
     assert requests.get(f"{gw.url}/healthz", timeout=10).json() == {"ok": True}
     r = requests.get(f"{gw.url}/nope", timeout=10)
     assert r.status_code == 404
-    r = requests.post(f"{gw.url}/live/video-to-video/stk_nope/whip", data="v=0", timeout=10)
+    r = requests.post(
+        f"{gw.url}/live/video-to-video/stk_nope/whip",
+        data="v=0",
+        headers={"Content-Type": "application/sdp"},
+        timeout=10,
+    )
     assert r.status_code == 404
 
 

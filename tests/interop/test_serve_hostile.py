@@ -110,7 +110,7 @@ def test_deep_and_big_bodies_are_refused_on_every_route(serve_factory, tmp_path)
     chunk = b"100000\r\n" + b" " * 0x100000 + b"\r\n"
     with socket.create_connection((host, int(port)), timeout=10) as sock:
         sock.sendall(
-            b"POST /start HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+            b"POST /start HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
             b"Content-Type: application/json\r\n\r\n" + chunk * 2 + b"0\r\n\r\n"
         )
         assert sock.recv(4096).startswith(b"HTTP/1.1 413")
@@ -153,12 +153,12 @@ def raw_request(url, data):
 def test_long_paths_get_414(serve_factory):
     s = serve_factory()
     for n in (8_200, 9_000, 40_000, 65_536, 200_000):
-        reply = raw_request(s.url, b"GET /" + b"a" * n + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        reply = raw_request(s.url, b"GET /" + b"a" * n + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         assert reply.startswith(b"HTTP/1.1 414"), (n, reply[:100])
         assert "bytes" in strict_json(reply.split(b"\r\n\r\n", 1)[1])["detail"]
     # the check in front of libsoup keeps connections alive: two requests, one connection
-    two = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" * 2
-    closing = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    two = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" * 2
+    closing = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
     assert raw_request(s.url, two + closing).count(b"HTTP/1.1 200 OK") == 3
     alive(s.url)
 

@@ -93,7 +93,8 @@ def test_metrics_of_a_streaming_serve_pass_promtool(gateway_factory, serve_facto
     r = requests.post(f"{s.url}/start", json=body, timeout=30)
     assert r.status_code == 200, r.text
     # a second stream, idle: every family then has two samples that must stay together
-    assert requests.get(f"{s.url}/streams/second/config", timeout=5).status_code == 200
+    cfg = {"frame_rate": 30, "frame_width": 1280, "frame_height": 720}
+    assert requests.post(f"{s.url}/streams/second/config", json=cfg, timeout=5).status_code == 200
     stop = threading.Event()
     pusher = threading.Thread(target=push_frames, args=(s.url, stop), daemon=True)
     pusher.start()

@@ -1,0 +1,86 @@
+/* daydream-rtc serve: what a request must be before a route sees it
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The early handler runs once a request's head is in, before its body is
+ * read: a request refused here (414 path, 421 Host, 403 Origin, 415
+ * Content-Type, 401 token, 413 size) never has its body held in memory;
+ * what is still sent is read away as it comes and the connection closes.
+ * A body without Content-Length (chunked) is counted as it comes and
+ * refused as soon as it passes the route's limit.
+ */
+#include "drtc-serve-private.h"
+#include "drtc-http-util.h"
+
+#include <string.h>
+
+static const gchar *const json_types[] = { "application/json", NULL };
+
+/* raw frames come as bytes: not a type a page can send without a
+ * preflight either */
+static const gchar *const frame_types[] = {
+  "application/json", "application/octet-stream", NULL
+};
+
+static gboolean
+is_frames (const gchar * path)
+{
+  return g_str_has_suffix (path, "/frames");
+}
+
+/* Bytes a route takes: frames are big, the JSON of the others is not. */
+static goffset
+body_limit (const gchar * path)
+{
+  return is_frames (path) ? DRTC_SERVE_MAX_BODY : DRTC_SERVE_MAX_JSON;
+}
+
+static gboolean
+authorized (DrtcServe * serve, SoupServerMessage * msg, const gchar * path)
+{
+  if (!serve->opts.access_token || g_str_equal (path, "/healthz")
+      || g_str_equal (soup_server_message_get_method (msg),
+          SOUP_METHOD_OPTIONS))
+    return TRUE;
+  if (drtc_http_secret_equal (drtc_http_bearer (msg), serve->opts.access_token))
+    return TRUE;
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "WWW-Authenticate", "Bearer");
+  return FALSE;
+}
+
+/**
+ * drtc_serve_on_request_headers:
+ *
+ * The early handler: requests refused before their body is read.
+ */
+void
+drtc_serve_on_request_headers (SoupServer * server, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer data)
+{
+  DrtcServe *serve = data;
+  const gchar *q = g_uri_get_query (soup_server_message_get_uri (msg));
+  const gchar *why;
+  guint status = 0;
+
+  if (strlen (path) + (q ? strlen (q) : 0) > DRTC_SERVE_MAX_PATH) {
+    drtc_http_guard_refuse (msg, SOUP_STATUS_REQUEST_URI_TOO_LONG,
+        "request path and query over " G_STRINGIFY (DRTC_SERVE_MAX_PATH)
+        " bytes", drtc_http_reply_detail);
+    return;
+  }
+  why = drtc_http_guard_check (serve->guard, msg, is_frames (path) ?
+      frame_types : json_types, &status);
+  if (why) {
+    drtc_http_guard_refuse (msg, status, why, drtc_http_reply_detail);
+    return;
+  }
+  drtc_http_guard_cors (serve->guard, msg, NULL);
+  if (!authorized (serve, msg, path)) {
+    drtc_http_guard_refuse (msg, SOUP_STATUS_UNAUTHORIZED,
+        "Authorization: Bearer <access token> required",
+        drtc_http_reply_detail);
+    return;
+  }
+  drtc_http_guard_limit_body (msg, body_limit (path), drtc_http_reply_detail);
+}

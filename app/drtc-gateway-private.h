@@ -10,9 +10,7 @@
 #include "drtc-gateway.h"
 #include "drtc-gateway-media.h"
 
-G_BEGIN_DECLS
-
-typedef struct
+G_BEGIN_DECLS typedef struct
 {
   DrtcGateway *gateway;         /* owner */
   gchar *id;                    /* str_... */
@@ -55,7 +53,7 @@ struct _DrtcGateway
 gchar *drtc_gateway_url (DrtcGateway * gw, const gchar * path);
 gchar *drtc_gateway_whip_path (DrtcGatewayStream * stream);
 gchar *drtc_gateway_whep_path (DrtcGatewayStream * stream);
-gchar *drtc_gateway_random_id (const gchar * prefix, guint bytes);
+gchar *drtc_gateway_random_id (const gchar * prefix);
 void drtc_gateway_stream_free (DrtcGatewayStream * stream);
 gboolean drtc_gateway_ensure_media (DrtcGatewayStream * stream,
     GError ** error);
@@ -63,17 +61,19 @@ void drtc_gateway_publisher_started (DrtcGatewayStream * stream);
 void drtc_gateway_end_publisher (DrtcGatewayStream * stream,
     const gchar * reason);
 void drtc_gateway_apply_params (DrtcGatewayStream * stream);
-void drtc_gateway_reply_error (SoupServerMessage * msg, guint status,
-    const gchar * format, ...) G_GNUC_PRINTF (3, 4);
+void
+drtc_gateway_reply_error (SoupServerMessage * msg, guint status,
+    const gchar * format, ...)
+G_GNUC_PRINTF (3, 4);
 
 /* drtc-gateway-api.c */
-void drtc_gateway_api_route (DrtcGateway * gw, SoupServerMessage * msg,
+     void drtc_gateway_api_route (DrtcGateway * gw, SoupServerMessage * msg,
     const gchar * path);
 
 /* drtc-gateway-whip.c */
-void drtc_gateway_whip_route (DrtcGateway * gw, SoupServerMessage * msg,
+     void drtc_gateway_whip_route (DrtcGateway * gw, SoupServerMessage * msg,
     const gchar * key, const gchar * rest);
-void drtc_gateway_whep_route (DrtcGateway * gw, SoupServerMessage * msg,
+     void drtc_gateway_whep_route (DrtcGateway * gw, SoupServerMessage * msg,
     const gchar * key, const gchar * rest);
 
 G_END_DECLS

@@ -853,7 +853,8 @@ drtc_serve_main (int argc, char **argv)
   opts.frames_timeout_ms = CLAMP (frames_timeout, 0, 60000);
   opts.delete_on_stop = !keep_streams;
   if (token_file) {
-    opts.access_token = drtc_daydream_resolve_key (token_file, &err);
+    opts.access_token = drtc_daydream_read_secret (token_file,
+        "access token", &err);
     if (!opts.access_token) {
       g_printerr ("daydream-rtc serve: %s\n", err->message);
       return 2;

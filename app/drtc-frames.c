@@ -253,6 +253,37 @@ raw_param (SoupServerMessage * msg, GHashTable * query, const gchar * name,
  *
  * The body is the pixels, default or tightly packed rows.
  */
+/**
+ * drtc_frames_parse_raw_params:
+ * @w, @h, @f: (nullable): width, height and format as sent (default RGB)
+ * @error: (out): why they are refused, for a 422
+ *
+ * Returns: %TRUE with @width, @height and @format set
+ */
+gboolean
+drtc_frames_parse_raw_params (const gchar * w, const gchar * h,
+    const gchar * f, guint * width, guint * height, GstVideoFormat * format,
+    gchar ** error)
+{
+  gint64 wv = w ? g_ascii_strtoll (w, NULL, 10) : 0;
+  gint64 hv = h ? g_ascii_strtoll (h, NULL, 10) : 0;
+
+  if (wv <= 0 || hv <= 0 || wv > 16384 || hv > 16384) {
+    *error = g_strdup ("raw frames need width and height (query parameters "
+        "or X-Frame-* headers, 1..16384)");
+    return FALSE;
+  }
+  *format = gst_video_format_from_string (f ? f : "RGB");
+  if (*format == GST_VIDEO_FORMAT_UNKNOWN) {
+    *error = g_strdup ("format is not a raw video format (RGB, RGBA, BGRx, "
+        "...)");
+    return FALSE;
+  }
+  *width = wv;
+  *height = hv;
+  return TRUE;
+}
+
 void
 drtc_frames_push_raw (GstElement * src, SoupServerMessage * msg,
     GHashTable * query, guint timeout_ms)
@@ -260,22 +291,17 @@ drtc_frames_push_raw (GstElement * src, SoupServerMessage * msg,
   const gchar *w = raw_param (msg, query, "width", "X-Frame-Width");
   const gchar *h = raw_param (msg, query, "height", "X-Frame-Height");
   const gchar *f = raw_param (msg, query, "format", "X-Frame-Format");
-  gint64 width = w ? g_ascii_strtoll (w, NULL, 10) : 0;
-  gint64 height = h ? g_ascii_strtoll (h, NULL, 10) : 0;
-  PushJob *job;
+  PushJob *job = g_new0 (PushJob, 1);
+  g_autofree gchar *error = NULL;
 
-  if (width <= 0 || height <= 0 || width > 16384 || height > 16384) {
-    drtc_http_reply_detail (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY,
-        "raw frames need width and height (query parameters or X-Frame-* "
-        "headers, 1..16384)");
+  if (!drtc_frames_parse_raw_params (w, h, f, &job->width, &job->height,
+          &job->format, &error)) {
+    drtc_http_reply_detail (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY, error);
+    g_free (job);
     return;
   }
-  job = g_new0 (PushJob, 1);
   job->src = gst_object_ref (src);
   job->raw = drtc_http_request_body (msg);
-  job->format = gst_video_format_from_string (f ? f : "RGB");
-  job->width = width;
-  job->height = height;
   job->timeout_us = (gint64) timeout_ms *1000;
   run_push (msg, job);
 }

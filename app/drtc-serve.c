@@ -772,6 +772,7 @@ drtc_serve_main (int argc, char **argv)
   g_autofree gchar *host = NULL, *settings = NULL, *pipeline = NULL;
   g_autofree gchar *api_url = NULL, *key_file = NULL, *token_file = NULL;
   g_autofree gchar *whep_url = NULL, *queue_mode = NULL;
+  g_autofree gchar *default_settings = NULL;    /* freed on every return */
   g_auto (GStrv) local = NULL;
   gint port = 8895, max_frames = 90, frames_timeout = 2000, whep_timeout = 15;
   gboolean keep_streams = FALSE;
@@ -833,8 +834,8 @@ drtc_serve_main (int argc, char **argv)
   drtc_log_setup ();
   opts.host = host ? host : (gchar *) "127.0.0.1";
   opts.port = port;
-  opts.settings_dir = settings ? settings :
-      g_build_filename (g_get_user_config_dir (), "daydream-rtc", NULL);
+  opts.settings_dir = settings ? settings : (default_settings =
+      g_build_filename (g_get_user_config_dir (), "daydream-rtc", NULL));
   opts.pipeline_config = pipeline;
   opts.api_url = api_url;
   opts.api_key_file = key_file;
@@ -867,6 +868,7 @@ drtc_serve_main (int argc, char **argv)
   serve = serve_new (&opts, &err);
   if (!serve) {
     g_printerr ("daydream-rtc serve: %s\n", err->message);
+    g_free (opts.access_token);
     return 1;
   }
   if (whep_url)
@@ -882,8 +884,6 @@ drtc_serve_main (int argc, char **argv)
   g_message ("serve stopping: streams end, WHIP sessions are deleted");
   serve_shutdown (serve);
   serve_free (serve);
-  if (!settings)
-    g_free (opts.settings_dir);
   g_free (opts.access_token);
   return 0;
 }

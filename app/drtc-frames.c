@@ -65,6 +65,27 @@ get_decoder (gboolean png)
   return d;
 }
 
+/* The decoded frame, or NULL as soon as the pipeline errors (a broken
+ * image) or after 1 s. */
+static GstSample *
+pull_decoded (Decoder * d)
+{
+  g_autoptr (GstBus) bus = gst_element_get_bus (d->pipeline);
+  gint64 until = g_get_monotonic_time () + G_USEC_PER_SEC;
+  GstSample *sample = NULL;
+  GstMessage *error;
+
+  while (!sample && g_get_monotonic_time () < until) {
+    sample = gst_app_sink_try_pull_sample (GST_APP_SINK (d->sink),
+        10 * GST_MSECOND);
+    if (!sample && (error = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR))) {
+      gst_message_unref (error);
+      break;
+    }
+  }
+  return sample;
+}
+
 static GstSample *
 decode_image (GBytes * image, GError ** error)
 {
@@ -88,7 +109,7 @@ decode_image (GBytes * image, GError ** error)
   }
   gst_app_src_push_buffer (GST_APP_SRC (d->src),
       gst_buffer_new_wrapped_bytes (image));
-  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (d->sink), GST_SECOND);
+  sample = pull_decoded (d);
   if (!sample) {
     /* a broken image errors the pipeline: start afresh next time */
     g_private_replace (png ? &png_decoder : &jpeg_decoder, NULL);
@@ -96,6 +117,30 @@ decode_image (GBytes * image, GError ** error)
         "frame_b64 is not a decodable image");
   }
   return sample;
+}
+
+/**
+ * drtc_frames_decode_b64:
+ * @b64: the frame_b64 of POST /frames, from the network
+ *
+ * Base64, then PNG or JPEG, to an RGB sample. Blocks (at most about 1 s):
+ * call it on a worker thread.
+ *
+ * Returns: (transfer full) (nullable): the frame, or NULL with @error set
+ */
+GstSample *
+drtc_frames_decode_b64 (const gchar * b64, GError ** error)
+{
+  gsize len = 0;
+  guchar *bytes = g_base64_decode (b64, &len);
+  g_autoptr (GBytes) image = g_bytes_new_take (bytes, len);
+
+  if (len == 0) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "frame_b64 is empty or not base64");
+    return NULL;
+  }
+  return decode_image (image, error);
 }
 
 /* ---- POST /frames ---- */
@@ -134,17 +179,8 @@ push_in_thread (GTask * task, gpointer source, gpointer data,
   g_autoptr (GError) err = NULL;
 
   if (job->b64) {
-    gsize len = 0;
-    guchar *bytes = g_base64_decode (job->b64, &len);
-    g_autoptr (GBytes) image = g_bytes_new_take (bytes, len);
-    g_autoptr (GstSample) sample = NULL;
+    g_autoptr (GstSample) sample = drtc_frames_decode_b64 (job->b64, &err);
 
-    if (len == 0) {
-      job->status = SOUP_STATUS_BAD_REQUEST;
-      job->message = g_strdup ("frame_b64 is empty or not base64");
-      return;
-    }
-    sample = decode_image (image, &err);
     if (!sample) {
       job->status = SOUP_STATUS_BAD_REQUEST;
       job->message = g_strdup (err->message);

@@ -65,6 +65,125 @@ get_decoder (gboolean png)
   return d;
 }
 
+/* ---- PNG completeness ---- */
+
+#define MAX_SIDE 16384
+
+typedef struct
+{
+  guint32 width, height;
+  guint8 depth, color, interlace;
+} PngHeader;
+
+/* Bytes of filtered scanlines a PNG of @h declares (Adam7: seven passes). */
+static guint64
+png_raw_size (const PngHeader * h)
+{
+  static const guint8 channels[7] = { 1, 0, 3, 1, 2, 0, 4 };
+  static const guint8 x0[7] = { 0, 4, 0, 2, 0, 1, 0 }, dx[7] = {
+    8, 8, 4, 4, 2, 2, 1
+  }, y0[7] = {
+    0, 0, 4, 0, 2, 0, 1
+  }, dy[7] = {
+    8, 8, 8, 4, 4, 2, 2
+  };
+  guint64 bits = (guint64) channels[h->color % 7] * h->depth, total = 0;
+
+  if (!h->interlace)
+    return h->height * (1 + (h->width * bits + 7) / 8);
+  for (gint p = 0; p < 7; p++) {
+    guint64 cols = h->width > x0[p] ? (h->width - x0[p] + dx[p] - 1) / dx[p] :
+        0;
+    guint64 rows = h->height > y0[p] ? (h->height - y0[p] + dy[p] - 1) /
+        dy[p] : 0;
+
+    if (cols && rows)
+      total += rows * (1 + (cols * bits + 7) / 8);
+  }
+  return total;
+}
+
+/* Inflates @idat, counting (not keeping) what comes out, up to @want. The
+ * zlib header is skipped and the stream inflated raw: pngdec checks the
+ * Adler-32 sum, this only counts. */
+static guint64
+inflated_size (GByteArray * idat, guint64 want)
+{
+  g_autoptr (GConverter) z =
+      G_CONVERTER (g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_RAW));
+  g_autofree guint8 *out = g_malloc (64 * 1024);
+  gsize in_at = 2, read, written;
+
+  if (idat->len < 2 || (idat->data[1] & 0x20))  /* no preset dictionaries */
+    return 0;
+  guint64 total = 0;
+
+  while (total < want) {
+    g_autoptr (GError) err = NULL;
+    GConverterResult r = g_converter_convert (z, idat->data + in_at,
+        idat->len - in_at, out, 64 * 1024, G_CONVERTER_INPUT_AT_END, &read,
+        &written, &err);
+
+    if (r == G_CONVERTER_ERROR)
+      break;
+    in_at += read;
+    total += written;
+    if (r == G_CONVERTER_FINISHED)
+      break;
+  }
+  return total;
+}
+
+/* The header and the image data of a PNG; FALSE when its chunks do not
+ * make one (no IHDR or IEND, a chunk past the end, too large). */
+static gboolean
+png_scan (const guint8 * data, gsize len, PngHeader * h, GByteArray * idat,
+    GError ** error)
+{
+  gboolean header = FALSE, end = FALSE;
+  gsize at = 8;
+
+  while (!end && len - at >= 12) {
+    guint32 n = GST_READ_UINT32_BE (data + at);
+    const guint8 *type = data + at + 4, *body = data + at + 8;
+
+    if (n > len - at - 12)
+      break;
+    if (memcmp (type, "IHDR", 4) == 0 && n == 13) {
+      h->width = GST_READ_UINT32_BE (body);
+      h->height = GST_READ_UINT32_BE (body + 4);
+      h->depth = body[8];
+      h->color = body[9];
+      h->interlace = body[12];
+      header = TRUE;
+    } else if (memcmp (type, "IDAT", 4) == 0) {
+      g_byte_array_append (idat, body, n);
+    }
+    end = memcmp (type, "IEND", 4) == 0;
+    at += 12 + (gsize) n;
+  }
+  if (header && end && h->width > 0 && h->height > 0 && h->width <= MAX_SIDE
+      && h->height <= MAX_SIDE)
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+      "frame_b64 is not a complete PNG of at most %dx%d", MAX_SIDE, MAX_SIDE);
+  return FALSE;
+}
+
+/* pngdec turns a PNG whose data ends before its last row into a frame with
+ * the missing rows made up: refuse one whose image data holds fewer bytes
+ * than its header declares. */
+static gboolean
+png_rows_complete (const PngHeader * h, GByteArray * idat, GError ** error)
+{
+  if (inflated_size (idat, png_raw_size (h)) >= png_raw_size (h))
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+      "frame_b64 is a truncated PNG: its data holds fewer than the %u rows "
+      "its header declares", h->height);
+  return FALSE;
+}
+
 /* The decoded frame, or NULL as soon as the pipeline errors (a broken
  * image) or after 1 s. */
 static GstSample *
@@ -93,6 +212,10 @@ decode_image (GBytes * image, GError ** error)
   const guint8 *data = g_bytes_get_data (image, &len);
   gboolean png = len >= 8 && memcmp (data, "\x89PNG\r\n\x1a\n", 8) == 0;
   gboolean jpeg = len >= 3 && data[0] == 0xff && data[1] == 0xd8;
+  g_autoptr (GByteArray) idat = g_byte_array_new ();
+  g_autoptr (GError) rows_error = NULL;
+  gboolean complete = TRUE;
+  PngHeader h = { 0 };
   Decoder *d;
   GstSample *sample;
 
@@ -101,6 +224,8 @@ decode_image (GBytes * image, GError ** error)
         "frame_b64 is not a PNG or JPEG image");
     return NULL;
   }
+  if (png && !png_scan (data, len, &h, idat, error))
+    return NULL;
   d = get_decoder (png);
   if (!d) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
@@ -109,12 +234,18 @@ decode_image (GBytes * image, GError ** error)
   }
   gst_app_src_push_buffer (GST_APP_SRC (d->src),
       gst_buffer_new_wrapped_bytes (image));
+  /* counted while pngdec decodes on its own thread */
+  if (png)
+    complete = png_rows_complete (&h, idat, &rows_error);
   sample = pull_decoded (d);
   if (!sample) {
     /* a broken image errors the pipeline: start afresh next time */
     g_private_replace (png ? &png_decoder : &jpeg_decoder, NULL);
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
         "frame_b64 is not a decodable image");
+  } else if (!complete) {
+    g_clear_pointer (&sample, gst_sample_unref);
+    g_propagate_error (error, g_steal_pointer (&rows_error));
   }
   return sample;
 }
@@ -283,13 +414,6 @@ raw_param (SoupServerMessage * msg, GHashTable * query, const gchar * name,
 }
 
 /**
- * drtc_frames_push_raw:
- * @query: width, height and format (RGB, RGBA, BGRx, ...; default RGB), or
- *   the X-Frame-Width, X-Frame-Height and X-Frame-Format headers
- *
- * The body is the pixels, default or tightly packed rows.
- */
-/**
  * drtc_frames_parse_raw_params:
  * @w, @h, @f: (nullable): width, height and format as sent (default RGB)
  * @error: (out): why they are refused, for a 422
@@ -320,6 +444,13 @@ drtc_frames_parse_raw_params (const gchar * w, const gchar * h,
   return TRUE;
 }
 
+/**
+ * drtc_frames_push_raw:
+ * @query: width, height and format (RGB, RGBA, BGRx, ...; default RGB), or
+ *   the X-Frame-Width, X-Frame-Height and X-Frame-Format headers
+ *
+ * The body is the pixels, default or tightly packed rows.
+ */
 void
 drtc_frames_push_raw (GstElement * src, SoupServerMessage * msg,
     GHashTable * query, guint timeout_ms)

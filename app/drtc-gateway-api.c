@@ -8,8 +8,9 @@
  *   DELETE /v1/streams/{id}          stop and forget (204)
  *   GET    /v1/streams/{id}/status   state, WHEP URL, fps, last params
  *
- * Errors are {"success": false, "error": "<message>"} with 400 (bad JSON),
- * 401 (key), 404, 405, 422 (invalid params, the field named) or 500.
+ * Errors are {"success": false, "error": "<message>"} with 400 (not strict
+ * JSON), 401 (key), 404, 405, 413 (body over 256 KiB), 422 (invalid params,
+ * the field named; nesting over 64 levels, strings over 64 KiB) or 500.
  */
 #include "drtc-gateway-private.h"
 #include "drtc-http-util.h"
@@ -19,6 +20,8 @@
 #include <string.h>
 
 #define MAX_BODY (256 * 1024)
+#define MAX_STRING (64 * 1024)  /* bytes of one JSON string */
+#define MAX_NAME 256            /* characters of a stream's name */
 
 static void
 add_string (JsonBuilder * b, const gchar * name, const gchar * value)
@@ -119,10 +122,11 @@ now_iso8601 (void)
   return g_date_time_format_iso8601 (now);
 }
 
-/* The JSON object body, or NULL after replying 400/413. */
+/* The JSON object body, or NULL after replying 400/413/422. */
 static JsonObject *
 read_object (SoupServerMessage * msg)
 {
+  static const DrtcJsonLimits limits = { MAX_BODY, 64, MAX_STRING };
   g_autoptr (GBytes) body = drtc_http_request_body (msg);
   g_autoptr (GError) err = NULL;
   g_autoptr (JsonNode) root = NULL;
@@ -134,10 +138,16 @@ read_object (SoupServerMessage * msg)
         "request body over %d bytes", MAX_BODY);
     return NULL;
   }
-  root = drtc_json_parse (data, len, &err);
+  /* strict and bounded before json-glib sees it (it recurses per level) */
+  root = drtc_json_parse_limited (data, len, &limits, &err);
   if (!root) {
-    drtc_gateway_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
-        "request body is not valid JSON: %s", err->message);
+    gboolean bound = g_error_matches (err, DRTC_JSON_SCAN_ERROR,
+        DRTC_JSON_SCAN_ERROR_DEPTH) || g_error_matches (err,
+        DRTC_JSON_SCAN_ERROR, DRTC_JSON_SCAN_ERROR_STRING);
+
+    drtc_gateway_reply_error (msg, bound ? SOUP_STATUS_UNPROCESSABLE_ENTITY :
+        SOUP_STATUS_BAD_REQUEST, "request body is not valid JSON: %s",
+        err->message);
     return NULL;
   }
   if (!JSON_NODE_HOLDS_OBJECT (root)) {
@@ -217,9 +227,10 @@ create_stream (DrtcGateway * gw, SoupServerMessage * msg)
   if (!(body = read_object (msg)))
     return;
   name = drtc_json_get_string (body, "name");
-  if (json_object_has_member (body, "name") && !name) {
+  if ((json_object_has_member (body, "name") && !name)
+      || (name && g_utf8_strlen (name, MAX_NAME + 1) > MAX_NAME)) {
     drtc_gateway_reply_error (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY,
-        "name must be a string");
+        "name must be a string of at most %d characters", MAX_NAME);
     return;
   }
   if (!(params = read_params (msg, body, NULL, NULL, &pipeline)))

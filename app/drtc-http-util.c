@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "drtc-http-util.h"
+#include "drtc-http.h"
 #include "drtc-json.h"
 
 #include <string.h>
@@ -125,4 +126,32 @@ drtc_http_secret_equal (const gchar * a, const gchar * b)
   for (gsize i = 0; i < la; i++)
     diff |= (guchar) a[i] ^ (guchar) b[i % MAX (lb, 1)];
   return diff == 0;
+}
+
+/**
+ * drtc_http_url_problem:
+ * @max: the longest URL taken, bytes
+ *
+ * Returns: (transfer full) (nullable): NULL when @url is an http(s) URL
+ *   with a host, no spaces or control characters and at most @max bytes,
+ *   else what is wrong with it ("names no host", ...)
+ */
+gchar *
+drtc_http_url_problem (const gchar * url, gsize max)
+{
+  g_autoptr (GUri) uri = NULL;
+  const gchar *host;
+
+  if (strlen (url) > max)
+    return g_strdup_printf ("is longer than %" G_GSIZE_FORMAT " bytes", max);
+  for (const gchar * c = url; *c; c++)
+    if ((guchar) * c <= ' ' || *c == 0x7f)
+      return g_strdup ("must not hold spaces or control characters");
+  uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  if (!drtc_http_uri_is_http (uri))
+    return g_strdup ("must be an http(s) URL");
+  host = g_uri_get_host (uri);
+  if (!host || !*host)
+    return g_strdup ("names no host");
+  return NULL;
 }

@@ -27,5 +27,6 @@ const gchar *drtc_http_bearer (SoupServerMessage * msg);
 gboolean drtc_http_content_type_is (SoupServerMessage * msg,
     const gchar * type);
 gboolean drtc_http_secret_equal (const gchar * a, const gchar * b);
+gchar *drtc_http_url_problem (const gchar * url, gsize max);
 
 G_END_DECLS

@@ -10,6 +10,7 @@
 
 #include "drtc-http.h"
 #include "drtc-runtime-config.h"
+#include "drtc-json-scan.h"
 
 G_BEGIN_DECLS
 
@@ -30,7 +31,7 @@ typedef struct
   guint whep_timeout_s;         /* a WHEP attempt not connected: retry */
   gchar **ice_local_addresses;
   guint max_frames;
-  gchar *queue_mode;            /* framebridgesrc queue-mode, by nick */
+  const gchar *queue_mode;      /* framebridgesrc queue-mode, by nick */
   guint frames_timeout_ms;      /* how long POST /frames waits for room */
   gboolean delete_on_stop;
 } DrtcServeOptions;
@@ -40,6 +41,7 @@ struct _DrtcServe
   DrtcServeOptions opts;
   GMainContext *context;
   SoupServer *server;
+  GSocketService *listener;     /* accepts for server */
   guint port;
   DrtcHttp *http;               /* on the main context */
   GHashTable *streams;          /* name -> DrtcStreamController */
@@ -57,6 +59,7 @@ typedef struct
   gchar *stream_name;
   JsonNode *pipeline_config;    /* nullable */
   gint frame_rate, frame_width, frame_height;   /* < 0: unset */
+  const gchar *queue_mode;      /* static string; NULL: the stream's */
 } DrtcStartRequest;
 
 /* @status: HTTP status to answer (200 or an error); @body the JSON */
@@ -82,8 +85,10 @@ const DrtcRuntimeConfig *drtc_stream_controller_config (DrtcStreamController *
 gboolean drtc_stream_controller_set_config (DrtcStreamController * ctl,
     const DrtcRuntimeConfig * config, GError ** error);
 DrtcWhepController *drtc_stream_controller_whep (DrtcStreamController * ctl);
-void drtc_stream_controller_metrics (DrtcStreamController * ctl,
-    GString * out);
+const gchar *drtc_stream_controller_queue_mode (DrtcStreamController * ctl);
+void drtc_stream_controller_set_queue_mode (DrtcStreamController * ctl,
+    const gchar * mode);
+void drtc_stream_controller_metrics (GPtrArray * ctls, GString * out);
 gboolean drtc_stream_controller_wait_stopped (DrtcStreamController * ctl);
 
 /* drtc-whep-controller.c */
@@ -105,7 +110,19 @@ void drtc_whep_controller_disconnect (DrtcWhepController * whep,
 GstSample *drtc_whep_controller_latest (DrtcWhepController * whep,
     gdouble * timestamp, gint * width, gint * height);
 
+/* drtc-serve-listen.c */
+#define DRTC_SERVE_MAX_LINE 8256        /* first request line, bytes */
+#define DRTC_SERVE_MAX_PATH 8192        /* request path and query, bytes */
+#define DRTC_SERVE_MAX_BODY (64 * 1024 * 1024)  /* POST /frames */
+#define DRTC_SERVE_MAX_JSON DRTC_JSON_DEFAULT_SIZE      /* other bodies */
+GSocketService *drtc_serve_listen (SoupServer * server,
+    GSocketAddress * address, guint * port, GError ** error);
+void drtc_serve_on_request_headers (SoupServer * server,
+    SoupServerMessage * msg, const char *path, GHashTable * query,
+    gpointer data);
+
 /* drtc-serve.c */
+const gchar *drtc_serve_queue_mode_lookup (const gchar * mode);
 gchar *drtc_serve_pipeline_cache_path (DrtcServe * serve);
 gdouble drtc_now (void);
 

@@ -14,17 +14,22 @@
 #include "drtc-http-util.h"
 #include "drtc-json.h"
 #include "drtc-log.h"
+#include "drtc-plugin.h"
 #include "drtc-request.h"
 #include "drtc-daydream.h"
 
 #include <stdio.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <unistd.h>
 #include <glib-unix.h>
 
-#define MAX_BODY (64 * 1024 * 1024)
 #define MAX_STREAMS 32
 #define MAX_STREAM_NAME 64
+#define MAX_DAYDREAM_NAME 256   /* the Daydream stream's name */
+#define MAX_URL 4096
 
 gdouble
 drtc_now (void)
@@ -46,7 +51,7 @@ reply_invalid (SoupServerMessage * msg, DrtcRequest * req)
 {
   g_autoptr (JsonNode) errors = drtc_request_errors (req);
 
-  drtc_http_reply_json (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY, errors);
+  drtc_http_reply_json (msg, drtc_request_status (req), errors);
 }
 
 /* DrtcReplyFunc for paused messages */
@@ -102,20 +107,23 @@ route_healthz (DrtcServe * serve, SoupServerMessage * msg)
   drtc_http_reply_json (msg, SOUP_STATUS_OK, body);
 }
 
-static void
-read_size (DrtcRequest * req, const gchar * field, gint64 min, gint64 max,
-    gboolean even, gint * out)
-{
-  gint64 v;
+static const gchar *const queue_modes[] = {
+  "backpressure", "leaky", "latest", NULL
+};
 
-  if (!drtc_request_int (req, field, FALSE, TRUE, &v))
-    return;
-  drtc_request_range (req, field, v, min, max);
-  if (even && v % 2)
-    drtc_request_problem (req, "multiple_of", field,
-        "Input should be a multiple of 2 (4:2:0 video)");
-  if (v >= min && v <= max && (!even || v % 2 == 0))
-    *out = (gint) v;
+/**
+ * drtc_serve_queue_mode_lookup:
+ *
+ * Returns: (nullable): the static copy of @mode, NULL when it is none of
+ * framebridgesrc's queue modes
+ */
+const gchar *
+drtc_serve_queue_mode_lookup (const gchar * mode)
+{
+  for (guint i = 0; mode && queue_modes[i]; i++)
+    if (g_str_equal (mode, queue_modes[i]))
+      return queue_modes[i];
+  return NULL;
 }
 
 static void
@@ -123,15 +131,20 @@ route_start (DrtcServe * serve, DrtcStreamController * ctl,
     SoupServerMessage * msg)
 {
   g_autoptr (DrtcRequest) req = drtc_request_new (msg, TRUE);
-  DrtcStartRequest start = { NULL, NULL, -1, -1, -1 };
+  DrtcStartRequest start = { NULL, NULL, -1, -1, -1, NULL };
   const gchar *name = NULL;
   JsonNode *config = NULL;
 
-  drtc_request_string (req, "stream_name", FALSE, &name);
+  if (drtc_request_string (req, "stream_name", FALSE, &name)
+      && g_utf8_strlen (name, MAX_DAYDREAM_NAME + 1) > MAX_DAYDREAM_NAME)
+    drtc_request_problem (req, "string_too_long", "stream_name",
+        "String should have at most " G_STRINGIFY (MAX_DAYDREAM_NAME)
+        " characters");
   drtc_request_object_field (req, "pipeline_config", FALSE, TRUE, &config);
-  read_size (req, "frame_rate", 1, 240, FALSE, &start.frame_rate);
-  read_size (req, "frame_width", 64, 4096, TRUE, &start.frame_width);
-  read_size (req, "frame_height", 64, 4096, TRUE, &start.frame_height);
+  drtc_request_size (req, "frame_rate", 1, 240, FALSE, &start.frame_rate);
+  drtc_request_size (req, "frame_width", 64, 4096, TRUE, &start.frame_width);
+  drtc_request_size (req, "frame_height", 64, 4096, TRUE, &start.frame_height);
+  drtc_request_enum (req, "queue_mode", queue_modes, &start.queue_mode);
   if (!drtc_request_ok (req)) {
     reply_invalid (msg, req);
     return;
@@ -161,6 +174,10 @@ static void
 route_frames (DrtcServe * serve, DrtcStreamController * ctl,
     SoupServerMessage * msg, GHashTable * query)
 {
+  /* one base64 image: a long string, nothing deep */
+  static const DrtcJsonLimits limits = { DRTC_SERVE_MAX_BODY, 0,
+    DRTC_SERVE_MAX_BODY
+  };
   g_autoptr (DrtcRequest) req = NULL;
   const gchar *b64 = NULL;
   GstElement *src = drtc_stream_controller_frame_source (ctl);
@@ -169,7 +186,7 @@ route_frames (DrtcServe * serve, DrtcStreamController * ctl,
     drtc_frames_push_raw (src, msg, query, serve->opts.frames_timeout_ms);
     return;
   }
-  req = drtc_request_new (msg, TRUE);
+  req = drtc_request_new_limited (msg, TRUE, &limits);
   drtc_request_string (req, "frame_b64", TRUE, &b64);
   if (!drtc_request_ok (req)) {
     reply_invalid (msg, req);
@@ -179,7 +196,8 @@ route_frames (DrtcServe * serve, DrtcStreamController * ctl,
 }
 
 static JsonNode *
-config_json (const DrtcRuntimeConfig * config, gboolean locked)
+config_json (const DrtcRuntimeConfig * config, const gchar * queue_mode,
+    gboolean locked)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
 
@@ -190,6 +208,8 @@ config_json (const DrtcRuntimeConfig * config, gboolean locked)
   json_builder_add_int_value (b, config->frame_width);
   json_builder_set_member_name (b, "frame_height");
   json_builder_add_int_value (b, config->frame_height);
+  json_builder_set_member_name (b, "queue_mode");
+  json_builder_add_string_value (b, queue_mode);
   json_builder_set_member_name (b, "locked");
   json_builder_add_boolean_value (b, locked);
   json_builder_end_object (b);
@@ -205,9 +225,11 @@ route_config (DrtcServe * serve, DrtcStreamController * ctl,
   g_autoptr (GError) err = NULL;
   DrtcRuntimeConfig c;
   gint64 rate = 0, width = 0, height = 0;
+  const gchar *queue_mode = NULL;
 
   if (g_str_equal (soup_server_message_get_method (msg), SOUP_METHOD_GET)) {
     body = config_json (drtc_stream_controller_config (ctl),
+        drtc_stream_controller_queue_mode (ctl),
         drtc_stream_controller_running (ctl));
     drtc_http_reply_json (msg, SOUP_STATUS_OK, body);
     return;
@@ -216,6 +238,7 @@ route_config (DrtcServe * serve, DrtcStreamController * ctl,
   drtc_request_int (req, "frame_rate", TRUE, FALSE, &rate);
   drtc_request_int (req, "frame_width", TRUE, FALSE, &width);
   drtc_request_int (req, "frame_height", TRUE, FALSE, &height);
+  drtc_request_enum (req, "queue_mode", queue_modes, &queue_mode);
   if (!drtc_request_ok (req)) {
     reply_invalid (msg, req);
     return;
@@ -234,7 +257,9 @@ route_config (DrtcServe * serve, DrtcStreamController * ctl,
         err->message);
     return;
   }
-  body = config_json (&c, FALSE);
+  if (queue_mode)
+    drtc_stream_controller_set_queue_mode (ctl, queue_mode);
+  body = config_json (&c, drtc_stream_controller_queue_mode (ctl), FALSE);
   drtc_http_reply_json (msg, SOUP_STATUS_OK, body);
 }
 
@@ -254,8 +279,9 @@ route_pipeline_cache (DrtcServe * serve, SoupServerMessage * msg)
     reply_invalid (msg, req);
     return;
   }
-  /* a cache beside the shipped default, which stays untouched */
-  if (!drtc_write_json_atomic (path, config, TRUE, 0600, &err)) {
+  /* a cache beside the shipped default, which stays untouched; compact:
+   * indenting a deep document multiplies its size */
+  if (!drtc_write_json_atomic (path, config, FALSE, 0600, &err)) {
     drtc_http_reply_detail (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR,
         err->message);
     return;
@@ -298,8 +324,7 @@ route_whep (DrtcStreamController * ctl, SoupServerMessage * msg,
   if (g_str_equal (what, "connect")) {
     g_autoptr (DrtcRequest) req = drtc_request_new (msg, TRUE);
     const gchar *url = NULL;
-    g_autofree gchar *trimmed = NULL;
-    g_autoptr (GUri) uri = NULL;
+    g_autofree gchar *trimmed = NULL, *problem = NULL;
 
     drtc_request_string (req, "whep_url", TRUE, &url);
     if (!drtc_request_ok (req)) {
@@ -312,10 +337,10 @@ route_whep (DrtcStreamController * ctl, SoupServerMessage * msg,
           "whep_url is required");
       return;
     }
-    uri = g_uri_parse (trimmed, G_URI_FLAGS_NONE, NULL);
-    if (!drtc_http_uri_is_http (uri)) {
-      drtc_http_reply_detail (msg, SOUP_STATUS_BAD_REQUEST,
-          "whep_url must be an http(s) URL");
+    if ((problem = drtc_http_url_problem (trimmed, MAX_URL))) {
+      g_autofree gchar *detail = g_strdup_printf ("whep_url %s", problem);
+
+      drtc_http_reply_detail (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY, detail);
       return;
     }
     drtc_whep_controller_connect (whep, trimmed);
@@ -342,29 +367,51 @@ route_whep (DrtcStreamController * ctl, SoupServerMessage * msg,
   drtc_http_reply_json (msg, SOUP_STATUS_OK, status);
 }
 
+static gint
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(const gchar * const *) a, *(const gchar * const *) b);
+}
+
+/* the hash table's values in the order of its (string) keys: /metrics
+ * comes out the same way every time */
+static GPtrArray *
+sorted_values (GHashTable * table, GPtrArray ** keys_out)
+{
+  g_autoptr (GPtrArray) keys = g_ptr_array_new ();
+  GPtrArray *values = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, table);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (keys, key);
+  g_ptr_array_sort (keys, compare_strings);
+  for (guint i = 0; i < keys->len; i++)
+    g_ptr_array_add (values, g_hash_table_lookup (table, keys->pdata[i]));
+  if (keys_out)
+    *keys_out = g_steal_pointer (&keys);
+  return values;
+}
+
 static void
 route_metrics (DrtcServe * serve, SoupServerMessage * msg)
 {
   GString *out = g_string_new (NULL);
-  GHashTableIter iter;
-  gpointer key, value;
+  g_autoptr (GPtrArray) streams = sorted_values (serve->streams, NULL);
+  g_autoptr (GPtrArray) keys = NULL;
+  g_autoptr (GPtrArray) counts = sorted_values (serve->requests, &keys);
 
-  g_string_append (out, "# TYPE daydream_rtc_frames_in_total counter\n"
-      "# TYPE daydream_rtc_frames_out_total counter\n"
-      "# TYPE daydream_rtc_frames_dropped_total counter\n"
-      "# TYPE daydream_rtc_queue_depth gauge\n"
-      "# TYPE daydream_rtc_reconnects_total counter\n"
+  drtc_stream_controller_metrics (streams, out);
+  g_string_append (out, "# HELP daydream_rtc_http_requests_total "
+      "Requests answered, by route and status\n"
       "# TYPE daydream_rtc_http_requests_total counter\n");
-  g_hash_table_iter_init (&iter, serve->streams);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    drtc_stream_controller_metrics (value, out);
-  g_hash_table_iter_init (&iter, serve->requests);
-  while (g_hash_table_iter_next (&iter, &key, &value)) {
-    g_auto (GStrv) parts = g_strsplit (key, " ", 2);
+  for (guint i = 0; i < keys->len; i++) {
+    g_auto (GStrv) parts = g_strsplit (keys->pdata[i], " ", 2);
 
     g_string_append_printf (out, "daydream_rtc_http_requests_total{route=\"%s"
         "\",status=\"%s\"} %" G_GUINT64_FORMAT "\n", parts[0], parts[1],
-        *(guint64 *) value);
+        *(guint64 *) counts->pdata[i]);
   }
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
   soup_server_message_set_response (msg, "text/plain; version=0.0.4",
@@ -610,27 +657,6 @@ on_request (SoupServer * server, SoupServerMessage * msg, const char *path,
   dispatch (serve, msg, route, name, query);
 }
 
-/* Bodies over the limit are refused before they are read (an early
- * handler runs once the headers are in). */
-static void
-on_request_headers (SoupServer * server, SoupServerMessage * msg,
-    const char *path, GHashTable * query, gpointer data)
-{
-  goffset len = soup_message_headers_get_content_length
-      (soup_server_message_get_request_headers (msg));
-
-  if (len > MAX_BODY) {
-    /* with Expect: 100-continue the body is never sent; without, it is
-     * read and thrown away as it comes, never held in memory */
-    soup_message_body_set_accumulate (soup_server_message_get_request_body
-        (msg), FALSE);
-    soup_message_headers_replace (soup_server_message_get_response_headers
-        (msg), "Connection", "close");
-    drtc_http_reply_detail (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
-        "request body over 64 MiB");
-  }
-}
-
 static void
 on_request_finished (SoupServer * server, SoupServerMessage * msg,
     gpointer data)
@@ -655,8 +681,19 @@ on_request_finished (SoupServer * server, SoupServerMessage * msg,
 /* ---- life cycle ---- */
 
 static void
+stop_listening (DrtcServe * serve)
+{
+  if (!serve->listener)
+    return;
+  g_socket_service_stop (serve->listener);
+  g_socket_listener_close (G_SOCKET_LISTENER (serve->listener));
+  g_clear_object (&serve->listener);
+}
+
+static void
 serve_free (DrtcServe * serve)
 {
+  stop_listening (serve);
   if (serve->server) {
     soup_server_disconnect (serve->server);
     g_object_unref (serve->server);
@@ -684,7 +721,6 @@ serve_new (const DrtcServeOptions * opts, GError ** error)
   DrtcServe *serve = g_new0 (DrtcServe, 1);
   g_autoptr (GInetAddress) address = NULL;
   g_autoptr (GSocketAddress) sockaddr = NULL;
-  GSList *uris;
 
   serve->opts = *opts;
   serve->context = g_main_context_ref_thread_default ();
@@ -709,18 +745,17 @@ serve_new (const DrtcServeOptions * opts, GError ** error)
   }
   serve->server = soup_server_new ("server-header", "daydream-rtc ", NULL);
   soup_server_add_handler (serve->server, NULL, on_request, serve, NULL);
-  soup_server_add_early_handler (serve->server, NULL, on_request_headers,
-      serve, NULL);
+  soup_server_add_early_handler (serve->server, NULL,
+      drtc_serve_on_request_headers, serve, NULL);
   g_signal_connect (serve->server, "request-finished",
       G_CALLBACK (on_request_finished), serve);
   sockaddr = g_inet_socket_address_new (address, opts->port);
-  if (!soup_server_listen (serve->server, sockaddr, 0, error)) {
+  serve->listener = drtc_serve_listen (serve->server, sockaddr, &serve->port,
+      error);
+  if (!serve->listener) {
     serve_free (serve);
     return NULL;
   }
-  uris = soup_server_get_uris (serve->server);
-  serve->port = uris ? g_uri_get_port (uris->data) : 0;
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
   return serve;
 }
 
@@ -749,6 +784,7 @@ serve_shutdown (DrtcServe * serve)
   GSource *timeout;
 
   serve->stopping = TRUE;
+  stop_listening (serve);
   soup_server_disconnect (serve->server);
   g_hash_table_iter_init (&iter, serve->streams);
   while (g_hash_table_iter_next (&iter, NULL, &value))
@@ -809,10 +845,11 @@ drtc_serve_main (int argc, char **argv)
     {"max-frames", 0, 0, G_OPTION_ARG_INT, &max_frames,
         "Frame queue bound per stream (default 90)", "N"},
     {"queue-mode", 0, 0, G_OPTION_ARG_STRING, &queue_mode,
-        "leaky (default: a full queue drops the oldest frame, a stalled "
-          "stream drops what it missed), backpressure (every frame sent in "
-          "order; POST /frames waits for room, then 503) or latest (only the "
-          "newest frame, sent as it comes: lowest latency)", "MODE"},
+        "backpressure (default: every frame sent in order at the frame "
+          "rate; POST /frames waits for room, then 503), leaky (a full queue "
+          "drops the oldest frame, a stalled stream drops what it missed) or "
+          "latest (only the newest frame, sent as it comes: lowest latency); "
+          "a stream's /start or /config queue_mode overrides it", "MODE"},
     {"frames-timeout", 0, 0, G_OPTION_ARG_INT, &frames_timeout,
           "Milliseconds POST /frames waits for room before 503 (default 2000)",
         "MS"},
@@ -832,6 +869,18 @@ drtc_serve_main (int argc, char **argv)
     return 2;
   }
   drtc_log_setup ();
+  if (!drtc_plugin_ensure (&err)) {
+    g_printerr ("daydream-rtc serve: %s\n", err->message);
+    return 1;
+  }
+#ifdef __GLIBC__
+  /* glibc raises its mmap threshold after each large free (up to 32 MiB),
+   * so the memory of big request bodies stayed with the process (tens of
+   * MiB after a few hundred); fixed thresholds give it back. Frames up to
+   * 4 MiB (720p RGB) stay on the heap. */
+  mallopt (M_MMAP_THRESHOLD, 4 * 1024 * 1024);
+  mallopt (M_TRIM_THRESHOLD, 8 * 1024 * 1024);
+#endif
   opts.host = host ? host : (gchar *) "127.0.0.1";
   opts.port = port;
   opts.settings_dir = settings ? settings : (default_settings =
@@ -843,10 +892,9 @@ drtc_serve_main (int argc, char **argv)
   opts.whep_timeout_s = CLAMP (whep_timeout, 1, 600);
   opts.ice_local_addresses = local;
   opts.max_frames = CLAMP (max_frames, 1, 10000);
-  opts.queue_mode = queue_mode ? queue_mode : (gchar *) "leaky";
-  if (!g_strv_contains ((const gchar * const[]) {
-            "backpressure", "leaky", "latest", NULL
-          }, opts.queue_mode)) {
+  opts.queue_mode = drtc_serve_queue_mode_lookup (queue_mode ?
+      queue_mode : "backpressure");
+  if (!opts.queue_mode) {
     g_printerr ("daydream-rtc serve: --queue-mode must be backpressure, "
         "leaky or latest\n");
     return 2;

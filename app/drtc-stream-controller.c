@@ -42,6 +42,8 @@ struct _DrtcStreamController
   DrtcRuntimeConfig config;     /* this stream's persisted runtime config */
   DrtcRuntimeConfig settings;   /* runtime config + this start's overrides */
   gboolean settings_float;      /* frame_rate shown as 30.0 after a start */
+  const gchar *queue_mode;      /* set by /config; NULL: --queue-mode */
+  const gchar *run_queue_mode;  /* this start's (a /start field may say) */
   guint64 output_at_start;
   guint reconnects;
   const gchar *state;           /* idle starting waiting streaming
@@ -143,8 +145,9 @@ drtc_stream_controller_new (DrtcServe * serve, const gchar * name)
     return NULL;
   }
   gst_object_ref_sink (ctl->src);
+  ctl->run_queue_mode = serve->opts.queue_mode;
   gst_util_set_object_arg (G_OBJECT (ctl->src), "queue-mode",
-      serve->opts.queue_mode);
+      ctl->run_queue_mode);
   g_object_set (ctl->src, "max-frames", serve->opts.max_frames,
       "format", 2 /* I420, for the encoder */ , NULL);
   drtc_runtime_config_load (serve->opts.settings_dir, name, &ctl->config);
@@ -395,6 +398,8 @@ build_pipeline (DrtcStreamController * ctl, GError ** error)
   g_object_set (ctl->src, "framerate", ctl->settings.frame_rate, 1,
       "width", ctl->settings.frame_width, "height",
       ctl->settings.frame_height, NULL);
+  gst_util_set_object_arg (G_OBJECT (ctl->src), "queue-mode",
+      ctl->run_queue_mode);
   g_object_set (sink, "whip-endpoint", ctl->whip_url, NULL);
   if (ctl->serve->opts.ice_local_addresses) {
     local = g_strjoinv (",", ctl->serve->opts.ice_local_addresses);
@@ -614,6 +619,8 @@ apply_overrides (DrtcStreamController * ctl, DrtcStartRequest * req)
   if (req->frame_height > 0)
     ctl->settings.frame_height = req->frame_height;
   ctl->settings_float = TRUE;
+  ctl->run_queue_mode = req->queue_mode ? req->queue_mode :
+      drtc_stream_controller_queue_mode (ctl);
 }
 
 /**
@@ -878,6 +885,9 @@ drtc_stream_controller_status (DrtcStreamController * ctl)
   json_builder_end_object (b);
   json_builder_set_member_name (b, "name");
   json_builder_add_string_value (b, ctl->name);
+  json_builder_set_member_name (b, "queue_mode");
+  json_builder_add_string_value (b, ctl->running ? ctl->run_queue_mode :
+      drtc_stream_controller_queue_mode (ctl));
   json_builder_set_member_name (b, "reconnects");
   json_builder_add_int_value (b, ctl->reconnects);
   json_builder_set_member_name (b, "state");
@@ -934,6 +944,26 @@ drtc_stream_controller_set_config (DrtcStreamController * ctl,
   return TRUE;
 }
 
+/**
+ * drtc_stream_controller_queue_mode:
+ *
+ * Returns: the queue mode the next start uses unless its body names one:
+ * the one /config set, else --queue-mode.
+ */
+const gchar *
+drtc_stream_controller_queue_mode (DrtcStreamController * ctl)
+{
+  return ctl->queue_mode ? ctl->queue_mode : ctl->serve->opts.queue_mode;
+}
+
+/* @mode: one of drtc_serve_queue_modes (static), kept for this process */
+void
+drtc_stream_controller_set_queue_mode (DrtcStreamController * ctl,
+    const gchar * mode)
+{
+  ctl->queue_mode = mode;
+}
+
 /* (transfer none): push frames here, from any thread */
 GstElement *
 drtc_stream_controller_frame_source (DrtcStreamController * ctl)
@@ -947,37 +977,92 @@ drtc_stream_controller_whep (DrtcStreamController * ctl)
   return ctl->whep;
 }
 
-/* Prometheus lines for this stream. */
-void
-drtc_stream_controller_metrics (DrtcStreamController * ctl, GString * out)
+/* The Prometheus families of a stream: from framebridgesrc's stats where
+ * @stat is set, else the controller's own numbers (stream_value ()). */
+static const struct
 {
-  g_autoptr (GstStructure) s = src_stats (ctl);
-  static const gchar *const counters[][2] = {
-    {"pushed", "frames_in_total"},
-    {"dropped", "frames_dropped_total"},
-    {"dropped-before-start", "frames_dropped_before_start_total"},
-    {"rejected", "frames_rejected_total"},
-    {"refused", "frames_refused_total"},
-    {"output", "frames_out_total"},
-    {"repeated", "frames_repeated_total"},
-  };
+  const gchar *name, *type, *help, *stat;
+} stream_families[] = {
+  {"frames_in_total", "counter", "Frames accepted by POST /frames", "pushed"},
+  {"frames_dropped_total", "counter",
+        "Accepted frames dropped after start (full queue or missed ticks)",
+      "dropped"},
+  {"frames_dropped_before_start_total", "counter",
+        "Frames dropped because they came before the stream started",
+      "dropped-before-start"},
+  {"frames_rejected_total", "counter",
+      "Frames rejected as invalid (format, size)", "rejected"},
+  {"frames_refused_total", "counter",
+      "Frames refused by a full queue (backpressure mode)", "refused"},
+  {"frames_out_total", "counter", "Frames sent into the stream's pipeline",
+      "output"},
+  {"frames_repeated_total", "counter",
+      "Frames sent again because no new one was due", "repeated"},
+  {"queue_depth", "gauge", "Frames waiting in the stream's queue", NULL},
+  {"running", "gauge", "1 while the stream runs, else 0", NULL},
+  {"reconnects_total", "counter", "WHIP reconnections of the stream", NULL},
+  {"fps", "gauge", "Frames per second published over WHIP, last second",
+      NULL},
+  {"bitrate_bps", "gauge", "Bits per second published over WHIP, last second",
+      NULL},
+  {"bytes_sent_total", "counter", "Bytes published over WHIP", NULL},
+};
 
-  for (guint i = 0; i < G_N_ELEMENTS (counters); i++) {
-    guint64 v = 0;
+static gdouble
+stream_value (DrtcStreamController * ctl, const GstStructure * stats,
+    guint family)
+{
+  const gchar *name = stream_families[family].name;
+  guint64 v = 0;
 
-    gst_structure_get_uint64 (s, counters[i][0], &v);
-    g_string_append_printf (out, "daydream_rtc_%s{stream=\"%s\"} %"
-        G_GUINT64_FORMAT "\n", counters[i][1], ctl->name, v);
+  if (stream_families[family].stat) {
+    gst_structure_get_uint64 (stats, stream_families[family].stat, &v);
+    return v;
   }
-  g_string_append_printf (out, "daydream_rtc_queue_depth{stream=\"%s\"} %u\n"
-      "daydream_rtc_running{stream=\"%s\"} %d\n"
-      "daydream_rtc_reconnects_total{stream=\"%s\"} %u\n"
-      "daydream_rtc_fps{stream=\"%s\"} %.2f\n"
-      "daydream_rtc_bitrate_bps{stream=\"%s\"} %.0f\n"
-      "daydream_rtc_bytes_sent_total{stream=\"%s\"} %" G_GUINT64_FORMAT
-      "\n", ctl->name, drtc_stream_controller_queue_depth (ctl), ctl->name,
-      ctl->running, ctl->name, ctl->reconnects, ctl->name, ctl->fps,
-      ctl->name, ctl->bitrate, ctl->name, ctl->bytes_sent);
+  if (g_str_equal (name, "queue_depth"))
+    return drtc_stream_controller_queue_depth (ctl);
+  if (g_str_equal (name, "running"))
+    return ctl->running;
+  if (g_str_equal (name, "reconnects_total"))
+    return ctl->reconnects;
+  if (g_str_equal (name, "fps"))
+    return ctl->fps;
+  if (g_str_equal (name, "bitrate_bps"))
+    return ctl->bitrate;
+  return ctl->bytes_sent;
+}
+
+/**
+ * drtc_stream_controller_metrics:
+ * @ctls: (element-type DrtcStreamController): the streams, in output order
+ *
+ * Appends the streams' Prometheus families to @out, each one whole (HELP,
+ * TYPE, then one sample per stream), as the text format requires.
+ */
+void
+drtc_stream_controller_metrics (GPtrArray * ctls, GString * out)
+{
+  g_autoptr (GPtrArray) stats =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) gst_structure_free);
+  gchar num[G_ASCII_DTOSTR_BUF_SIZE];
+
+  for (guint i = 0; i < ctls->len; i++)
+    g_ptr_array_add (stats, src_stats (ctls->pdata[i]));
+  for (guint f = 0; f < G_N_ELEMENTS (stream_families); f++) {
+    g_string_append_printf (out, "# HELP daydream_rtc_%s %s\n"
+        "# TYPE daydream_rtc_%s %s\n", stream_families[f].name,
+        stream_families[f].help, stream_families[f].name,
+        stream_families[f].type);
+    for (guint i = 0; i < ctls->len; i++) {
+      DrtcStreamController *ctl = ctls->pdata[i];
+
+      /* "C" formatting whatever the locale; names are [A-Za-z0-9_-] */
+      g_ascii_formatd (num, sizeof num, "%.15g",
+          stream_value (ctl, stats->pdata[i], f));
+      g_string_append_printf (out, "daydream_rtc_%s{stream=\"%s\"} %s\n",
+          stream_families[f].name, ctl->name, num);
+    }
+  }
 }
 
 void

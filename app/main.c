@@ -6,10 +6,12 @@
 #include "config.h"
 #endif
 
+#include <locale.h>
 #include <string.h>
 #include <gst/gst.h>
 
 #include "drtc-gateway.h"
+#include "drtc-plugin.h"
 #include "drtc-serve.h"
 
 static int
@@ -23,16 +25,37 @@ usage (int status)
   return status;
 }
 
+/* The version, and which plugin file serve would use: the first thing to
+ * look at when elements misbehave after an install. */
+static int
+version (void)
+{
+  g_autoptr (GError) err = NULL;
+
+  gst_init (NULL, NULL);
+  g_print ("daydream-rtc %s\n", VERSION);
+  if (drtc_plugin_ensure (&err))
+    g_print ("daydreamrtc plugin: %s\n", drtc_plugin_filename ());
+  else
+    g_print ("daydreamrtc plugin: %s\n", err->message);
+  g_print ("%s\n", gst_version_string ());
+  return err ? 1 : 0;
+}
+
 int
 main (int argc, char **argv)
 {
+  /* GLib prints its help (and translates nothing) in the user's charset:
+   * without this, the ellipsis of "[OPTION...]" comes out as "?" */
+  setlocale (LC_ALL, "");
+  /* numbers we print are for machines (metrics, headers, SDP): "1.5" */
+  setlocale (LC_NUMERIC, "C");
   if (argc < 2)
     return usage (2);
   if (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h"))
     return usage (0);
   if (g_str_equal (argv[1], "--version")) {
-    g_print ("daydream-rtc %s\n", VERSION);
-    return 0;
+    return version ();
   }
   /* each command parses its own options: shift the command away */
   if (g_str_equal (argv[1], "gateway")) {

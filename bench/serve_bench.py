@@ -302,7 +302,8 @@ def part_round_trip(duration):
         for mode, queue_mode in (
             ("json+png", "backpressure"),  # the reference tool's form and queue
             ("json+png", "leaky"),
-            ("raw", "leaky"),  # serve's defaults with the fast path
+            ("raw", "backpressure"),  # serve's defaults with the fast path
+            ("raw", "leaky"),
             ("raw", "latest"),
         ):
             lat, poll_rate = run_stream(gw, mode, queue_mode, size, duration)

@@ -25,6 +25,10 @@ void drtc_register_resource (void);
 #define STATUS_TIMEOUT 15
 #define DEFAULT_ATTEMPTS 3
 #define MAX_BACKOFF_MS 8000
+/* the reference tool's words up to "missing.", then what our user can do */
+#define NO_KEY_MESSAGE "Daydream API key is missing. Set DAYDREAM_API_KEY " \
+  "in the environment of daydream-rtc serve, or start it with " \
+  "--api-key-file FILE (a file of mode 0600 holding the key)."
 
 /* *INDENT-OFF* */
 G_DEFINE_QUARK (drtc-daydream-error-quark, drtc_daydream_error);
@@ -172,7 +176,7 @@ drtc_daydream_resolve_key (const gchar * key_file, GError ** error)
   key = clean_secret (raw);
   if (!key)
     g_set_error (error, DRTC_DAYDREAM_ERROR, DRTC_DAYDREAM_ERROR_NO_KEY,
-        "Daydream API key is missing. Set DAYDREAM_API_KEY or pass api_key.");
+        NO_KEY_MESSAGE);
   return key;
 }
 
@@ -529,8 +533,7 @@ start_call (DrtcDaydreamClient * client, Op op, const gchar * method,
   call->notify = notify;
   if (!client->key || !*client->key) {
     fail_call (call, g_error_new (DRTC_DAYDREAM_ERROR,
-            DRTC_DAYDREAM_ERROR_NO_KEY, "Daydream API key is missing. Set "
-            "DAYDREAM_API_KEY or pass api_key."));
+            DRTC_DAYDREAM_ERROR_NO_KEY, NO_KEY_MESSAGE));
     return;
   }
   send_call (call);

@@ -6,9 +6,13 @@
 
 #include <json-glib/json-glib.h>
 
+#include "drtc-json-scan.h"
+
 G_BEGIN_DECLS
 
 JsonNode *drtc_json_parse (const gchar * data, gssize length, GError ** error);
+JsonNode *drtc_json_parse_limited (const gchar * data, gssize length,
+    const DrtcJsonLimits * limits, GError ** error);
 gchar *drtc_json_to_string (JsonNode * node, gboolean pretty);
 
 gboolean drtc_json_member_is (JsonObject * object, const gchar * member,

@@ -177,6 +177,9 @@ def run(base, out, target):
             "frame_rate": 30,
             "frame_width": SIZE,
             "frame_height": SIZE,
+            # a live producer: drop stale frames rather than queue them (the default,
+            # backpressure, keeps every frame of a batch)
+            "queue_mode": "leaky",
         },
         timeout=60,
     )

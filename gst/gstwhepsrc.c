@@ -502,7 +502,8 @@ on_endpoint_changed (gpointer data)
     old = g_steal_pointer (&self->conn);
     token = g_strdup (self->settings.auth_token);
     timeout = self->settings.timeout_s;
-    if (self->settings.endpoint && *self->settings.endpoint) {
+    if (self->settings.endpoint && *self->settings.endpoint
+        && !whep_src_has_ended (self)) {
       bad = !endpoint_ok (self->settings.endpoint);
       if (!bad)
         copy = whep_settings_copy (&self->settings);
@@ -596,6 +597,7 @@ gst_daydream_whep_src_change_state (GstElement * element,
       WhepConn *conn;
 
       whep_src_reset_status (self);
+      g_atomic_int_set (&self->ended, FALSE);
       g_mutex_lock (&self->lock);
       self->running = TRUE;
       copy = self->settings.endpoint && *self->settings.endpoint ?
@@ -678,6 +680,11 @@ gst_daydream_whep_src_handle_message (GstBin * bin, GstMessage * msg)
   WhepConn *conn = NULL;
   guint gen;
 
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS) {
+    /* webrtcbin's own sinks: a source's stream ends by its src pads */
+    gst_message_unref (msg);
+    return;
+  }
   if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_ERROR || !GST_MESSAGE_SRC (msg)
       || !(child = direct_child (self, GST_MESSAGE_SRC (msg)))
       || !g_object_get_data (G_OBJECT (child), WHEP_GEN_KEY)) {
@@ -701,6 +708,27 @@ gst_daydream_whep_src_handle_message (GstBin * bin, GstMessage * msg)
         err->message);
   }
   gst_message_unref (msg);
+}
+
+static gboolean
+gst_daydream_whep_src_send_event (GstElement * element, GstEvent * event)
+{
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS)
+    return whep_src_send_eos (GST_DAYDREAM_WHEP_SRC (element), event);
+  return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
+}
+
+/* webrtcbin holds sinks (nicesink), which would make the bin a sink that
+ * the pipeline waits for at EOS, in vain: whepsrc is a source only. */
+static gboolean
+gst_daydream_whep_src_add_element (GstBin * bin, GstElement * element)
+{
+  if (!GST_BIN_CLASS (parent_class)->add_element (bin, element))
+    return FALSE;
+  GST_OBJECT_LOCK (bin);
+  GST_OBJECT_FLAG_UNSET (bin, GST_ELEMENT_FLAG_SINK);
+  GST_OBJECT_UNLOCK (bin);
+  return TRUE;
 }
 
 /* Before the first session's pad, a latency query still has an answer:
@@ -753,6 +781,7 @@ gst_daydream_whep_src_init (GstDaydreamWhepSrc * self)
   self->srcpad = gst_ghost_pad_new_no_target_from_template ("src", templ);
   gst_object_unref (templ);
   gst_pad_set_query_function (self->srcpad, src_query);
+  whep_src_watch_output (self, self->srcpad);
   gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
   GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
 }
@@ -878,4 +907,8 @@ gst_daydream_whep_src_class_init (GstDaydreamWhepSrcClass * klass)
       GST_DEBUG_FUNCPTR (gst_daydream_whep_src_change_state);
   bin_class->handle_message =
       GST_DEBUG_FUNCPTR (gst_daydream_whep_src_handle_message);
+  bin_class->add_element =
+      GST_DEBUG_FUNCPTR (gst_daydream_whep_src_add_element);
+  element_class->send_event =
+      GST_DEBUG_FUNCPTR (gst_daydream_whep_src_send_event);
 }

@@ -104,6 +104,7 @@ struct _GstDaydreamWhipSink
   WhipState state;
   guint reconnects;
   guint64 frames;
+  gint media_open;              /* atomic: the session is connected */
 
   /* HTTP thread only */
   DrtcHttp *http;
@@ -111,6 +112,7 @@ struct _GstDaydreamWhipSink
   GSource *retry;
   GSource *grace;
   GSource *watchdog;
+  GSource *connect_deadline;    /* answer applied, not connected yet */
   gint64 last_rx_us;            /* atomic: last packet from the peer */
   gboolean can_trickle, posted, stopping, waiting_endpoint;
   GPtrArray *pending_candidates;        /* "mline candidate" before 201 */
@@ -186,6 +188,7 @@ trickle_get_type (void)
 
 static void schedule_reconnect (GstDaydreamWhipSink * self,
     const gchar * reason);
+static void start_connect_deadline (GstDaydreamWhipSink * self);
 static gboolean on_endpoint_changed (gpointer data);
 static void start_session (GstDaydreamWhipSink * self);
 
@@ -505,18 +508,58 @@ make_encoder (GstDaydreamWhipSink * self, GstStructure * s)
   return encoder;
 }
 
+static void clear_source (GSource ** source);
+
+/* HTTP thread: after the end of the stream there is nothing to reconnect
+ * for; the session stays until PAUSED->READY DELETEs it. */
+static gboolean
+on_end_of_stream (gpointer data)
+{
+  GstDaydreamWhipSink *self = g_weak_ref_get (data);
+
+  if (!self)
+    return G_SOURCE_REMOVE;
+  self->stopping = TRUE;
+  clear_source (&self->retry);
+  clear_source (&self->grace);
+  clear_source (&self->watchdog);
+  clear_source (&self->connect_deadline);
+  gst_object_unref (self);
+  return G_SOURCE_REMOVE;
+}
+
 /* webrtcbin never posts EOS: once the encoder has drained, the bin does,
  * so that pipelines (and gst-launch -e) end. */
 static GstPadProbeReturn
 on_chain_end_event (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
   GstDaydreamWhipSink *self = data;
+  GWeakRef *ref;
 
   if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) != GST_EVENT_EOS)
     return GST_PAD_PROBE_OK;
   GST_INFO_OBJECT (self, "end of stream");
+  ref = g_new0 (GWeakRef, 1);
+  g_weak_ref_init (ref, self);
+  drtc_http_invoke (self->http, on_end_of_stream, ref, weak_ref_free);
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_eos (GST_OBJECT (self)));
+  return GST_PAD_PROBE_DROP;
+}
+
+/* webrtcbin holds back media until the session is up: its sink pads block
+ * until an answer is applied, and its transport until DTLS is done. A
+ * buffer pushed into a session that never connects would hold the
+ * streaming thread for good, and with it the idle probe that swaps in the
+ * next session. So media reaches a session only once it is connected;
+ * until then it is dropped here (events pass: the caps make the offer). */
+static GstPadProbeReturn
+on_chain_output (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  GstDaydreamWhipSink *self = data;
+
+  if (g_atomic_int_get (&self->media_open))
+    return GST_PAD_PROBE_OK;
   return GST_PAD_PROBE_DROP;
 }
 
@@ -592,6 +635,8 @@ build_chain (GstDaydreamWhipSink * self, GstCaps * caps)
 
     gst_pad_add_probe (end, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
         on_chain_end_event, self, NULL);
+    gst_pad_add_probe (end, GST_PAD_PROBE_TYPE_BUFFER |
+        GST_PAD_PROBE_TYPE_BUFFER_LIST, on_chain_output, self, NULL);
   }
   probe_pad = gst_element_get_static_pad (pay, "sink");
   gst_pad_add_probe (probe_pad, GST_PAD_PROBE_TYPE_BUFFER, on_encoded_frame,
@@ -655,11 +700,13 @@ on_set_remote (GstPromise * promise, gpointer data)
   if (!self)
     return;
   /* not replied at all: the session is being torn down, no error */
-  if (gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED
-      && !drtc_promise_reply (promise, NULL, &err)) {
+  if (gst_promise_wait (promise) != GST_PROMISE_RESULT_REPLIED) {
+  } else if (!drtc_promise_reply (promise, NULL, &err)) {
     GST_ELEMENT_ERROR (self, LIBRARY, FAILED,
         ("The WHIP endpoint's answer was not accepted"), ("%s", err->message));
     fail (self, "answer not accepted");
+  } else {
+    start_connect_deadline (self);
   }
   gst_object_unref (self);
 }
@@ -1069,6 +1116,40 @@ on_ice_candidate (GstElement * webrtc, guint mline, const gchar * candidate,
 /* ---- connection state, reconnection (HTTP thread) ---- */
 
 static gboolean
+on_connect_deadline (gpointer data)
+{
+  GstDaydreamWhipSink *self = session_get (data);
+  g_autofree gchar *reason = NULL;
+
+  if (self) {
+    g_clear_pointer (&self->connect_deadline, g_source_unref);
+    reason = g_strdup_printf ("ICE/DTLS did not connect within %u s",
+        self->timeout);
+    schedule_reconnect (self, reason);
+    gst_object_unref (self);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+/* The answer is applied: ICE and DTLS get `timeout` seconds, since a peer
+ * that never answers a check (or a DTLS handshake) leaves webrtcbin
+ * "connecting" for as long as it likes. */
+static void
+start_connect_deadline (GstDaydreamWhipSink * self)
+{
+  guint timeout;
+
+  g_mutex_lock (&self->lock);
+  timeout = MAX (self->timeout, 1);
+  g_mutex_unlock (&self->lock);
+  clear_source (&self->connect_deadline);
+  self->connect_deadline = g_timeout_source_new_seconds (timeout);
+  g_source_set_callback (self->connect_deadline, on_connect_deadline,
+      session_ref_new (self), session_ref_free);
+  g_source_attach (self->connect_deadline, drtc_http_get_context (self->http));
+}
+
+static gboolean
 on_grace_over (gpointer data)
 {
   GstDaydreamWhipSink *self = session_get (data);
@@ -1184,9 +1265,11 @@ on_connection_state_cb (gpointer data)
           gst_element_get_static_pad (self->encoder, "src") : NULL;
 
       clear_source (&self->grace);
+      clear_source (&self->connect_deadline);
       g_mutex_lock (&self->lock);
       self->reconnects = 0;
       g_mutex_unlock (&self->lock);
+      g_atomic_int_set (&self->media_open, TRUE);
       set_state (self, STATE_CONNECTED, "media flowing");
       start_watchdog (self);
       /* start the receiver with a keyframe */
@@ -1337,8 +1420,10 @@ reconnect_after (GstDaydreamWhipSink * self, const gchar * reason,
 
   if (self->retry || self->stopping)
     return;
+  g_atomic_int_set (&self->media_open, FALSE);
   clear_source (&self->grace);
   clear_source (&self->watchdog);
+  clear_source (&self->connect_deadline);
   g_mutex_lock (&self->lock);
   allowed = self->reconnect || restart;
   max = self->max_reconnects;
@@ -1548,6 +1633,8 @@ gst_daydream_whip_sink_change_state (GstElement * element,
       clear_source (&self->retry);
       clear_source (&self->grace);
       clear_source (&self->watchdog);
+      clear_source (&self->connect_deadline);
+      g_atomic_int_set (&self->media_open, FALSE);
       drtc_http_cancel_all (self->http);
       break;
     default:

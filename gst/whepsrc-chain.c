@@ -214,8 +214,10 @@ on_chain_output (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   GstDaydreamWhepSrc *self = data;
 
   if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
-    /* a session ending is not the end of the stream: we reconnect */
-    if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_EOS)
+    /* a session ending is not the end of the stream: we reconnect; an
+     * EOS sent to the element is (whepsrc-eos.c) */
+    if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_EOS
+        && !whep_src_has_ended (self))
       return GST_PAD_PROBE_DROP;
     return GST_PAD_PROBE_OK;
   }
@@ -334,6 +336,7 @@ ensure_audio_pad (GstDaydreamWhepSrc * self, gboolean * added)
   templ = gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS (self),
       "audio");
   self->audiopad = gst_ghost_pad_new_no_target_from_template ("audio", templ);
+  whep_src_watch_output (self, self->audiopad);
   *added = TRUE;
   return self->audiopad;
 }
@@ -441,6 +444,16 @@ whep_chain_on_pad_added (GstElement * webrtc, GstPad * pad, gpointer data)
   /* the chain adds the jitterbuffer's latency downstream */
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_latency (GST_OBJECT (self)));
+}
+
+/* (transfer full) (nullable): the pad where @chain's stream enters.
+ * chain_lock held. */
+GstPad *
+whep_chain_sink_pad (WhepChain * chain)
+{
+  if (!chain || !chain->n)
+    return NULL;
+  return gst_element_get_static_pad (chain->elements[0], "sink");
 }
 
 /**

@@ -494,6 +494,30 @@ whep_conn_stop (WhepConn * conn)
   return call.location;
 }
 
+static gboolean
+do_finish (gpointer data)
+{
+  WhepConn *conn = data;
+
+  conn->stopped = TRUE;
+  whep_destroy_source (&conn->retry);
+  whep_destroy_source (&conn->watch);
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * whep_conn_finish:
+ *
+ * The stream has ended: no more attempts, no watchdog; the session stays
+ * until whep_conn_stop(). From any thread.
+ */
+void
+whep_conn_finish (WhepConn * conn)
+{
+  g_main_context_invoke_full (conn->context, G_PRIORITY_DEFAULT, do_finish,
+      whep_conn_ref (conn), (GDestroyNotify) whep_conn_unref);
+}
+
 guint
 whep_conn_current_gen (WhepConn * conn)
 {

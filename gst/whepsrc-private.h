@@ -95,6 +95,7 @@ struct _GstDaydreamWhepSrc
   WhepConn *conn;               /* READY->PAUSED until PAUSED->READY */
   gboolean running;             /* READY->PAUSED until PAUSED->READY */
   gboolean managed;             /* a daydreamcontrol sets whep-endpoint */
+  gint ended;                   /* atomic: EOS sent or met (whepsrc-eos.c) */
 };
 
 /* whepsrc-status.c: from any thread */
@@ -117,10 +118,17 @@ void whep_chain_on_pad_added (GstElement * webrtc, GstPad * pad,
 void whep_chain_dispose (GstDaydreamWhepSrc * self, GstElement * webrtc);
 gboolean whep_chain_request_keyframe (GstDaydreamWhepSrc * self);
 
+/* whepsrc-eos.c */
+gboolean whep_src_send_eos (GstDaydreamWhepSrc * self, GstEvent * eos);
+void whep_src_watch_output (GstDaydreamWhepSrc * self, GstPad * ghost);
+gboolean whep_src_has_ended (GstDaydreamWhepSrc * self);
+GstPad *whep_chain_sink_pad (WhepChain * chain);
+
 /* whepsrc-conn.c: the connection lives on self->http's thread */
 WhepConn *whep_conn_start (GstDaydreamWhepSrc * self,
     WhepSettings * settings);
 gchar *whep_conn_stop (WhepConn * conn);
+void whep_conn_finish (WhepConn * conn);
 void whep_conn_unref (WhepConn * conn);
 void whep_conn_session_error (WhepConn * conn, guint gen,
     const gchar * what);

@@ -1,8 +1,11 @@
-/* daydream-rtc: libFuzzer harness for REST bodies: drtc_json_parse (what
- * serve's drtc_request_new and the gateway call on every body) and the
- * typed getters the routes read fields with (common/drtc-json.c), over
- * every member, nested objects included. */
+/* daydream-rtc: libFuzzer harness for REST bodies: drtc_json_parse_limited
+ * (what serve's drtc_request_new_limited and the gateway call on every
+ * body: the strict pre-scan of common/drtc-json-scan.c, then json-glib),
+ * with the default limits and with small ones, and the typed getters the
+ * routes read fields with (common/drtc-json.c), over every member, nested
+ * objects included. */
 #include "drtc-json.h"
+#include "drtc-json-scan.h"
 
 int LLVMFuzzerTestOneInput (const guint8 * data, gsize size);
 
@@ -29,9 +32,15 @@ read_fields (JsonObject * o, guint depth)
 int
 LLVMFuzzerTestOneInput (const guint8 * data, gsize size)
 {
+  static const DrtcJsonLimits small = { 512, 4, 32 };
   g_autoptr (JsonNode) root = drtc_json_parse ((const gchar *) data, size,
       NULL);
+  g_autoptr (JsonNode) bounded = drtc_json_parse_limited ((const gchar *) data,
+      size, &small, NULL);
 
+  /* what passes the small limits passes the defaults */
+  if (bounded && !root)
+    __builtin_trap ();
   if (root && JSON_NODE_HOLDS_OBJECT (root)) {
     g_autofree gchar *text = NULL;
 

@@ -155,6 +155,7 @@ def test_config_roundtrip_clamp_and_persistence(serve_factory, tmp_path):
         "frame_rate": 30,
         "frame_width": 1280,
         "frame_height": 720,
+        "queue_mode": "backpressure",
         "locked": False,
     }
     r = requests.post(f"{s.url}/config", json={"frame_rate": 24, "frame_width": 512}, timeout=5)
@@ -165,7 +166,13 @@ def test_config_roundtrip_clamp_and_persistence(serve_factory, tmp_path):
         timeout=5,
     )
     assert r.status_code == 200
-    assert r.json() == {"frame_rate": 240, "frame_width": 64, "frame_height": 720, "locked": False}
+    assert r.json() == {
+        "frame_rate": 240,
+        "frame_width": 64,
+        "frame_height": 720,
+        "queue_mode": "backpressure",
+        "locked": False,
+    }
     saved = json.loads((tmp_path / "rtc_runtime_config.json").read_text())
     assert saved == {"frame_rate": 240, "frame_width": 64, "frame_height": 720}
     assert (tmp_path / "rtc_runtime_config.json").stat().st_mode & 0o077 == 0
@@ -180,7 +187,8 @@ def test_each_stream_has_its_own_config(serve_factory, tmp_path):
     s = serve_factory(settings_dir=str(tmp_path))
     cam = {"frame_rate": 15, "frame_width": 640, "frame_height": 480}
     r = requests.post(f"{s.url}/streams/cam-2/config", json=cam, timeout=5)
-    assert r.status_code == 200 and r.json() == {**cam, "locked": False}
+    assert r.status_code == 200
+    assert r.json() == {**cam, "queue_mode": "backpressure", "locked": False}
     assert requests.get(f"{s.url}/config", timeout=5).json()["frame_rate"] == 30
     status = requests.get(f"{s.url}/streams/cam-2/status", timeout=5).json()
     assert status["stream_settings"] == cam and status["name"] == "cam-2"
@@ -189,7 +197,7 @@ def test_each_stream_has_its_own_config(serve_factory, tmp_path):
     s.stop()
     again = serve_factory(settings_dir=str(tmp_path))
     got = requests.get(f"{again.url}/streams/cam-2/config", timeout=5).json()
-    assert got == {**cam, "locked": False}
+    assert got == {**cam, "queue_mode": "backpressure", "locked": False}
     # names become file names and metric labels: a safe alphabet only
     for bad in ("a.b", "x" * 65, "sp%20ace", "%2Fetc", "caf%C3%A9"):
         r = requests.get(f"{again.url}/streams/{bad}/config", timeout=5)
@@ -230,7 +238,7 @@ def test_bad_inputs_answer_4xx_json(serve_factory):
         ("post", "/frames", '{"frame_b64": 5}', "application/json", 422, "string_type"),
         ("post", "/frames?width=0", "xx", "application/octet-stream", 422, None),
         ("post", "/whep/connect", '{"whep_url": "  "}', "application/json", 400, None),
-        ("post", "/whep/connect", '{"whep_url": "ftp://x/y"}', "application/json", 400, None),
+        ("post", "/whep/connect", '{"whep_url": "ftp://x/y"}', "application/json", 422, None),
         ("post", "/whep/connect", "{}", "application/json", 422, "missing"),
         ("patch", "/pipeline", '{"pipeline_config": {}}', "application/json", 409, None),
         ("get", "/whep/frame?format=gif", None, None, 400, None),

@@ -115,7 +115,8 @@ def test_wrong_token_is_a_clear_error():
             err, debug = errors[0]
             assert "401" in err.message
             assert "tok-XYZ123" not in (debug or "") and "tok-XYZ123" not in err.message
-            assert "failed" in states(pipe)
+            # posted right after the error: wait for it rather than race it
+            pipe.wait_for(lambda p: "failed" in states(p), what="whip-state failed")
         finally:
             pipe.stop()
 

@@ -33,3 +33,6 @@ def gst():
     if Gst.ElementFactory.find("framebridgesrc") is None:
         pytest.fail("framebridgesrc is not registered from " + str(PLUGIN_DIR))
     return Gst
+
+
+from manager_fixture import fresh_pack  # noqa: E402,F401  (a fixture of the manager tests)

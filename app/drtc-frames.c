@@ -134,6 +134,15 @@ inflated_size (GByteArray * idat, guint64 want)
   return total;
 }
 
+/* Byte by byte: GST_READ_UINT32_BE is an unaligned 32-bit load on x86,
+ * undefined behaviour in C (UBSan reports it) at any odd offset. */
+static guint32
+read_be32 (const guint8 * p)
+{
+  return (guint32) p[0] << 24 | (guint32) p[1] << 16 | (guint32) p[2] << 8 |
+      p[3];
+}
+
 /* The header and the image data of a PNG; FALSE when its chunks do not
  * make one (no IHDR or IEND, a chunk past the end, too large). */
 static gboolean
@@ -144,14 +153,14 @@ png_scan (const guint8 * data, gsize len, PngHeader * h, GByteArray * idat,
   gsize at = 8;
 
   while (!end && len - at >= 12) {
-    guint32 n = GST_READ_UINT32_BE (data + at);
+    guint32 n = read_be32 (data + at);
     const guint8 *type = data + at + 4, *body = data + at + 8;
 
     if (n > len - at - 12)
       break;
     if (memcmp (type, "IHDR", 4) == 0 && n == 13) {
-      h->width = GST_READ_UINT32_BE (body);
-      h->height = GST_READ_UINT32_BE (body + 4);
+      h->width = read_be32 (body);
+      h->height = read_be32 (body + 4);
       h->depth = body[8];
       h->color = body[9];
       h->interlace = body[12];

@@ -527,13 +527,15 @@ drtc_gateway_main (int argc, char **argv)
     g_printerr ("daydream-rtc gateway: %s\n", err->message);
     return 1;
   }
+  /* SIGTERM may come as soon as the line below is read: the handlers
+   * are in place first */
+  loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGINT, on_signal, loop);
+  g_unix_signal_add (SIGTERM, on_signal, loop);
   /* tests and scripts read this line to learn the port */
   printf ("daydream-rtc gateway listening on http://%s:%u (%s mode)\n",
       gw->opts.host, gw->port, gw->opts.rfc ? "rfc" : "daydream");
   fflush (stdout);
-  loop = g_main_loop_new (NULL, FALSE);
-  g_unix_signal_add (SIGINT, on_signal, loop);
-  g_unix_signal_add (SIGTERM, on_signal, loop);
   g_main_loop_run (loop);
   g_message ("gateway stopping");
   return 0;

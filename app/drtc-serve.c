@@ -922,12 +922,14 @@ drtc_serve_main (int argc, char **argv)
   if (whep_url)
     drtc_whep_controller_connect (drtc_stream_controller_whep (stream (serve,
                 DRTC_DEFAULT_STREAM, TRUE)), whep_url);
-  printf ("daydream-rtc serve listening on http://%s:%u\n", opts.host,
-      serve->port);
-  fflush (stdout);
+  /* SIGTERM may come as soon as the line below is read: the handlers
+   * are in place first */
   loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGINT, on_signal, loop);
   g_unix_signal_add (SIGTERM, on_signal, loop);
+  printf ("daydream-rtc serve listening on http://%s:%u\n", opts.host,
+      serve->port);
+  fflush (stdout);
   g_main_loop_run (loop);
   g_message ("serve stopping: streams end, WHIP sessions are deleted");
   serve_shutdown (serve);

@@ -206,7 +206,8 @@ server_start_on (const gchar * host)
   Server *srv = g_new0 (Server, 1);
   g_autoptr (GInetAddress) address = g_inet_address_new_from_string (host);
   g_autoptr (GSocketAddress) where = g_inet_socket_address_new (address, 0);
-  GSList *uris;
+  g_autoptr (GSocketAddress) bound = NULL;
+  GSList *listeners;
   g_autoptr (GError) err = NULL;
 
   g_mutex_init (&srv->lock);
@@ -217,10 +218,14 @@ server_start_on (const gchar * host)
   soup_server_add_handler (srv->server, NULL, on_request, srv, NULL);
   g_assert_true (soup_server_listen (srv->server, where, 0, &err));
   g_main_context_pop_thread_default (srv->context);
-  uris = soup_server_get_uris (srv->server);
-  srv->base = g_strdup_printf ("http://%s:%d", host,
-      g_uri_get_port (uris->data));
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  /* the port from the socket: soup_server_get_uris leaks an address for a
+   * server listening on a given address (libsoup 3.2) */
+  listeners = soup_server_get_listeners (srv->server);
+  bound = g_socket_get_local_address (listeners->data, &err);
+  g_assert_no_error (err);
+  g_slist_free (listeners);
+  srv->base = g_strdup_printf ("http://%s:%u", host,
+      g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
   srv->thread = g_thread_new ("server", server_thread, srv);
   return srv;
 }

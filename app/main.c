@@ -31,6 +31,7 @@ static int
 version (void)
 {
   g_autoptr (GError) err = NULL;
+  g_autofree gchar *gst_version = NULL;
 
   gst_init (NULL, NULL);
   g_print ("daydream-rtc %s\n", VERSION);
@@ -38,7 +39,8 @@ version (void)
     g_print ("daydreamrtc plugin: %s\n", drtc_plugin_filename ());
   else
     g_print ("daydreamrtc plugin: %s\n", err->message);
-  g_print ("%s\n", gst_version_string ());
+  gst_version = gst_version_string ();
+  g_print ("%s\n", gst_version);
   return err ? 1 : 0;
 }
 

@@ -134,6 +134,15 @@ inflated_size (GByteArray * idat, guint64 want)
   return total;
 }
 
+/* Byte by byte: GST_READ_UINT32_BE is an unaligned 32-bit load on x86,
+ * undefined behaviour in C (UBSan reports it) at any odd offset. */
+static guint32
+read_be32 (const guint8 * p)
+{
+  return (guint32) p[0] << 24 | (guint32) p[1] << 16 | (guint32) p[2] << 8 |
+      p[3];
+}
+
 /* The header and the image data of a PNG; FALSE when its chunks do not
  * make one (no IHDR or IEND, a chunk past the end, too large). */
 static gboolean
@@ -144,14 +153,14 @@ png_scan (const guint8 * data, gsize len, PngHeader * h, GByteArray * idat,
   gsize at = 8;
 
   while (!end && len - at >= 12) {
-    guint32 n = GST_READ_UINT32_BE (data + at);
+    guint32 n = read_be32 (data + at);
     const guint8 *type = data + at + 4, *body = data + at + 8;
 
     if (n > len - at - 12)
       break;
     if (memcmp (type, "IHDR", 4) == 0 && n == 13) {
-      h->width = GST_READ_UINT32_BE (body);
-      h->height = GST_READ_UINT32_BE (body + 4);
+      h->width = read_be32 (body);
+      h->height = read_be32 (body + 4);
       h->depth = body[8];
       h->color = body[9];
       h->interlace = body[12];
@@ -182,6 +191,27 @@ png_rows_complete (const PngHeader * h, GByteArray * idat, GError ** error)
       "frame_b64 is a truncated PNG: its data holds fewer than the %u rows "
       "its header declares", h->height);
   return FALSE;
+}
+
+/* The decoded frame, or NULL as soon as the pipeline errors (a broken
+ * image) or after 1 s. */
+static GstSample *
+pull_decoded (Decoder * d)
+{
+  g_autoptr (GstBus) bus = gst_element_get_bus (d->pipeline);
+  gint64 until = g_get_monotonic_time () + G_USEC_PER_SEC;
+  GstSample *sample = NULL;
+  GstMessage *error;
+
+  while (!sample && g_get_monotonic_time () < until) {
+    sample = gst_app_sink_try_pull_sample (GST_APP_SINK (d->sink),
+        10 * GST_MSECOND);
+    if (!sample && (error = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR))) {
+      gst_message_unref (error);
+      break;
+    }
+  }
+  return sample;
 }
 
 static GstSample *
@@ -216,7 +246,7 @@ decode_image (GBytes * image, GError ** error)
   /* counted while pngdec decodes on its own thread */
   if (png)
     complete = png_rows_complete (&h, idat, &rows_error);
-  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (d->sink), GST_SECOND);
+  sample = pull_decoded (d);
   if (!sample) {
     /* a broken image errors the pipeline: start afresh next time */
     g_private_replace (png ? &png_decoder : &jpeg_decoder, NULL);
@@ -227,6 +257,30 @@ decode_image (GBytes * image, GError ** error)
     g_propagate_error (error, g_steal_pointer (&rows_error));
   }
   return sample;
+}
+
+/**
+ * drtc_frames_decode_b64:
+ * @b64: the frame_b64 of POST /frames, from the network
+ *
+ * Base64, then PNG or JPEG, to an RGB sample. Blocks (at most about 1 s):
+ * call it on a worker thread.
+ *
+ * Returns: (transfer full) (nullable): the frame, or NULL with @error set
+ */
+GstSample *
+drtc_frames_decode_b64 (const gchar * b64, GError ** error)
+{
+  gsize len = 0;
+  guchar *bytes = g_base64_decode (b64, &len);
+  g_autoptr (GBytes) image = g_bytes_new_take (bytes, len);
+
+  if (len == 0) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "frame_b64 is empty or not base64");
+    return NULL;
+  }
+  return decode_image (image, error);
 }
 
 /* ---- POST /frames ---- */
@@ -265,17 +319,8 @@ push_in_thread (GTask * task, gpointer source, gpointer data,
   g_autoptr (GError) err = NULL;
 
   if (job->b64) {
-    gsize len = 0;
-    guchar *bytes = g_base64_decode (job->b64, &len);
-    g_autoptr (GBytes) image = g_bytes_new_take (bytes, len);
-    g_autoptr (GstSample) sample = NULL;
+    g_autoptr (GstSample) sample = drtc_frames_decode_b64 (job->b64, &err);
 
-    if (len == 0) {
-      job->status = SOUP_STATUS_BAD_REQUEST;
-      job->message = g_strdup ("frame_b64 is empty or not base64");
-      return;
-    }
-    sample = decode_image (image, &err);
     if (!sample) {
       job->status = SOUP_STATUS_BAD_REQUEST;
       job->message = g_strdup (err->message);
@@ -378,6 +423,37 @@ raw_param (SoupServerMessage * msg, GHashTable * query, const gchar * name,
 }
 
 /**
+ * drtc_frames_parse_raw_params:
+ * @w, @h, @f: (nullable): width, height and format as sent (default RGB)
+ * @error: (out): why they are refused, for a 422
+ *
+ * Returns: %TRUE with @width, @height and @format set
+ */
+gboolean
+drtc_frames_parse_raw_params (const gchar * w, const gchar * h,
+    const gchar * f, guint * width, guint * height, GstVideoFormat * format,
+    gchar ** error)
+{
+  gint64 wv = w ? g_ascii_strtoll (w, NULL, 10) : 0;
+  gint64 hv = h ? g_ascii_strtoll (h, NULL, 10) : 0;
+
+  if (wv <= 0 || hv <= 0 || wv > 16384 || hv > 16384) {
+    *error = g_strdup ("raw frames need width and height (query parameters "
+        "or X-Frame-* headers, 1..16384)");
+    return FALSE;
+  }
+  *format = gst_video_format_from_string (f ? f : "RGB");
+  if (*format == GST_VIDEO_FORMAT_UNKNOWN) {
+    *error = g_strdup ("format is not a raw video format (RGB, RGBA, BGRx, "
+        "...)");
+    return FALSE;
+  }
+  *width = wv;
+  *height = hv;
+  return TRUE;
+}
+
+/**
  * drtc_frames_push_raw:
  * @query: width, height and format (RGB, RGBA, BGRx, ...; default RGB), or
  *   the X-Frame-Width, X-Frame-Height and X-Frame-Format headers
@@ -391,22 +467,17 @@ drtc_frames_push_raw (GstElement * src, SoupServerMessage * msg,
   const gchar *w = raw_param (msg, query, "width", "X-Frame-Width");
   const gchar *h = raw_param (msg, query, "height", "X-Frame-Height");
   const gchar *f = raw_param (msg, query, "format", "X-Frame-Format");
-  gint64 width = w ? g_ascii_strtoll (w, NULL, 10) : 0;
-  gint64 height = h ? g_ascii_strtoll (h, NULL, 10) : 0;
-  PushJob *job;
+  PushJob *job = g_new0 (PushJob, 1);
+  g_autofree gchar *error = NULL;
 
-  if (width <= 0 || height <= 0 || width > 16384 || height > 16384) {
-    drtc_http_reply_detail (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY,
-        "raw frames need width and height (query parameters or X-Frame-* "
-        "headers, 1..16384)");
+  if (!drtc_frames_parse_raw_params (w, h, f, &job->width, &job->height,
+          &job->format, &error)) {
+    drtc_http_reply_detail (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY, error);
+    g_free (job);
     return;
   }
-  job = g_new0 (PushJob, 1);
   job->src = gst_object_ref (src);
   job->raw = drtc_http_request_body (msg);
-  job->format = gst_video_format_from_string (f ? f : "RGB");
-  job->width = width;
-  job->height = height;
   job->timeout_us = (gint64) timeout_ms *1000;
   run_push (msg, job);
 }

@@ -239,9 +239,9 @@ create_stream (DrtcGateway * gw, SoupServerMessage * msg)
     return;
   stream = g_new0 (DrtcGatewayStream, 1);
   stream->gateway = gw;
-  stream->id = drtc_gateway_random_id ("str_", 8);
-  stream->key = drtc_gateway_random_id ("stk_", 12);
-  stream->playback_id = drtc_gateway_random_id ("", 8);
+  stream->id = drtc_gateway_random_id ("str_");
+  stream->key = drtc_gateway_random_id ("stk_");
+  stream->playback_id = drtc_gateway_random_id ("");
   stream->name = g_strdup (name ? name : "");
   stream->pipeline = pipeline;
   stream->params = params;

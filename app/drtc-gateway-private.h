@@ -60,7 +60,7 @@ struct _DrtcGateway
 gchar *drtc_gateway_url (DrtcGateway * gw, const gchar * path);
 gchar *drtc_gateway_whip_path (DrtcGatewayStream * stream);
 gchar *drtc_gateway_whep_path (DrtcGatewayStream * stream);
-gchar *drtc_gateway_random_id (const gchar * prefix, guint bytes);
+gchar *drtc_gateway_random_id (const gchar * prefix);
 void drtc_gateway_stream_free (DrtcGatewayStream * stream);
 gboolean drtc_gateway_ensure_media (DrtcGatewayStream * stream,
     GError ** error);

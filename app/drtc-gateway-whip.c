@@ -263,7 +263,7 @@ whip_post (DrtcGateway * gw, SoupServerMessage * msg,
     return;
   }
   /* the stream's session changes only once the offer was answered */
-  session_id = drtc_gateway_random_id ("", 8);
+  session_id = drtc_gateway_random_id ("");
   p = pending_new (gw, msg, stream, session_id, FALSE);
   drtc_gateway_media_publish (stream->media, offer, on_whip_answer, p);
 }
@@ -503,7 +503,7 @@ whep_post (DrtcGateway * gw, SoupServerMessage * msg,
   }
   if (!(offer = read_offer (msg, &payload)))
     return;
-  suffix = drtc_gateway_random_id ("", 4);
+  suffix = drtc_gateway_random_id ("");
   viewer_id = g_strdup_printf ("%u-%s", ++stream->viewer_serial, suffix);
   if (gw->opts.whep_bad_answer) {
     gst_sdp_message_free (offer);

@@ -12,6 +12,8 @@
 #include "drtc-log.h"
 #include "drtc-json.h"
 #include "drtc-preview.h"
+#include "drtc-daydream.h"
+#include "drtc-random.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -42,15 +44,11 @@ drtc_gateway_whep_path (DrtcGatewayStream * stream)
   return g_strdup_printf (LIVE_PREFIX "%s-out/whep", stream->key);
 }
 
-/* prefix + 2 * @bytes hex digits from GLib's /dev/urandom-seeded PRNG */
+/* prefix + 32 hex digits: 128 bits from the kernel's CSPRNG */
 gchar *
-drtc_gateway_random_id (const gchar * prefix, guint bytes)
+drtc_gateway_random_id (const gchar * prefix)
 {
-  GString *s = g_string_new (prefix);
-
-  for (guint i = 0; i < bytes; i++)
-    g_string_append_printf (s, "%02x", g_random_int_range (0, 256));
-  return g_string_free (s, FALSE);
+  return drtc_random_token (prefix, DRTC_RANDOM_MIN_BYTES);
 }
 
 void
@@ -437,22 +435,28 @@ on_signal (gpointer data)
 static gboolean
 read_api_key (const gchar * file, gchar ** key, GError ** error)
 {
-  GStatBuf st;
-  gchar *contents = NULL;
+  const gchar *env = g_getenv ("DRTC_GATEWAY_API_KEY");
 
   if (!file) {
-    *key = g_strdup (g_getenv ("DRTC_GATEWAY_API_KEY"));
+    *key = env && *env ? g_strstrip (g_strdup (env)) : NULL;
     return TRUE;
   }
-  if (g_stat (file, &st) != 0 || (st.st_mode & 077)) {
-    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_PERM,
-        "--api-key-file '%s' must exist with mode 0600", file);
-    return FALSE;
-  }
-  if (!g_file_get_contents (file, &contents, NULL, error))
-    return FALSE;
-  *key = g_strstrip (contents);
-  return TRUE;
+  *key = drtc_daydream_read_secret (file, "API key", error);
+  return *key != NULL;
+}
+
+/* Like serve: beyond loopback, only with a key (a LAN host could otherwise
+ * create streams and take over WHIP/WHEP sessions). */
+static gboolean
+bind_allowed (const gchar * host, const gchar * key)
+{
+  if (key && *key)
+    return TRUE;
+  if (drtc_http_host_is_loopback (host ? host : "127.0.0.1"))
+    return TRUE;
+  g_printerr ("daydream-rtc gateway: listening on %s (not loopback) needs "
+      "--api-key-file or DRTC_GATEWAY_API_KEY\n", host);
+  return FALSE;
 }
 
 int
@@ -554,6 +558,10 @@ drtc_gateway_main (int argc, char **argv)
     g_printerr ("daydream-rtc gateway: %s\n", err->message);
     return 2;
   }
+  if (!bind_allowed (host, opts.api_key)) {
+    g_free (opts.api_key);
+    return 2;
+  }
   opts.host = host;
   opts.port = port;
   opts.allowed_origins = origins;
@@ -586,13 +594,15 @@ drtc_gateway_main (int argc, char **argv)
     g_printerr ("daydream-rtc gateway: %s\n", err->message);
     return 1;
   }
+  /* SIGTERM may come as soon as the line below is read: the handlers
+   * are in place first */
+  loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGINT, on_signal, loop);
+  g_unix_signal_add (SIGTERM, on_signal, loop);
   /* tests and scripts read this line to learn the port */
   printf ("daydream-rtc gateway listening on http://%s:%u (%s mode)\n",
       gw->opts.host, gw->port, gw->opts.rfc ? "rfc" : "daydream");
   fflush (stdout);
-  loop = g_main_loop_new (NULL, FALSE);
-  g_unix_signal_add (SIGINT, on_signal, loop);
-  g_unix_signal_add (SIGTERM, on_signal, loop);
   g_main_loop_run (loop);
   g_message ("gateway stopping");
   return 0;

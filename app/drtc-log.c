@@ -26,7 +26,9 @@ on_verbose (const gchar * name, const gchar * value, gpointer data,
 /**
  * drtc_log_add_options:
  *
- * -v/--verbose (repeatable) among the command's main options.
+ * -v/--verbose (repeatable) among the command's main options. Call it
+ * before any thread exists (before the options are parsed: gst_init starts
+ * threads).
  */
 void
 drtc_log_add_options (GOptionContext * ctx)
@@ -38,6 +40,10 @@ drtc_log_add_options (GOptionContext * ctx)
     {NULL}
   };
 
+  /* stdout carries the "listening on" line that callers read; a parent
+   * that reads no more of it must not block us with -v output. GLib allows
+   * this only while no thread exists (a GLib-CRITICAL otherwise). */
+  g_log_writer_default_set_use_stderr (TRUE);
   g_option_context_add_main_entries (ctx, entries, NULL);
 }
 
@@ -65,9 +71,6 @@ write_log (GLogLevelFlags level, const GLogField * fields, gsize n_fields,
 void
 drtc_log_setup (void)
 {
-  /* stdout carries the "listening on" line that callers read; a parent
-   * that reads no more of it must not block us with -v output */
-  g_log_writer_default_set_use_stderr (TRUE);
   g_log_set_writer_func (write_log, NULL, NULL);
   if (verbosity >= 3)
     gst_debug_set_threshold_from_string ("framebridgesrc:6,whipsink:6,"

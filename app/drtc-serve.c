@@ -175,6 +175,7 @@ drtc_serve_main (int argc, char **argv)
   g_autofree gchar *host = NULL, *settings = NULL, *pipeline = NULL;
   g_autofree gchar *api_url = NULL, *key_file = NULL, *token_file = NULL;
   g_autofree gchar *whep_url = NULL, *queue_mode = NULL;
+  g_autofree gchar *default_settings = NULL;    /* freed on every return */
   g_auto (GStrv) local = NULL, origins = NULL, hosts = NULL;
   gint port = 8895, max_frames = 90, frames_timeout = 2000, whep_timeout = 15;
   gint idle_timeout = DRTC_HTTP_IDLE_TIMEOUT_S;
@@ -261,8 +262,8 @@ drtc_serve_main (int argc, char **argv)
 #endif
   opts.host = host ? host : (gchar *) "127.0.0.1";
   opts.port = port;
-  opts.settings_dir = settings ? settings :
-      g_build_filename (g_get_user_config_dir (), "daydream-rtc", NULL);
+  opts.settings_dir = settings ? settings : (default_settings =
+      g_build_filename (g_get_user_config_dir (), "daydream-rtc", NULL));
   opts.pipeline_config = pipeline;
   opts.api_url = api_url;
   opts.api_key_file = key_file;
@@ -283,7 +284,8 @@ drtc_serve_main (int argc, char **argv)
   opts.idle_timeout_s = CLAMP (idle_timeout, 1, 3600);
   opts.delete_on_stop = !keep_streams;
   if (token_file) {
-    opts.access_token = drtc_daydream_resolve_key (token_file, &err);
+    opts.access_token = drtc_daydream_read_secret (token_file,
+        "access token", &err);
     if (!opts.access_token) {
       g_printerr ("daydream-rtc serve: %s\n", err->message);
       return 2;
@@ -296,23 +298,24 @@ drtc_serve_main (int argc, char **argv)
   serve = serve_new (&opts, &err);
   if (!serve) {
     g_printerr ("daydream-rtc serve: %s\n", err->message);
+    g_free (opts.access_token);
     return 1;
   }
   if (whep_url)
     drtc_whep_controller_connect (drtc_stream_controller_whep
         (drtc_serve_stream (serve, DRTC_DEFAULT_STREAM, TRUE)), whep_url);
-  printf ("daydream-rtc serve listening on http://%s:%u\n", opts.host,
-      serve->port);
-  fflush (stdout);
+  /* SIGTERM may come as soon as the line below is read: the handlers
+   * are in place first */
   loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGINT, on_signal, loop);
   g_unix_signal_add (SIGTERM, on_signal, loop);
+  printf ("daydream-rtc serve listening on http://%s:%u\n", opts.host,
+      serve->port);
+  fflush (stdout);
   g_main_loop_run (loop);
   g_message ("serve stopping: streams end, WHIP sessions are deleted");
   serve_shutdown (serve);
   serve_free (serve);
-  if (!settings)
-    g_free (opts.settings_dir);
   g_free (opts.access_token);
   return 0;
 }

@@ -7,7 +7,8 @@
  * properly: one base URL normalisation for every call, retries with backoff
  * on 5xx, 429 and network errors (never on other 4xx), errors that carry
  * the HTTP status as their code and the service's words, and the key in the
- * Authorization header only, never in a log or an error.
+ * Authorization header only, never in a log or an error, and never sent on
+ * to another origin by a redirect.
  */
 #include "drtc-daydream.h"
 #include "drtc-json.h"
@@ -107,11 +108,57 @@ drtc_daydream_normalize_base (const gchar * url)
   }
 }
 
+/* surrounding whitespace and any CR/LF removed; NULL when nothing is left */
+static gchar *
+clean_secret (gchar * raw)
+{
+  gchar **parts = g_strsplit_set (raw, "\r\n", -1);
+  gchar *secret = g_strstrip (g_strjoinv ("", parts));
+
+  g_strfreev (parts);
+  memset (raw, 0, strlen (raw));
+  if (*secret)
+    return secret;
+  g_free (secret);
+  return NULL;
+}
+
+/**
+ * drtc_daydream_read_secret:
+ * @file: a file holding a key or token, mode 0600
+ * @what: what it holds, for messages ("API key", "access token")
+ *
+ * Returns: (transfer full) (nullable): the secret, whitespace and CR/LF
+ *   removed, or NULL with @error set (file missing or readable by others,
+ *   or empty)
+ */
+gchar *
+drtc_daydream_read_secret (const gchar * file, const gchar * what,
+    GError ** error)
+{
+  g_autofree gchar *raw = NULL;
+  GStatBuf st;
+  gchar *secret;
+
+  if (g_stat (file, &st) != 0 || (st.st_mode & 077)) {
+    g_set_error (error, DRTC_DAYDREAM_ERROR, DRTC_DAYDREAM_ERROR_NO_KEY,
+        "the %s file '%s' must exist and be private (mode 0600)", what, file);
+    return NULL;
+  }
+  if (!g_file_get_contents (file, &raw, NULL, error))
+    return NULL;
+  secret = clean_secret (raw);
+  if (!secret)
+    g_set_error (error, DRTC_DAYDREAM_ERROR, DRTC_DAYDREAM_ERROR_NO_KEY,
+        "the %s file '%s' is empty", what, file);
+  return secret;
+}
+
 /**
  * drtc_daydream_resolve_key:
  * @key_file: (nullable): a file holding the key, mode 0600
  *
- * The key from DAYDREAM_API_KEY or @key_file; surrounding whitespace and
+ * The key from @key_file or DAYDREAM_API_KEY; surrounding whitespace and
  * any CR/LF removed. Never from a command line.
  *
  * Returns: (transfer full) (nullable): the key, or NULL with @error set
@@ -121,33 +168,16 @@ drtc_daydream_resolve_key (const gchar * key_file, GError ** error)
 {
   const gchar *env = g_getenv ("DAYDREAM_API_KEY");
   g_autofree gchar *raw = NULL;
-  GStatBuf st;
-  gchar **parts;
   gchar *key;
 
-  if (key_file) {
-    if (g_stat (key_file, &st) != 0 || (st.st_mode & 077)) {
-      g_set_error (error, DRTC_DAYDREAM_ERROR, DRTC_DAYDREAM_ERROR_NO_KEY,
-          "the API key file '%s' must exist and be private (chmod 600)",
-          key_file);
-      return NULL;
-    }
-    if (!g_file_get_contents (key_file, &raw, NULL, error))
-      return NULL;
-  } else if (env) {
-    raw = g_strdup (env);
-  }
-  if (raw) {
-    parts = g_strsplit_set (raw, "\r\n", -1);
-    key = g_strstrip (g_strjoinv ("", parts));
-    g_strfreev (parts);
-    if (*key)
-      return key;
-    g_free (key);
-  }
-  g_set_error (error, DRTC_DAYDREAM_ERROR, DRTC_DAYDREAM_ERROR_NO_KEY,
-      NO_KEY_MESSAGE);
-  return NULL;
+  if (key_file)
+    return drtc_daydream_read_secret (key_file, "API key", error);
+  raw = g_strdup (env ? env : "");
+  key = clean_secret (raw);
+  if (!key)
+    g_set_error (error, DRTC_DAYDREAM_ERROR, DRTC_DAYDREAM_ERROR_NO_KEY,
+        NO_KEY_MESSAGE);
+  return key;
 }
 
 /**
@@ -458,6 +488,8 @@ send_call (Call * call)
   req.body = call->body;
   req.timeout_s = call->op == OP_STATUS ? STATUS_TIMEOUT : CALL_TIMEOUT;
   req.max_redirects = 5;
+  /* account-wide: never to a host a redirect names */
+  req.bearer_scope = DRTC_HTTP_BEARER_SAME_ORIGIN;
   drtc_http_send (call->client->http, &req, on_response, call, NULL);
 }
 

@@ -9,11 +9,9 @@
 #include "drtc-http.h"
 
 G_BEGIN_DECLS
-
 #define DRTC_DAYDREAM_DEFAULT_API_URL "https://api.daydream.live"
-
 #define DRTC_DAYDREAM_ERROR (drtc_daydream_error_quark ())
-GQuark drtc_daydream_error_quark (void);
+    GQuark drtc_daydream_error_quark (void);
 
 /* Error codes: an HTTP status (400..599) when the service answered, else: */
 typedef enum
@@ -72,9 +70,10 @@ void drtc_daydream_delete_stream (DrtcDaydreamClient * client,
     GDestroyNotify notify);
 
 gchar *drtc_daydream_normalize_base (const gchar * url);
+gchar *drtc_daydream_read_secret (const gchar * file, const gchar * what,
+    GError ** error);
 gchar *drtc_daydream_resolve_key (const gchar * key_file, GError ** error);
 JsonNode *drtc_daydream_default_config (void);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DrtcDaydreamClient, drtc_daydream_client_free)
-
-G_END_DECLS
+    G_END_DECLS

@@ -6,7 +6,9 @@
  * so a DrtcHttp owns one: a thread with a private GMainContext, where the
  * SoupSession is created and every request and callback runs (as
  * souphttpsrc does). Redirects are followed here rather than by libsoup,
- * so that Authorization and the request body survive a 307/308.
+ * so that Authorization and the request body survive a 307/308, under one
+ * policy (drtc_http_redirect_policy): never from https to http, and an
+ * account key never to another origin.
  */
 #include "drtc-http.h"
 
@@ -33,6 +35,7 @@ typedef struct
   gchar *method, *url, *bearer, *content_type, *if_match;
   GBytes *body;
   guint timeout_s, max_redirects, redirects;
+  DrtcHttpBearerScope bearer_scope;
   DrtcHttpCallback callback;
   gpointer user_data;
   GDestroyNotify notify;
@@ -219,6 +222,14 @@ drtc_http_free (DrtcHttp * http)
 }
 
 static void
+clear_secret (gchar ** secret)
+{
+  if (*secret)
+    memset (*secret, 0, strlen (*secret));
+  g_clear_pointer (secret, g_free);
+}
+
+static void
 job_free (Job * job)
 {
   g_mutex_lock (&job->http->lock);
@@ -235,7 +246,7 @@ job_free (Job * job)
   g_clear_pointer (&job->body, g_bytes_unref);
   g_free (job->method);
   g_free (job->url);
-  g_free (job->bearer);
+  clear_secret (&job->bearer);
   g_free (job->content_type);
   g_free (job->if_match);
   g_free (job);
@@ -274,6 +285,42 @@ is_redirect (guint status)
       || status == 308;
 }
 
+/* TRUE when the job goes on to @location; FALSE when it failed (and is
+ * freed). */
+static gboolean
+follow_redirect (Job * job, const gchar * location)
+{
+  GUri *from = soup_message_get_uri (job->msg);
+  g_autofree gchar *next = drtc_http_resolve (from, location);
+  g_autoptr (GUri) to = next ? g_uri_parse (next, G_URI_FLAGS_ENCODED,
+      NULL) : NULL;
+  DrtcHttpRedirect policy;
+
+  if (!to) {
+    job_fail (job, g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED,
+            "redirect to an invalid Location"));
+    return FALSE;
+  }
+  if (++job->redirects > job->max_redirects) {
+    job_fail (job, g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED,
+            "more than %u redirects", job->max_redirects));
+    return FALSE;
+  }
+  policy = drtc_http_redirect_policy (from, to, job->bearer_scope);
+  if (policy == DRTC_HTTP_REDIRECT_REFUSE) {
+    job_fail (job, g_error_new (G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+            "refused a redirect from https to plain http"));
+    return FALSE;
+  }
+  if (policy == DRTC_HTTP_REDIRECT_DROP_AUTH && job->bearer) {
+    g_debug ("redirect to another origin: the API key is not sent there");
+    clear_secret (&job->bearer);
+  }
+  g_free (job->url);
+  job->url = g_steal_pointer (&next);
+  return TRUE;
+}
+
 static void
 on_read (GObject * source, GAsyncResult * result, gpointer data)
 {
@@ -294,23 +341,14 @@ on_read (GObject * source, GAsyncResult * result, gpointer data)
   headers = soup_message_get_response_headers (job->msg);
   location = soup_message_headers_get_one (headers, "Location");
   if (is_redirect (status) && location) {
-    g_autofree gchar *next = drtc_http_resolve (soup_message_get_uri
-        (job->msg), location);
-
     g_bytes_unref (body);
-    if (!next || ++job->redirects > job->max_redirects) {
-      job_fail (job, g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED,
-              next ? "more than %u redirects" : "redirect to an invalid "
-              "Location", job->max_redirects));
+    if (!follow_redirect (job, location))
       return;
-    }
     if (status == 303) {        /* see other: fetch it, without the body */
       g_free (job->method);
       job->method = g_strdup ("GET");
       g_clear_pointer (&job->body, g_bytes_unref);
     }
-    g_free (job->url);
-    job->url = g_steal_pointer (&next);
     job_send (job);
     return;
   }
@@ -391,6 +429,7 @@ drtc_http_send (DrtcHttp * http, const DrtcHttpRequest * request,
   job->body = request->body ? g_bytes_ref (request->body) : NULL;
   job->timeout_s = request->timeout_s;
   job->max_redirects = request->max_redirects;
+  job->bearer_scope = request->bearer_scope;
   job->callback = callback;
   job->user_data = user_data;
   job->notify = notify;
@@ -505,6 +544,69 @@ drtc_http_uri_is_http (GUri * uri)
   const gchar *scheme = uri ? g_uri_get_scheme (uri) : NULL;
 
   return g_strcmp0 (scheme, "http") == 0 || g_strcmp0 (scheme, "https") == 0;
+}
+
+static gint
+effective_port (GUri * uri)
+{
+  gint port = g_uri_get_port (uri);
+
+  if (port > 0)
+    return port;
+  return g_strcmp0 (g_uri_get_scheme (uri), "https") == 0 ? 443 : 80;
+}
+
+static gboolean
+same_origin (GUri * a, GUri * b)
+{
+  return g_strcmp0 (g_uri_get_scheme (a), g_uri_get_scheme (b)) == 0
+      && g_ascii_strcasecmp (g_uri_get_host (a) ? g_uri_get_host (a) : "",
+      g_uri_get_host (b) ? g_uri_get_host (b) : "") == 0
+      && effective_port (a) == effective_port (b);
+}
+
+/**
+ * drtc_http_redirect_policy:
+ * @from: the URL that answered with a redirect
+ * @to: where the redirect points (absolute)
+ * @scope: what the request's bearer token is
+ *
+ * The one rule for every redirect we follow: only to http(s), never from
+ * https down to http; a #DRTC_HTTP_BEARER_SAME_ORIGIN token stays behind
+ * when scheme, host or port change.
+ *
+ * Returns: whether to follow, and with or without the Authorization header
+ */
+DrtcHttpRedirect
+drtc_http_redirect_policy (GUri * from, GUri * to, DrtcHttpBearerScope scope)
+{
+  if (!drtc_http_uri_is_http (from) || !drtc_http_uri_is_http (to))
+    return DRTC_HTTP_REDIRECT_REFUSE;
+  if (g_str_equal (g_uri_get_scheme (from), "https")
+      && !g_str_equal (g_uri_get_scheme (to), "https"))
+    return DRTC_HTTP_REDIRECT_REFUSE;
+  if (scope == DRTC_HTTP_BEARER_SAME_ORIGIN && !same_origin (from, to))
+    return DRTC_HTTP_REDIRECT_DROP_AUTH;
+  return DRTC_HTTP_REDIRECT_KEEP_AUTH;
+}
+
+/**
+ * drtc_http_host_is_loopback:
+ * @host: a listen address: an IP literal or "localhost"
+ *
+ * Returns: %TRUE when @host only reaches this machine
+ */
+gboolean
+drtc_http_host_is_loopback (const gchar * host)
+{
+  g_autoptr (GInetAddress) a = NULL;
+
+  if (!host)
+    return FALSE;
+  if (g_ascii_strcasecmp (host, "localhost") == 0)
+    return TRUE;
+  a = g_inet_address_new_from_string (host);
+  return a && g_inet_address_get_is_loopback (a);
 }
 
 /* "stun:host:port" -> "stun://host:port"; TURN with credentials

@@ -7,9 +7,7 @@
 #include <gio/gio.h>
 #include <libsoup/soup.h>
 
-G_BEGIN_DECLS
-
-typedef struct _DrtcHttp DrtcHttp;
+G_BEGIN_DECLS typedef struct _DrtcHttp DrtcHttp;
 
 typedef struct
 {
@@ -25,16 +23,36 @@ typedef struct
 typedef void (*DrtcHttpCallback) (DrtcHttpResponse * response,
     const GError * error, gpointer user_data);
 
+/* Where a redirect may take the Authorization header. */
+typedef enum
+{
+  /* a stream-scoped WHIP/WHEP token: follows a 307 to another host (RFC
+   * 9725 clients do; Daydream sends WHIP to regional gateway hosts) */
+  DRTC_HTTP_BEARER_FOLLOWS = 0,
+  /* an account-wide key: dropped once a redirect changes scheme, host or
+   * port, as curl and requests do */
+  DRTC_HTTP_BEARER_SAME_ORIGIN = 1,
+} DrtcHttpBearerScope;
+
+typedef enum
+{
+  DRTC_HTTP_REDIRECT_REFUSE,    /* not http(s), or https -> http */
+  DRTC_HTTP_REDIRECT_KEEP_AUTH,
+  DRTC_HTTP_REDIRECT_DROP_AUTH,
+} DrtcHttpRedirect;
+
 typedef struct
 {
   const gchar *method;
   const gchar *url;
-  const gchar *bearer;          /* Authorization: Bearer, kept on redirects */
+  const gchar *bearer;          /* Authorization: Bearer (see bearer_scope) */
   const gchar *content_type;
   GBytes *body;
   const gchar *if_match;
   guint timeout_s;              /* whole request, redirects included */
-  guint max_redirects;          /* 307/308 followed with method and body */
+  guint max_redirects;          /* 307/308 followed with method and body;
+                                 * never from https to http */
+  DrtcHttpBearerScope bearer_scope;
 } DrtcHttpRequest;
 
 DrtcHttp *drtc_http_new (const gchar * name);
@@ -52,10 +70,12 @@ gboolean drtc_http_send_and_wait (DrtcHttp * http,
 
 gchar *drtc_http_resolve (GUri * base, const gchar * reference);
 gboolean drtc_http_uri_is_http (GUri * uri);
+gboolean drtc_http_host_is_loopback (const gchar * host);
+DrtcHttpRedirect drtc_http_redirect_policy (GUri * from, GUri * to,
+    DrtcHttpBearerScope scope);
 GPtrArray *drtc_http_ice_servers_from_links (SoupMessageHeaders * headers);
 gchar *drtc_http_redact_url (const gchar * url);
 gchar *drtc_http_body_excerpt (GBytes * body, gsize max);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DrtcHttp, drtc_http_free)
-
-G_END_DECLS
+    G_END_DECLS

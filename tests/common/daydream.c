@@ -179,6 +179,16 @@ test_key_sources (void)
   key = drtc_daydream_resolve_key (file, &err);
   g_assert_cmpstr (key, ==, "from-file");
   g_free (key);
+  /* an empty file says so, rather than that the key is missing */
+  g_assert_true (g_file_set_contents (file, " \r\n", -1, NULL));
+  g_chmod (file, 0600);
+  g_assert_null (drtc_daydream_resolve_key (file, &err));
+  g_assert_nonnull (strstr (err->message, "is empty"));
+  g_clear_error (&err);
+  key = drtc_daydream_read_secret (file, "access token", &err);
+  g_assert_null (key);
+  g_assert_nonnull (strstr (err->message, "access token file"));
+  g_clear_error (&err);
   g_unlink (file);
   g_rmdir (dir);
 }

@@ -1,5 +1,6 @@
 /* daydream-rtc: tests of common/drtc-http.c over real HTTP on 127.0.0.1 */
 #include "drtc-http.h"
+#include "drtc-daydream.h"
 
 #include <string.h>
 
@@ -133,6 +134,7 @@ typedef struct
   gchar *base;
   GMutex lock;
   gchar *seen_auth, *seen_body, *seen_method;
+  gchar *redirect_to;           /* where /away sends a 307 */
   guint hits;
 } Server;
 
@@ -145,8 +147,20 @@ on_request (SoupServer * server, SoupServerMessage * msg, const char *path,
 
   g_mutex_lock (&srv->lock);
   srv->hits++;
+  g_free (srv->seen_auth);      /* of the last request */
+  srv->seen_auth = g_strdup (soup_message_headers_get_one
+      (soup_server_message_get_request_headers (msg), "Authorization"));
   g_mutex_unlock (&srv->lock);
-  if (g_str_equal (path, "/redirect")) {
+  if (g_str_equal (path, "/away") || g_str_equal (path, "/v1/streams")) {
+    if (srv->redirect_to) {
+      soup_message_headers_replace (h, "Location", srv->redirect_to);
+      soup_server_message_set_status (msg, 307, NULL);
+    } else {
+      soup_server_message_set_status (msg, 201, NULL);
+      soup_server_message_set_response (msg, "application/json",
+          SOUP_MEMORY_STATIC, "{\"id\": \"str_t\"}", 15);
+    }
+  } else if (g_str_equal (path, "/redirect")) {
     soup_message_headers_replace (h, "Location", "/target");
     soup_server_message_set_status (msg, 307, NULL);
   } else if (g_str_equal (path, "/loop")) {
@@ -157,8 +171,6 @@ on_request (SoupServer * server, SoupServerMessage * msg, const char *path,
     g_autoptr (GBytes) bytes = soup_message_body_flatten (body);
 
     g_mutex_lock (&srv->lock);
-    srv->seen_auth = g_strdup (soup_message_headers_get_one
-        (soup_server_message_get_request_headers (msg), "Authorization"));
     srv->seen_method = g_strdup (soup_server_message_get_method (msg));
     srv->seen_body = g_strndup (g_bytes_get_data (bytes, NULL),
         g_bytes_get_size (bytes));
@@ -187,11 +199,15 @@ server_thread (gpointer data)
   return NULL;
 }
 
+/* @host: a loopback address (127.0.0.2 is another host for redirects) */
 static Server *
-server_start (void)
+server_start_on (const gchar * host)
 {
   Server *srv = g_new0 (Server, 1);
-  GSList *uris;
+  g_autoptr (GInetAddress) address = g_inet_address_new_from_string (host);
+  g_autoptr (GSocketAddress) where = g_inet_socket_address_new (address, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+  GSList *listeners;
   g_autoptr (GError) err = NULL;
 
   g_mutex_init (&srv->lock);
@@ -200,15 +216,24 @@ server_start (void)
   g_main_context_push_thread_default (srv->context);
   srv->server = soup_server_new (NULL, NULL);
   soup_server_add_handler (srv->server, NULL, on_request, srv, NULL);
-  g_assert_true (soup_server_listen_local (srv->server, 0,
-          SOUP_SERVER_LISTEN_IPV4_ONLY, &err));
+  g_assert_true (soup_server_listen (srv->server, where, 0, &err));
   g_main_context_pop_thread_default (srv->context);
-  uris = soup_server_get_uris (srv->server);
-  srv->base = g_strdup_printf ("http://127.0.0.1:%d",
-      g_uri_get_port (uris->data));
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  /* the port from the socket: soup_server_get_uris leaks an address for a
+   * server listening on a given address (libsoup 3.2) */
+  listeners = soup_server_get_listeners (srv->server);
+  bound = g_socket_get_local_address (listeners->data, &err);
+  g_assert_no_error (err);
+  g_slist_free (listeners);
+  srv->base = g_strdup_printf ("http://%s:%u", host,
+      g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
   srv->thread = g_thread_new ("server", server_thread, srv);
   return srv;
+}
+
+static Server *
+server_start (void)
+{
+  return server_start_on ("127.0.0.1");
 }
 
 /* on the server's thread: its sources belong to that context */
@@ -237,6 +262,7 @@ server_stop (Server * srv)
   g_free (srv->seen_auth);
   g_free (srv->seen_body);
   g_free (srv->seen_method);
+  g_free (srv->redirect_to);
   g_mutex_clear (&srv->lock);
   g_free (srv);
 }
@@ -409,6 +435,162 @@ test_send_and_wait (void)
   server_stop (srv);
 }
 
+/* ---- the redirect policy (issue 15, section 4) ---- */
+
+static void
+test_redirect_policy (void)
+{
+  const struct
+  {
+    const gchar *from, *to;
+    DrtcHttpRedirect token, key;        /* FOLLOWS, SAME_ORIGIN */
+  } cases[] = {
+    /* same origin: both keep their Authorization */
+    {"https://api.daydream.live/v1/streams", "https://api.daydream.live/v2",
+        DRTC_HTTP_REDIRECT_KEEP_AUTH, DRTC_HTTP_REDIRECT_KEEP_AUTH},
+    {"https://API.daydream.live/a", "https://api.daydream.live:443/b",
+        DRTC_HTTP_REDIRECT_KEEP_AUTH, DRTC_HTTP_REDIRECT_KEEP_AUTH},
+    {"http://127.0.0.1/a", "http://127.0.0.1:80/b",
+        DRTC_HTTP_REDIRECT_KEEP_AUTH, DRTC_HTTP_REDIRECT_KEEP_AUTH},
+    /* another host, port or scheme: a stream token follows, a key not */
+    {"https://api.daydream.live/whip", "https://eu.gateway.example/whip",
+        DRTC_HTTP_REDIRECT_KEEP_AUTH, DRTC_HTTP_REDIRECT_DROP_AUTH},
+    {"http://127.0.0.1:8896/a", "http://127.0.0.1:8897/a",
+        DRTC_HTTP_REDIRECT_KEEP_AUTH, DRTC_HTTP_REDIRECT_DROP_AUTH},
+    {"http://127.0.0.1/a", "https://127.0.0.1/a",
+        DRTC_HTTP_REDIRECT_KEEP_AUTH, DRTC_HTTP_REDIRECT_DROP_AUTH},
+    /* https -> http: refused for everyone, same host or not */
+    {"https://api.daydream.live/a", "http://api.daydream.live/a",
+        DRTC_HTTP_REDIRECT_REFUSE, DRTC_HTTP_REDIRECT_REFUSE},
+    {"https://api.daydream.live/a", "http://evil.example/a",
+        DRTC_HTTP_REDIRECT_REFUSE, DRTC_HTTP_REDIRECT_REFUSE},
+    {"https://api.daydream.live/a", "ftp://api.daydream.live/a",
+        DRTC_HTTP_REDIRECT_REFUSE, DRTC_HTTP_REDIRECT_REFUSE},
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr (GUri) from = g_uri_parse (cases[i].from, G_URI_FLAGS_NONE, NULL);
+    g_autoptr (GUri) to = g_uri_parse (cases[i].to, G_URI_FLAGS_NONE, NULL);
+
+    g_test_message ("%s -> %s", cases[i].from, cases[i].to);
+    g_assert_cmpint (drtc_http_redirect_policy (from, to,
+            DRTC_HTTP_BEARER_FOLLOWS), ==, cases[i].token);
+    g_assert_cmpint (drtc_http_redirect_policy (from, to,
+            DRTC_HTTP_BEARER_SAME_ORIGIN), ==, cases[i].key);
+  }
+}
+
+/* A on 127.0.0.1 answers 307 to B on 127.0.0.2 (another host). */
+static void
+start_two_hosts (Server ** a, Server ** b)
+{
+  *b = server_start_on ("127.0.0.2");
+  *a = server_start ();
+  (*a)->redirect_to = g_strconcat ((*b)->base, "/v1/streams", NULL);
+}
+
+/* A stream token follows a 307 to another host; an account key does not
+ * (it did, before: the request went on with it). */
+static void
+test_redirect_to_another_host (void)
+{
+  const struct
+  {
+    DrtcHttpBearerScope scope;
+    const gchar *bearer, *seen_there;
+  } cases[] = {
+    {DRTC_HTTP_BEARER_FOLLOWS, "stream-token", "Bearer stream-token"},
+    {DRTC_HTTP_BEARER_SAME_ORIGIN, "account-key", NULL},
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    Server *a, *b;
+    DrtcHttp *http = drtc_http_new ("test-http");
+    g_autofree gchar *url = NULL;
+    g_autofree gchar *seen_home = NULL;
+    DrtcHttpRequest req = { 0 };
+    Result r;
+
+    start_two_hosts (&a, &b);
+    url = g_strconcat (a->base, "/away", NULL);
+    seen_home = g_strconcat ("Bearer ", cases[i].bearer, NULL);
+    req.method = "POST";
+    req.url = url;
+    req.bearer = cases[i].bearer;
+    req.bearer_scope = cases[i].scope;
+    req.timeout_s = 5;
+    req.max_redirects = 3;
+    send_and_wait (http, &req, &r);
+    g_assert_no_error (r.error);
+    g_assert_cmpuint (r.status, ==, 201);
+    g_assert_cmpstr (a->seen_auth, ==, seen_home);
+    g_assert_cmpuint (b->hits, ==, 1);
+    g_assert_cmpstr (b->seen_auth, ==, cases[i].seen_there);
+    result_clear (&r);
+    drtc_http_free (http);
+    server_stop (a);
+    server_stop (b);
+  }
+}
+
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+  gchar *id;
+  GError *error;
+} Created;
+
+static void
+on_created (gpointer result, const GError * error, gpointer data)
+{
+  Created *c = data;
+  DrtcDaydreamStream *s = result;
+
+  g_mutex_lock (&c->lock);
+  c->id = s ? g_strdup (s->id) : NULL;
+  c->error = error ? g_error_copy (error) : NULL;
+  c->done = TRUE;
+  g_cond_signal (&c->cond);
+  g_mutex_unlock (&c->lock);
+}
+
+/* The Daydream client's own calls: the key is not sent to the host a 307
+ * names (it was, with every retry, before) */
+static void
+test_daydream_key_not_sent_to_another_host (void)
+{
+  Server *a, *b;
+  DrtcHttp *http = drtc_http_new ("test-http");
+  DrtcDaydreamClient *client;
+  g_autoptr (JsonObject) params = json_object_new ();
+  Created c = { 0 };
+
+  start_two_hosts (&a, &b);
+  client = drtc_daydream_client_new (http, a->base, "sk_ACCOUNT");
+  g_mutex_init (&c.lock);
+  g_cond_init (&c.cond);
+  drtc_daydream_create_stream (client, NULL, params, NULL, on_created, &c,
+      NULL);
+  g_mutex_lock (&c.lock);
+  while (!c.done)
+    g_cond_wait (&c.cond, &c.lock);
+  g_mutex_unlock (&c.lock);
+  g_assert_no_error (c.error);
+  g_assert_cmpstr (c.id, ==, "str_t");
+  g_assert_cmpstr (a->seen_auth, ==, "Bearer sk_ACCOUNT");
+  g_assert_cmpuint (b->hits, ==, 1);
+  g_assert_null (b->seen_auth);
+  g_free (c.id);
+  g_mutex_clear (&c.lock);
+  g_cond_clear (&c.cond);
+  drtc_http_free (http);
+  drtc_daydream_client_free (client);
+  server_stop (a);
+  server_stop (b);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -420,6 +602,11 @@ main (int argc, char **argv)
   g_test_add_func ("/http/redirect/keeps-auth",
       test_redirect_keeps_auth_method_and_body);
   g_test_add_func ("/http/redirect/bounded", test_redirect_loop_is_bounded);
+  g_test_add_func ("/http/redirect/policy", test_redirect_policy);
+  g_test_add_func ("/http/redirect/another-host",
+      test_redirect_to_another_host);
+  g_test_add_func ("/http/redirect/daydream-key",
+      test_daydream_key_not_sent_to_another_host);
   g_test_add_func ("/http/timeout", test_timeout_and_bad_url);
   g_test_add_func ("/http/free-cancels", test_free_cancels_in_flight);
   g_test_add_func ("/http/send-and-wait", test_send_and_wait);

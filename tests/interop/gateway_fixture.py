@@ -2,6 +2,7 @@
 
 import os
 import pathlib
+import re
 import select
 import signal
 import subprocess
@@ -13,6 +14,51 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BUILD_DIR = pathlib.Path(os.environ.get("DRTC_BUILD_DIR", ROOT / "build")).resolve()
 BINARY = BUILD_DIR / "app" / "daydream-rtc"
+
+# What in a child's log means it went wrong even when it answered every request: a
+# GLib-CRITICAL, or a report of AddressSanitizer, LeakSanitizer or UBSan (scripts/test
+# --sanitize).
+_BAD_LOG = re.compile(r"-CRITICAL \*\*|ERROR: (Address|Leak)Sanitizer|runtime error:")
+
+
+def exit_problem(name, proc, killed, log_text):
+    """Why a child we started and stopped counts as a failure, or None: it crashed (a
+    signal, a non-zero status), did not stop on SIGTERM, or its log has a report."""
+    if killed:
+        return f"{name} did not exit on SIGTERM and was killed"
+    if proc.returncode != 0:
+        return f"{name} exited with status {proc.returncode}"
+    bad = _BAD_LOG.search(log_text)
+    if bad:
+        return f"{name}'s log has {bad.group(0)!r}"
+    return None
+
+
+def stop_process(proc, wait_s):
+    """SIGTERM, then SIGKILL after wait_s; True when it had to be killed."""
+    if proc.poll() is not None:
+        return False
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(wait_s)
+        return False
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+        return True
+
+
+def fail_on_bad_exits(started):
+    """Stops every child of a factory; fails the test when one of them crashed."""
+    problems = []
+    for child in started:
+        child.stop()
+        problem = child.exit_problem()
+        if problem:
+            problems.append(f"{problem}\n{child.log_text()[-4000:]}")
+        os.unlink(child.log.name)
+    if problems:
+        pytest.fail("\n\n".join(problems), pytrace=False)
 
 
 class Gateway:
@@ -43,18 +89,15 @@ class Gateway:
         return pathlib.Path(self.log.name).read_text(errors="replace")
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        self.killed = stop_process(self.proc, 20) or getattr(self, "killed", False)
         self.proc.stdout.close()
         self.log.close()
 
     def exited_cleanly(self):
         return self.proc.returncode == 0
+
+    def exit_problem(self):
+        return exit_problem("the gateway", self.proc, self.killed, self.log_text())
 
 
 @pytest.fixture
@@ -68,9 +111,7 @@ def gateway_factory():
         return gw
 
     yield start
-    for gw in started:
-        gw.stop()
-        os.unlink(gw.log.name)
+    fail_on_bad_exits(started)
 
 
 def wait_until(predicate, timeout=10.0, interval=0.05, what="condition"):

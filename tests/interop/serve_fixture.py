@@ -3,13 +3,12 @@
 import os
 import pathlib
 import select
-import signal
 import subprocess
 import tempfile
 
 import pytest
 
-from gateway_fixture import BINARY, BUILD_DIR
+from gateway_fixture import BINARY, BUILD_DIR, exit_problem, fail_on_bad_exits, stop_process
 
 
 class Serve:
@@ -37,15 +36,12 @@ class Serve:
         return pathlib.Path(self.log.name).read_text(errors="replace")
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        self.killed = stop_process(self.proc, 30) or getattr(self, "killed", False)
         self.proc.stdout.close()
         self.log.close()
+
+    def exit_problem(self):
+        return exit_problem("serve", self.proc, self.killed, self.log_text())
 
 
 @pytest.fixture
@@ -58,6 +54,4 @@ def serve_factory():
         return s
 
     yield start
-    for s in started:
-        s.stop()
-        os.unlink(s.log.name)
+    fail_on_bad_exits(started)

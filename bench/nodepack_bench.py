@@ -27,8 +27,6 @@ import base64
 import io
 import os
 import pathlib
-import select
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,23 +40,11 @@ BINARY = pathlib.Path(os.environ.get("DRTC_BUILD_DIR", ROOT / "build")) / "app" 
 sys.path.insert(0, str(ROOT / "tests" / "python"))
 
 import comfyui_loader as loader  # noqa: E402
+import drtc_process  # noqa: E402
 
 
 def start_serve(settings):
-    env = dict(os.environ, GST_PLUGIN_PATH_1_0=str(BINARY.parent.parent / "gst"))
-    proc = subprocess.Popen(
-        [str(BINARY), "serve", "--port", "0", "--settings-dir", settings],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        env=env,
-        text=True,
-    )
-    ready, _, _ = select.select([proc.stdout], [], [], 15)
-    line = proc.stdout.readline() if ready else ""
-    if "listening on " not in line:
-        proc.kill()
-        sys.exit(f"serve did not start: {line!r}")
-    return proc, line.split("listening on ")[1].split()[0]
+    return drtc_process.start(BINARY, "serve", "--settings-dir", settings)
 
 
 def load_pack():

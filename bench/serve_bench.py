@@ -48,6 +48,7 @@ from PIL import Image
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
+import drtc_process  # noqa: E402
 from whip_receiver import MARK_ROWS, read_marker, stamp_marker  # noqa: E402
 
 BINARY = Path(os.environ.get("DRTC_BUILD_DIR", REPO / "build")) / "app" / "daydream-rtc"
@@ -66,21 +67,10 @@ class Proc:
     """A daydream-rtc command on port 0; ``url`` from its first stdout line."""
 
     def __init__(self, *args, extra_env=None):
-        full = env()
-        full.update(extra_env or {})
         self.log = tempfile.NamedTemporaryFile(prefix="bench-", suffix=".log")
-        self.proc = subprocess.Popen(
-            [str(BINARY), *args, "--port", "0"],
-            stdout=subprocess.PIPE,
-            stderr=self.log,
-            env=full,
-            text=True,
+        self.proc, self.url = drtc_process.start(
+            BINARY, *args, env={**env(), **(extra_env or {})}, stderr=self.log
         )
-        line = self.proc.stdout.readline()
-        if "listening on " not in line:
-            self.stop()
-            raise SystemExit(f"{args[0]} did not start: {line!r}")
-        self.url = line.split("listening on ")[1].split()[0]
         self.ps = psutil.Process(self.proc.pid)
 
     def cpu(self):

@@ -13,36 +13,22 @@ run for the ratio; timings are this machine's. Loopback only.
 """
 
 import argparse
-import os
 import pathlib
-import select
 import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
+
+import drtc_process
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def start_serve(build):
-    binary = pathlib.Path(build) / "app" / "daydream-rtc"
-    env = {**os.environ, "GST_PLUGIN_PATH_1_0": str(pathlib.Path(build) / "gst")}
     settings = tempfile.mkdtemp(prefix="drtc-bench-")
-    proc = subprocess.Popen(
-        [str(binary), "serve", "--port", "0", "--settings-dir", settings],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        env=env,
-        text=True,
-    )
-    ready, _, _ = select.select([proc.stdout], [], [], 15)
-    line = proc.stdout.readline() if ready else ""
-    if "listening on " not in line:
-        proc.kill()
-        sys.exit(f"{binary} did not start: {line!r}")
-    return proc, int(line.split("listening on ")[1].split()[0].rsplit(":", 1)[1])
+    binary = pathlib.Path(build) / "app" / "daydream-rtc"
+    proc, url = drtc_process.start(binary, "serve", "--settings-dir", settings)
+    return proc, int(url.rsplit(":", 1)[1])
 
 
 def one_request(port, barrier, timeout, out, i):

@@ -10,7 +10,7 @@ run(async ({ url, screenshot, fallback, red, cyan, input = true }) => {
   try {
     const page = await newPage(browser);
     if (fallback === "blocked") await blockWebRtc(page);
-    await page.setViewport({ width: 900, height: 620 });
+    await page.setViewport({ width: 960, height: 720 });
     const query = fallback === "forced" ? "webrtc=0" : fallback === "blocked" ? "connect_timeout_ms=4000" : "";
     await page.goto(`${url}${url.includes("?") ? "&" : "?"}${query}`);
     let inputFrames = null;
@@ -32,7 +32,7 @@ run(async ({ url, screenshot, fallback, red, cyan, input = true }) => {
     const first = await page.evaluate(overlay);
     await waitFor(page, "the overlay counting on", (n) => Number(document.querySelector(".drtc-player-overlay").dataset.frames) > n, first.frames);
     const second = await page.evaluate(overlay);
-    if (screenshot) await page.screenshot({ path: screenshot });
+    if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
     const history = await page.evaluate(() => window.drtcPlayer.history);
     return { inputFrames, inverted, first, second, history };
   } catch (err) {

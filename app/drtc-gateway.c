@@ -368,6 +368,10 @@ drtc_gateway_new (const DrtcGatewayOptions * options, GError ** error)
       NULL);
   soup_server_add_handler (gw->server, "/preview",
       drtc_preview_gateway_handler, gw, NULL);
+  /* libsoup runs the early handler registered for the same path as the
+   * handler: /preview needs the guard's too */
+  soup_server_add_early_handler (gw->server, "/preview", on_request_headers,
+      gw, NULL);
   sockaddr = g_inet_socket_address_new (address, options->port);
   /* our accept path: backlog 511, a deadline for request heads */
   gw->listener = drtc_http_listen (gw->server, sockaddr,
@@ -484,8 +488,11 @@ drtc_gateway_main (int argc, char **argv)
           "Require this Bearer key (file mode 0600; or DRTC_GATEWAY_API_KEY)",
         "FILE"},
     {"allowed-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &origins,
-        "Also answer browser requests from this origin (scheme://host:port; "
-          "repeatable; by default only the gateway's own)", "ORIGIN"},
+          "Also answer browser requests from this origin (scheme://host:port; "
+          "repeatable; allowed always: the gateway's own, ComfyUI's "
+          "http://127.0.0.1:8188 and http://localhost:8188, and serve's "
+          "/preview at http://127.0.0.1:8895 and http://localhost:8895)",
+        "ORIGIN"},
     {"allowed-host", 0, 0, G_OPTION_ARG_STRING_ARRAY, &hosts,
         "Also answer requests whose Host names this (repeatable; always: "
           "127.0.0.1, localhost, [::1] and the --host address)", "NAME"},

@@ -130,20 +130,6 @@ drtc_http_secret_equal (const gchar * a, const gchar * b)
   return diff == 0;
 }
 
-/* serve's access token: TRUE when @token is NULL (none required) or the
- * request carries it; else answers 401 with WWW-Authenticate and FALSE. */
-gboolean
-drtc_http_check_bearer (SoupServerMessage * msg, const gchar * token)
-{
-  if (!token || drtc_http_secret_equal (drtc_http_bearer (msg), token))
-    return TRUE;
-  soup_message_headers_replace (soup_server_message_get_response_headers
-      (msg), "WWW-Authenticate", "Bearer");
-  drtc_http_reply_detail (msg, SOUP_STATUS_UNAUTHORIZED,
-      "Authorization: Bearer <access token> required");
-  return FALSE;
-}
-
 /**
  * drtc_http_url_problem:
  * @max: the longest URL taken, bytes

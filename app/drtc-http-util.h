@@ -25,7 +25,6 @@ const gchar *drtc_http_bearer (SoupServerMessage * msg);
 gboolean drtc_http_content_type_is (SoupServerMessage * msg,
     const gchar * type);
 gboolean drtc_http_secret_equal (const gchar * a, const gchar * b);
-gboolean drtc_http_check_bearer (SoupServerMessage * msg, const gchar * token);
 gchar *drtc_http_url_problem (const gchar * url, gsize max);
 
 G_END_DECLS

@@ -38,7 +38,11 @@ body_limit (const gchar * path)
 static gboolean
 authorized (DrtcServe * serve, SoupServerMessage * msg, const gchar * path)
 {
-  if (!serve->opts.access_token || g_str_equal (path, "/healthz")
+  /* /preview's page and scripts are public; the frames it shows are not */
+  gboolean page = g_str_has_prefix (path, "/preview")
+      && !g_str_equal (path, "/preview/input.jpg");
+
+  if (!serve->opts.access_token || g_str_equal (path, "/healthz") || page
       || g_str_equal (soup_server_message_get_method (msg),
           SOUP_METHOD_OPTIONS))
     return TRUE;

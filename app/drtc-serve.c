@@ -113,6 +113,10 @@ serve_new (const DrtcServeOptions * opts, GError ** error)
       drtc_preview_serve_handler, serve, NULL);
   soup_server_add_early_handler (serve->server, NULL,
       drtc_serve_on_request_headers, serve, NULL);
+  /* libsoup runs the early handler registered for the same path as the
+   * handler: /preview needs the guard's too */
+  soup_server_add_early_handler (serve->server, "/preview",
+      drtc_serve_on_request_headers, serve, NULL);
   g_signal_connect (serve->server, "request-finished",
       G_CALLBACK (drtc_serve_on_request_finished), serve);
   sockaddr = g_inet_socket_address_new (address, opts->port);

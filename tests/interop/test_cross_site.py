@@ -226,3 +226,22 @@ def test_gateway_cors_names_the_allowed_origins_only(gateway_factory):
     )
     assert pre.status_code == 204
     assert pre.headers["Access-Control-Allow-Origin"] == "http://127.0.0.1:9999"
+
+
+def test_preview_is_guarded_like_every_route(serve_factory, gateway_factory, tmp_path):
+    """/preview has a handler of its own, and libsoup runs only the early handler of the
+    same path: the guard must be registered there too, or a rebinding page reads the
+    user's input frames (/preview/input.jpg) under any Host."""
+    for base in (serve_factory().url, gateway_factory().url):
+        for path in ("/preview", "/preview/host.json", "/preview/input.jpg"):
+            r = requests.get(base + path, headers={"Host": "evil.example"}, timeout=5)
+            assert r.status_code == 421, (base, path, r.status_code)
+            r = requests.get(base + path, headers={"Origin": EVIL}, timeout=5)
+            assert r.status_code == 403, (base, path, r.status_code)
+    token = tmp_path / "token"
+    token.write_text("s3cret-token\n")
+    token.chmod(0o600)
+    s = serve_factory("--access-token-file", str(token))
+    assert requests.get(f"{s.url}/preview", timeout=5).status_code == 200  # the page is public
+    r = requests.get(f"{s.url}/preview/input.jpg", timeout=5)
+    assert r.status_code == 401 and r.headers["WWW-Authenticate"] == "Bearer"

@@ -25,6 +25,28 @@
 #define MAX_STRING (64 * 1024)  /* bytes of one JSON string */
 #define MAX_NAME 256            /* characters of a stream's name */
 
+void
+drtc_gateway_reply_error (SoupServerMessage * msg, guint status,
+    const gchar * format, ...)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree gchar *text = NULL;
+  va_list args;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "success");
+  json_builder_add_boolean_value (b, FALSE);
+  json_builder_set_member_name (b, "error");
+  json_builder_add_string_value (b, text);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  drtc_http_reply_json (msg, status, root);
+}
+
 static void
 add_string (JsonBuilder * b, const gchar * name, const gchar * value)
 {

@@ -12,10 +12,15 @@
 #include "drtc-http-guard.h"
 
 G_BEGIN_DECLS
-
 #define DRTC_GATEWAY_MAX_BODY (256 * 1024)      /* any request's body */
-
-typedef struct
+#define DRTC_GATEWAY_LIVE_PREFIX "/live/video-to-video/"
+/* The layers, each calling only those below it (docs/architecture.md):
+ *   drtc-gateway.c        options, the server, its dispatch and tick
+ *   drtc-gateway-api.c    /v1/streams      drtc-gateway-whip.c  /live/...
+ *   drtc-gateway-stream.c the streams and their publishers
+ *   drtc-gateway-media.c  (and -viewers.c, -media-util.c) the pipelines
+ * Upward only through callbacks: media events, answers. */
+    typedef struct
 {
   DrtcGateway *gateway;         /* owner */
   gchar *id;                    /* str_... */
@@ -56,7 +61,7 @@ struct _DrtcGateway
   GSource *tick;
 };
 
-/* drtc-gateway.c */
+/* drtc-gateway-stream.c */
 gchar *drtc_gateway_url (DrtcGateway * gw, const gchar * path);
 gchar *drtc_gateway_whip_path (DrtcGatewayStream * stream);
 gchar *drtc_gateway_whep_path (DrtcGatewayStream * stream);
@@ -68,19 +73,22 @@ void drtc_gateway_publisher_started (DrtcGatewayStream * stream);
 void drtc_gateway_end_publisher (DrtcGatewayStream * stream,
     const gchar * reason);
 void drtc_gateway_apply_params (DrtcGatewayStream * stream);
-void drtc_gateway_reply_error (SoupServerMessage * msg, guint status,
-    const gchar * format, ...) G_GNUC_PRINTF (3, 4);
+void drtc_gateway_stream_tick (DrtcGatewayStream * stream);
 
 /* drtc-gateway-api.c */
-gboolean drtc_gateway_api_authorized (DrtcGateway * gw,
+void
+drtc_gateway_reply_error (SoupServerMessage * msg, guint status,
+    const gchar * format, ...)
+G_GNUC_PRINTF (3, 4);
+     gboolean drtc_gateway_api_authorized (DrtcGateway * gw,
     SoupServerMessage * msg);
-void drtc_gateway_api_route (DrtcGateway * gw, SoupServerMessage * msg,
+     void drtc_gateway_api_route (DrtcGateway * gw, SoupServerMessage * msg,
     const gchar * path);
 
 /* drtc-gateway-whip.c */
-void drtc_gateway_whip_route (DrtcGateway * gw, SoupServerMessage * msg,
+     void drtc_gateway_whip_route (DrtcGateway * gw, SoupServerMessage * msg,
     const gchar * key, const gchar * rest);
-void drtc_gateway_whep_route (DrtcGateway * gw, SoupServerMessage * msg,
+     void drtc_gateway_whep_route (DrtcGateway * gw, SoupServerMessage * msg,
     const gchar * key, const gchar * rest);
 
 G_END_DECLS

@@ -13,7 +13,6 @@
 #include "drtc-json.h"
 #include "drtc-preview.h"
 #include "drtc-daydream.h"
-#include "drtc-random.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -22,201 +21,9 @@
 
 #define SERVE_DEFAULT_PORT 8895 /* daydream-rtc serve's default --port */
 
-#define LIVE_PREFIX "/live/video-to-video/"
-
-/* ---- helpers shared by the modules ---- */
-
-gchar *
-drtc_gateway_url (DrtcGateway * gw, const gchar * path)
-{
-  return g_strdup_printf ("http://%s:%u%s", gw->opts.host, gw->port, path);
-}
-
-gchar *
-drtc_gateway_whip_path (DrtcGatewayStream * stream)
-{
-  return g_strdup_printf (LIVE_PREFIX "%s/whip", stream->key);
-}
-
-gchar *
-drtc_gateway_whep_path (DrtcGatewayStream * stream)
-{
-  return g_strdup_printf (LIVE_PREFIX "%s-out/whep", stream->key);
-}
-
-/* prefix + 32 hex digits: 128 bits from the kernel's CSPRNG */
-gchar *
-drtc_gateway_random_id (const gchar * prefix)
-{
-  return drtc_random_token (prefix, DRTC_RANDOM_MIN_BYTES);
-}
-
-void
-drtc_gateway_reply_error (SoupServerMessage * msg, guint status,
-    const gchar * format, ...)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) root = NULL;
-  g_autofree gchar *text = NULL;
-  va_list args;
-
-  va_start (args, format);
-  text = g_strdup_vprintf (format, args);
-  va_end (args);
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "success");
-  json_builder_add_boolean_value (b, FALSE);
-  json_builder_set_member_name (b, "error");
-  json_builder_add_string_value (b, text);
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  drtc_http_reply_json (msg, status, root);
-}
-
-void
-drtc_gateway_stream_free (DrtcGatewayStream * stream)
-{
-  if (!stream)
-    return;
-  g_clear_pointer (&stream->media, drtc_gateway_media_free);
-  g_free (stream->id);
-  g_free (stream->key);
-  g_free (stream->playback_id);
-  g_free (stream->name);
-  g_free (stream->pipeline);
-  g_clear_pointer (&stream->params, json_object_unref);
-  g_free (stream->created_at);
-  g_free (stream->params_updated_at);
-  g_free (stream->session_id);
-  g_free (stream->previous_session_id);
-  g_free (stream->last_error);
-  g_free (stream);
-}
-
-/* Brings the effect in line with the stream's params. */
-void
-drtc_gateway_apply_params (DrtcGatewayStream * stream)
-{
-  DrtcEffectSettings settings;
-  g_autofree gchar *text = NULL;
-
-  if (!stream->media)
-    return;
-  drtc_effect_settings_from_params (stream->params, &settings);
-  text = drtc_effect_settings_describe (&settings);
-  g_message ("stream %s: effect %s", stream->id, text);
-  drtc_gateway_media_apply_effect (stream->media, &settings);
-}
-
-static void
-on_media_event (DrtcGatewayMedia * media, DrtcMediaEvent event,
-    const gchar * detail, gpointer data)
-{
-  DrtcGatewayStream *stream = data;
-
-  switch (event) {
-    case DRTC_MEDIA_PUBLISHER_LOST:
-      drtc_gateway_end_publisher (stream, detail);
-      break;
-    case DRTC_MEDIA_PUBLISHER_REPLACED:
-      g_message ("stream %s: the new publisher connected and took over",
-          stream->id);
-      g_clear_pointer (&stream->previous_session_id, g_free);
-      drtc_gateway_publisher_started (stream);
-      break;
-    case DRTC_MEDIA_OFFER_ABANDONED:
-      /* the current publisher's session is the stream's again */
-      g_message ("stream %s: the new publisher went (%s); the current one "
-          "stays", stream->id, detail);
-      g_free (stream->session_id);
-      stream->session_id = g_steal_pointer (&stream->previous_session_id);
-      break;
-    case DRTC_MEDIA_VIEWER_GONE:
-      g_message ("stream %s: viewer %s left", stream->id, detail);
-      drtc_gateway_media_remove_viewer (media, detail);
-      break;
-  }
-}
-
-gboolean
-drtc_gateway_ensure_media (DrtcGatewayStream * stream, GError ** error)
-{
-  DrtcGateway *gw = stream->gateway;
-  DrtcGatewayMediaConfig cfg = { 0 };
-
-  if (stream->media)
-    return TRUE;
-  cfg.webrtc.local_addresses = (const gchar * const *) gw->opts.local_addresses;
-  cfg.webrtc.latency_ms = gw->opts.latency_ms;
-  cfg.encoder = gw->opts.encoder;
-  cfg.bitrate_kbps = gw->opts.bitrate_kbps;
-  cfg.fps = gw->opts.fps;
-  cfg.gather_timeout_ms = 3000;
-  cfg.takeover_timeout_s = gw->opts.publisher_timeout_s;
-  cfg.context = gw->context;
-  stream->media = drtc_gateway_media_new (&cfg, on_media_event, stream, error);
-  if (!stream->media)
-    return FALSE;
-  drtc_gateway_apply_params (stream);
-  return TRUE;
-}
-
-/* A publisher session took over the stream's media. */
-void
-drtc_gateway_publisher_started (DrtcGatewayStream * stream)
-{
-  stream->publish_started_us = g_get_monotonic_time ();
-  stream->dropped_by_fault = FALSE;
-  stream->unpublished_us = 0;
-  stream->publisher_sessions++;
-  g_clear_pointer (&stream->last_error, g_free);
-}
-
-void
-drtc_gateway_end_publisher (DrtcGatewayStream * stream, const gchar * reason)
-{
-  if (!stream->media || !drtc_gateway_media_has_publisher (stream->media))
-    return;
-  g_message ("stream %s: publisher gone (%s)", stream->id, reason);
-  drtc_gateway_media_unpublish (stream->media);
-  g_clear_pointer (&stream->session_id, g_free);
-  g_clear_pointer (&stream->previous_session_id, g_free);
-  g_free (stream->last_error);
-  stream->last_error = g_strdup (reason);
-  stream->unpublished_us = g_get_monotonic_time ();
-}
+#define LIVE_PREFIX DRTC_GATEWAY_LIVE_PREFIX
 
 /* ---- the tick (4 per second): rates, watchdogs, faults ---- */
-
-static void
-tick_stream (DrtcGateway * gw, DrtcGatewayStream * stream)
-{
-  gint64 idle_us, now = g_get_monotonic_time ();
-
-  if (!stream->media)
-    return;
-  if (gw->opts.viewer_timeout_s)
-    drtc_gateway_media_expire_viewers (stream->media,
-        (gint64) gw->opts.viewer_timeout_s * G_USEC_PER_SEC);
-  drtc_gateway_media_sample_rates (stream->media, &stream->input_fps,
-      &stream->output_fps, &idle_us);
-  if (drtc_gateway_media_has_publisher (stream->media)) {
-    if (gw->opts.drop_publisher_s > 0 && !stream->dropped_by_fault
-        && now - stream->publish_started_us >
-        gw->opts.drop_publisher_s * G_USEC_PER_SEC) {
-      stream->dropped_by_fault = TRUE;
-      drtc_gateway_end_publisher (stream, "dropped by --drop-publisher-after");
-    } else if (idle_us > (gint64) gw->opts.publisher_timeout_s * G_USEC_PER_SEC) {
-      drtc_gateway_end_publisher (stream, "no media from the publisher");
-    }
-  } else if (stream->unpublished_us && now - stream->unpublished_us >
-      (gint64) gw->opts.publisher_timeout_s * G_USEC_PER_SEC) {
-    /* publisher gone for good: release the output pipeline and viewers */
-    g_message ("stream %s: media released", stream->id);
-    g_clear_pointer (&stream->media, drtc_gateway_media_free);
-    stream->unpublished_us = 0;
-  }
-}
 
 static gboolean
 on_tick (gpointer data)
@@ -227,7 +34,7 @@ on_tick (gpointer data)
 
   g_hash_table_iter_init (&iter, gw->streams);
   while (g_hash_table_iter_next (&iter, NULL, &value))
-    tick_stream (gw, value);
+    drtc_gateway_stream_tick (value);
   return G_SOURCE_CONTINUE;
 }
 
@@ -463,87 +270,129 @@ bind_allowed (const gchar * host, const gchar * key)
   return FALSE;
 }
 
-int
-drtc_gateway_main (int argc, char **argv)
+/* The command line as GOption fills it in. */
+typedef struct
 {
-  DrtcGatewayOptions opts = { 0 };
-  g_autofree gchar *host = NULL, *key_file = NULL, *mode = NULL;
-  g_autoptr (GOptionContext) ctx = NULL;
-  g_autoptr (GError) err = NULL;
-  g_autoptr (DrtcGateway) gw = NULL;
-  g_autoptr (GMainLoop) loop = NULL;
-  gint port = 8896, fps = 30, bitrate = 2000, latency = 50, timeout = 10;
-  gint max_viewers = 5, fail_creates = 0, api_delay = 0;
-  gint viewer_timeout = 10, whep_503 = 0;
-  gdouble whep_404 = 0, drop_after = 0;
-  gboolean never_ready = FALSE, counter_offer = FALSE, bad_answer = FALSE;
-  gchar **ice = NULL, **local = NULL, *encoder = NULL;
-  g_auto (GStrv) origins = NULL, hosts = NULL;
+  gchar *host, *key_file, *mode, *encoder;
+  gchar **ice, **local, **origins, **hosts;
+  gint port, fps, bitrate, latency, timeout, max_viewers, viewer_timeout;
+  gint fail_creates, api_delay, whep_503;
+  gdouble whep_404, drop_after;
+  gboolean never_ready, counter_offer, bad_answer;
+} GatewayArgs;
+
+static void
+gateway_args_clear (GatewayArgs * a)
+{
+  g_free (a->host);
+  g_free (a->key_file);
+  g_free (a->mode);
+  g_free (a->encoder);
+  g_strfreev (a->ice);
+  g_strfreev (a->local);
+  g_strfreev (a->origins);
+  g_strfreev (a->hosts);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (GatewayArgs, gateway_args_clear)
+     static void add_service_options (GOptionContext * ctx, GatewayArgs * a)
+{
   GOptionEntry entries[] = {
-    {"host", 0, 0, G_OPTION_ARG_STRING, &host,
+    {"host", 0, 0, G_OPTION_ARG_STRING, &a->host,
         "Address to listen on (default 127.0.0.1)", "ADDR"},
-    {"port", 'p', 0, G_OPTION_ARG_INT, &port,
+    {"port", 'p', 0, G_OPTION_ARG_INT, &a->port,
         "Port for API and media (default 8896; 0 = any free port)", "PORT"},
-    {"api-key-file", 0, 0, G_OPTION_ARG_FILENAME, &key_file,
+    {"api-key-file", 0, 0, G_OPTION_ARG_FILENAME, &a->key_file,
           "Require this Bearer key (file mode 0600; or DRTC_GATEWAY_API_KEY)",
         "FILE"},
-    {"allowed-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &origins,
+    {"allowed-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &a->origins,
           "Also answer browser requests from this origin (scheme://host:port; "
           "repeatable; allowed always: the gateway's own, ComfyUI's "
           "http://127.0.0.1:8188 and http://localhost:8188, and serve's "
           "/preview at http://127.0.0.1:8895 and http://localhost:8895)",
         "ORIGIN"},
-    {"allowed-host", 0, 0, G_OPTION_ARG_STRING_ARRAY, &hosts,
+    {"allowed-host", 0, 0, G_OPTION_ARG_STRING_ARRAY, &a->hosts,
         "Also answer requests whose Host names this (repeatable; always: "
           "127.0.0.1, localhost, [::1] and the --host address)", "NAME"},
-    {"mode", 0, 0, G_OPTION_ARG_STRING, &mode,
+    {"mode", 0, 0, G_OPTION_ARG_STRING, &a->mode,
         "daydream: like Daydream's gateway (no WHIP PATCH/DELETE); rfc: full "
           "RFC 9725 (default daydream)", "MODE"},
-    {"ice-server", 0, 0, G_OPTION_ARG_STRING_ARRAY, &ice,
+    {"ice-server", 0, 0, G_OPTION_ARG_STRING_ARRAY, &a->ice,
         "Advertise a STUN/TURN URL in Link headers (repeatable)", "URL"},
-    {"ice-local-address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &local,
+    {"ice-local-address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &a->local,
         "Gather ICE candidates on this address only (repeatable)", "ADDR"},
-    {"encoder", 0, 0, G_OPTION_ARG_STRING, &encoder,
+    {"encoder", 0, 0, G_OPTION_ARG_STRING, &a->encoder,
         "H.264 encoder element (default: best available)", "NAME"},
-    {"bitrate", 0, 0, G_OPTION_ARG_INT, &bitrate,
+    {"bitrate", 0, 0, G_OPTION_ARG_INT, &a->bitrate,
         "Output bitrate in kbit/s (default 2000)", "KBPS"},
-    {"fps", 0, 0, G_OPTION_ARG_INT, &fps, "Nominal frame rate (default 30)",
-        "FPS"},
-    {"latency", 0, 0, G_OPTION_ARG_INT, &latency,
+    {"fps", 0, 0, G_OPTION_ARG_INT, &a->fps,
+        "Nominal frame rate (default 30)", "FPS"},
+    {"latency", 0, 0, G_OPTION_ARG_INT, &a->latency,
         "Jitterbuffer latency in ms (default 50)", "MS"},
-    {"publisher-timeout", 0, 0, G_OPTION_ARG_INT, &timeout,
+    {"publisher-timeout", 0, 0, G_OPTION_ARG_INT, &a->timeout,
           "Seconds without media before a publisher is dropped (default 10)",
         "S"},
-    {"max-viewers", 0, 0, G_OPTION_ARG_INT, &max_viewers,
+    {"max-viewers", 0, 0, G_OPTION_ARG_INT, &a->max_viewers,
         "WHEP viewers per stream before 429 (default 5)", "N"},
-    {"viewer-timeout", 0, 0, G_OPTION_ARG_INT, &viewer_timeout,
+    {"viewer-timeout", 0, 0, G_OPTION_ARG_INT, &a->viewer_timeout,
         "Seconds without RTCP before a WHEP viewer counts as gone "
           "(default 10)", "S"},
-    {"whep-counter-offer", 0, 0, G_OPTION_ARG_NONE, &counter_offer,
+    {"whep-counter-offer", 0, 0, G_OPTION_ARG_NONE, &a->counter_offer,
         "Answer WHEP POSTs with 406 and the gateway's own offer; the "
           "viewer PATCHes its answer", NULL},
-    {"fail-creates", 0, 0, G_OPTION_ARG_INT, &fail_creates,
+    {NULL}
+  };
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+}
+
+/* Fault switches, for tests of the clients (docs/gateway.md): a new one is
+ * an entry here, a member of DrtcGatewayOptions, a line in
+ * args_to_options and the check where it bites. */
+static void
+add_fault_options (GOptionContext * ctx, GatewayArgs * a)
+{
+  GOptionEntry entries[] = {
+    {"fail-creates", 0, 0, G_OPTION_ARG_INT, &a->fail_creates,
         "Fault: the first N stream creations answer 500", "N"},
-    {"never-ready", 0, 0, G_OPTION_ARG_NONE, &never_ready,
+    {"never-ready", 0, 0, G_OPTION_ARG_NONE, &a->never_ready,
         "Fault: status never becomes ONLINE, no WHEP URL", NULL},
-    {"whep-404-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &whep_404,
+    {"whep-404-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &a->whep_404,
         "Fault: WHEP answers 404 for S seconds after publishing starts", "S"},
-    {"drop-publisher-after", 0, 0, G_OPTION_ARG_DOUBLE, &drop_after,
+    {"drop-publisher-after", 0, 0, G_OPTION_ARG_DOUBLE, &a->drop_after,
         "Fault: drop each WHIP peer S seconds after it connected", "S"},
-    {"api-delay", 0, 0, G_OPTION_ARG_INT, &api_delay,
+    {"api-delay", 0, 0, G_OPTION_ARG_INT, &a->api_delay,
         "Fault: answer every API request MS milliseconds late", "MS"},
-    {"whep-503", 0, 0, G_OPTION_ARG_INT, &whep_503,
+    {"whep-503", 0, 0, G_OPTION_ARG_INT, &a->whep_503,
         "Fault: the first N WHEP POSTs answer 503 with Retry-After: 1", "N"},
-    {"whep-bad-answer", 0, 0, G_OPTION_ARG_NONE, &bad_answer,
+    {"whep-bad-answer", 0, 0, G_OPTION_ARG_NONE, &a->bad_answer,
         "Fault: WHEP POSTs get a 201 whose SDP answer is unusable", NULL},
     {NULL}
   };
 
+  g_option_context_add_main_entries (ctx, entries, NULL);
+}
+
+/* 0 when @a holds a valid command line, else the exit status (2) */
+static int
+parse_args (int argc, char **argv, GatewayArgs * a)
+{
+  g_autoptr (GOptionContext) ctx = NULL;
+  g_autoptr (GError) err = NULL;
+
+  a->port = 8896;
+  a->fps = 30;
+  a->bitrate = 2000;
+  a->latency = 50;
+  a->timeout = 10;
+  a->max_viewers = 5;
+  a->viewer_timeout = 10;
   ctx = g_option_context_new ("- local Daydream-compatible service");
   g_option_context_set_summary (ctx, "Serves Daydream's stream API, WHIP "
       "ingest, a prompt-driven video effect and WHEP egress on one port, so "
       "everything runs offline. See docs/gateway.md.");
-  g_option_context_add_main_entries (ctx, entries, NULL);
+  add_service_options (ctx, a);
+  add_fault_options (ctx, a);
   drtc_log_add_options (ctx);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
   if (!g_option_context_parse (ctx, &argc, &argv, &err)) {
@@ -551,59 +400,57 @@ drtc_gateway_main (int argc, char **argv)
     return 2;
   }
   drtc_log_setup ();
-  if (mode && !g_str_equal (mode, "daydream") && !g_str_equal (mode, "rfc")) {
+  if (a->mode && !g_str_equal (a->mode, "daydream")
+      && !g_str_equal (a->mode, "rfc")) {
     g_printerr ("daydream-rtc gateway: --mode is daydream or rfc\n");
     return 2;
   }
-  if (port < 0 || port > 65535 || fps < 1 || bitrate < 50 || latency < 0
-      || timeout < 1 || max_viewers < 1 || fail_creates < 0 || api_delay < 0
-      || viewer_timeout < 1 || whep_503 < 0) {
+  if (a->port < 0 || a->port > 65535 || a->fps < 1 || a->bitrate < 50
+      || a->latency < 0 || a->timeout < 1 || a->max_viewers < 1
+      || a->fail_creates < 0 || a->api_delay < 0 || a->viewer_timeout < 1
+      || a->whep_503 < 0) {
     g_printerr ("daydream-rtc gateway: an option is out of range\n");
     return 2;
   }
-  if (!read_api_key (key_file, &opts.api_key, &err)) {
-    g_printerr ("daydream-rtc gateway: %s\n", err->message);
-    return 2;
-  }
-  if (!bind_allowed (host, opts.api_key)) {
-    g_free (opts.api_key);
-    return 2;
-  }
-  opts.host = host;
-  opts.port = port;
-  opts.allowed_origins = origins;
-  opts.allowed_hosts = hosts;
-  opts.rfc = mode && g_str_equal (mode, "rfc");
-  opts.ice_servers = ice;
-  opts.local_addresses = local;
-  opts.encoder = encoder;
-  opts.bitrate_kbps = bitrate;
-  opts.fps = fps;
-  opts.latency_ms = latency;
-  opts.publisher_timeout_s = timeout;
-  opts.max_viewers = max_viewers;
-  opts.fail_creates = fail_creates;
-  opts.never_ready = never_ready;
-  opts.whep_404_s = whep_404;
-  opts.drop_publisher_s = drop_after;
-  opts.api_delay_ms = api_delay;
-  opts.viewer_timeout_s = viewer_timeout;
-  opts.whep_counter_offer = counter_offer;
-  opts.whep_503 = whep_503;
-  opts.whep_bad_answer = bad_answer;
+  return 0;
+}
 
-  gw = drtc_gateway_new (&opts, &err);
-  g_free (opts.api_key);
-  g_strfreev (ice);
-  g_strfreev (local);
-  g_free (encoder);
-  if (!gw) {
-    g_printerr ("daydream-rtc gateway: %s\n", err->message);
-    return 1;
-  }
+/* @opts borrows @a's strings */
+static void
+args_to_options (const GatewayArgs * a, DrtcGatewayOptions * opts)
+{
+  opts->host = a->host;
+  opts->port = a->port;
+  opts->allowed_origins = a->origins;
+  opts->allowed_hosts = a->hosts;
+  opts->rfc = a->mode && g_str_equal (a->mode, "rfc");
+  opts->ice_servers = a->ice;
+  opts->local_addresses = a->local;
+  opts->encoder = a->encoder;
+  opts->bitrate_kbps = a->bitrate;
+  opts->fps = a->fps;
+  opts->latency_ms = a->latency;
+  opts->publisher_timeout_s = a->timeout;
+  opts->max_viewers = a->max_viewers;
+  opts->viewer_timeout_s = a->viewer_timeout;
+  opts->whep_counter_offer = a->counter_offer;
+  opts->fail_creates = a->fail_creates;
+  opts->never_ready = a->never_ready;
+  opts->whep_404_s = a->whep_404;
+  opts->drop_publisher_s = a->drop_after;
+  opts->api_delay_ms = a->api_delay;
+  opts->whep_503 = a->whep_503;
+  opts->whep_bad_answer = a->bad_answer;
+}
+
+/* Serves until SIGINT or SIGTERM. */
+static void
+run (DrtcGateway * gw)
+{
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+
   /* SIGTERM may come as soon as the line below is read: the handlers
    * are in place first */
-  loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGINT, on_signal, loop);
   g_unix_signal_add (SIGTERM, on_signal, loop);
   /* tests and scripts read this line to learn the port */
@@ -612,5 +459,33 @@ drtc_gateway_main (int argc, char **argv)
   fflush (stdout);
   g_main_loop_run (loop);
   g_message ("gateway stopping");
+}
+
+int
+drtc_gateway_main (int argc, char **argv)
+{
+  g_auto (GatewayArgs) args = { 0 };
+  DrtcGatewayOptions opts = { 0 };
+  g_autofree gchar *api_key = NULL;
+  g_autoptr (GError) err = NULL;
+  g_autoptr (DrtcGateway) gw = NULL;
+  int status;
+
+  if ((status = parse_args (argc, argv, &args)) != 0)
+    return status;
+  if (!read_api_key (args.key_file, &api_key, &err)) {
+    g_printerr ("daydream-rtc gateway: %s\n", err->message);
+    return 2;
+  }
+  if (!bind_allowed (args.host, api_key))
+    return 2;
+  args_to_options (&args, &opts);
+  opts.api_key = api_key;
+  gw = drtc_gateway_new (&opts, &err);
+  if (!gw) {
+    g_printerr ("daydream-rtc gateway: %s\n", err->message);
+    return 1;
+  }
+  run (gw);
   return 0;
 }

@@ -16,7 +16,7 @@ G_BEGIN_DECLS
 #define DRTC_GATEWAY_LIVE_PREFIX "/live/video-to-video/"
 /* The layers, each calling only those below it (docs/architecture.md):
  *   drtc-gateway.c        options, the server, its dispatch and tick
- *   drtc-gateway-api.c    /v1/streams      drtc-gateway-whip.c  /live/...
+ *   drtc-gateway-api.c    /v1/streams      drtc-gateway-whip-whep.c  /live/...
  *   drtc-gateway-stream.c the streams and their publishers
  *   drtc-gateway-media.c  (and -viewers.c, -media-util.c) the pipelines
  * Upward only through callbacks: media events, answers. */
@@ -85,7 +85,7 @@ G_GNUC_PRINTF (3, 4);
      void drtc_gateway_api_route (DrtcGateway * gw, SoupServerMessage * msg,
     const gchar * path);
 
-/* drtc-gateway-whip.c */
+/* drtc-gateway-whip-whep.c */
      void drtc_gateway_whip_route (DrtcGateway * gw, SoupServerMessage * msg,
     const gchar * key, const gchar * rest);
      void drtc_gateway_whep_route (DrtcGateway * gw, SoupServerMessage * msg,

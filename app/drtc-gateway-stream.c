@@ -2,7 +2,7 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The layer under the routes (drtc-gateway-api.c, drtc-gateway-whip.c):
+ * The layer under the routes (drtc-gateway-api.c, drtc-gateway-whip-whep.c):
  * what a stream is, where its WHIP and WHEP resources live, who publishes
  * on it, and its media (drtc-gateway-media.c), whose events come back here
  * through a callback. Nothing here knows HTTP.

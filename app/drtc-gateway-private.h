@@ -12,15 +12,19 @@
 #include "drtc-http-guard.h"
 
 G_BEGIN_DECLS
+
 #define DRTC_GATEWAY_MAX_BODY (256 * 1024)      /* any request's body */
 #define DRTC_GATEWAY_LIVE_PREFIX "/live/video-to-video/"
+
 /* The layers, each calling only those below it (docs/architecture.md):
  *   drtc-gateway.c        options, the server, its dispatch and tick
- *   drtc-gateway-api.c    /v1/streams      drtc-gateway-whip-whep.c  /live/...
+ *   drtc-gateway-api.c    /v1/streams (the REST API)
+ *   drtc-gateway-whip-whep.c  /live/...: WHIP ingest, WHEP egress
  *   drtc-gateway-stream.c the streams and their publishers
  *   drtc-gateway-media.c  (and -viewers.c, -media-util.c) the pipelines
  * Upward only through callbacks: media events, answers. */
-    typedef struct
+
+typedef struct
 {
   DrtcGateway *gateway;         /* owner */
   gchar *id;                    /* str_... */
@@ -76,19 +80,17 @@ void drtc_gateway_apply_params (DrtcGatewayStream * stream);
 void drtc_gateway_stream_tick (DrtcGatewayStream * stream);
 
 /* drtc-gateway-api.c */
-void
-drtc_gateway_reply_error (SoupServerMessage * msg, guint status,
-    const gchar * format, ...)
-G_GNUC_PRINTF (3, 4);
-     gboolean drtc_gateway_api_authorized (DrtcGateway * gw,
+gboolean drtc_gateway_api_authorized (DrtcGateway * gw,
     SoupServerMessage * msg);
-     void drtc_gateway_api_route (DrtcGateway * gw, SoupServerMessage * msg,
+void drtc_gateway_api_route (DrtcGateway * gw, SoupServerMessage * msg,
     const gchar * path);
+void drtc_gateway_reply_error (SoupServerMessage * msg, guint status,
+    const gchar * format, ...) G_GNUC_PRINTF (3, 4);
 
 /* drtc-gateway-whip-whep.c */
-     void drtc_gateway_whip_route (DrtcGateway * gw, SoupServerMessage * msg,
+void drtc_gateway_whip_route (DrtcGateway * gw, SoupServerMessage * msg,
     const gchar * key, const gchar * rest);
-     void drtc_gateway_whep_route (DrtcGateway * gw, SoupServerMessage * msg,
+void drtc_gateway_whep_route (DrtcGateway * gw, SoupServerMessage * msg,
     const gchar * key, const gchar * rest);
 
 G_END_DECLS

@@ -330,107 +330,42 @@ drtc_gateway_api_authorized (DrtcGateway * gw, SoupServerMessage * msg)
   return FALSE;
 }
 
-static void
-method_not_allowed (SoupServerMessage * msg, const gchar * allow)
-{
-  soup_message_headers_replace (soup_server_message_get_response_headers
-      (msg), "Allow", allow);
-  drtc_gateway_reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED,
-      "Method Not Allowed");
-}
+/* ---- the routes (drtc-gateway.c's table; the stream is looked up) ---- */
 
-static void
-handle (DrtcGateway * gw, SoupServerMessage * msg, const gchar * path)
-{
-  const gchar *method = soup_server_message_get_method (msg);
-  const gchar *rest;
-  g_auto (GStrv) parts = NULL;
-  DrtcGatewayStream *stream;
-  g_autoptr (JsonNode) reply = NULL;
-
-  rest = path + strlen ("/v1/streams");
-  if (!*rest || g_str_equal (rest, "/")) {
-    if (g_str_equal (method, SOUP_METHOD_POST))
-      create_stream (gw, msg);
-    else
-      method_not_allowed (msg, "POST");
-    return;
-  }
-  if (*rest != '/') {
-    drtc_gateway_reply_error (msg, SOUP_STATUS_NOT_FOUND, "Not Found");
-    return;
-  }
-  /* id [ "/status" ] */
-  parts = g_strsplit (rest + 1, "/", 3);
-  stream = g_hash_table_lookup (gw->streams, parts[0]);
-  if (!stream || (parts[1] && (!g_str_equal (parts[1], "status")
-              || parts[2]))) {
-    drtc_gateway_reply_error (msg, SOUP_STATUS_NOT_FOUND,
-        stream ? "Not Found" : "stream not found");
-    return;
-  }
-  if (parts[1]) {
-    if (!g_str_equal (method, SOUP_METHOD_GET)) {
-      method_not_allowed (msg, "GET");
-      return;
-    }
-    reply = status_to_json (stream);
-    drtc_http_reply_json (msg, SOUP_STATUS_OK, reply);
-  } else if (g_str_equal (method, SOUP_METHOD_GET)) {
-    reply = stream_to_json (stream);
-    drtc_http_reply_json (msg, SOUP_STATUS_OK, reply);
-  } else if (g_str_equal (method, DRTC_METHOD_PATCH)) {
-    update_stream (stream, msg);
-  } else if (g_str_equal (method, SOUP_METHOD_DELETE)) {
-    delete_stream (gw, stream, msg);
-  } else {
-    method_not_allowed (msg, "GET, PATCH, DELETE");
-  }
-}
-
-typedef struct
-{
-  DrtcGateway *gw;
-  SoupServerMessage *msg;
-  gchar *path;
-} Delayed;
-
-static gboolean
-on_delay_done (gpointer data)
-{
-  Delayed *d = data;
-
-  handle (d->gw, d->msg, d->path);
-  soup_server_message_unpause (d->msg);
-  g_object_unref (d->msg);
-  g_free (d->path);
-  g_free (d);
-  return G_SOURCE_REMOVE;
-}
-
-/**
- * drtc_gateway_api_route:
- *
- * Answers a /v1/streams request, --api-delay milliseconds late if asked.
- */
 void
-drtc_gateway_api_route (DrtcGateway * gw, SoupServerMessage * msg,
-    const gchar * path)
+drtc_gateway_api_create (gpointer gw, SoupServerMessage * msg,
+    DrtcRouteMatch * m)
 {
-  Delayed *d;
-  GSource *source;
+  create_stream (gw, msg);
+}
 
-  if (!gw->opts.api_delay_ms) {
-    handle (gw, msg, path);
-    return;
-  }
-  d = g_new0 (Delayed, 1);
-  d->gw = gw;
-  d->msg = g_object_ref (msg);
-  d->path = g_strdup (path);
-  soup_server_message_pause (msg);
-  source = g_timeout_source_new (gw->opts.api_delay_ms);
-  g_source_set_callback (source, on_delay_done, d, NULL);
-  g_source_attach (source, gw->context);
-  g_source_unref (source);
+void
+drtc_gateway_api_get (gpointer gw, SoupServerMessage * msg, DrtcRouteMatch * m)
+{
+  g_autoptr (JsonNode) reply = stream_to_json (m->stream);
+
+  drtc_http_reply_json (msg, SOUP_STATUS_OK, reply);
+}
+
+void
+drtc_gateway_api_update (gpointer gw, SoupServerMessage * msg,
+    DrtcRouteMatch * m)
+{
+  update_stream (m->stream, msg);
+}
+
+void
+drtc_gateway_api_delete (gpointer gw, SoupServerMessage * msg,
+    DrtcRouteMatch * m)
+{
+  delete_stream (gw, m->stream, msg);
+}
+
+void
+drtc_gateway_api_status (gpointer gw, SoupServerMessage * msg,
+    DrtcRouteMatch * m)
+{
+  g_autoptr (JsonNode) reply = status_to_json (m->stream);
+
+  drtc_http_reply_json (msg, SOUP_STATUS_OK, reply);
 }

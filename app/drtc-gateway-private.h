@@ -10,11 +10,17 @@
 #include "drtc-gateway.h"
 #include "drtc-gateway-media.h"
 #include "drtc-http-guard.h"
+#include "drtc-http-route.h"
 
 G_BEGIN_DECLS
 
 #define DRTC_GATEWAY_MAX_BODY (256 * 1024)      /* any request's body */
 #define DRTC_GATEWAY_LIVE_PREFIX "/live/video-to-video/"
+
+/* The gateway's own route flags (drtc-gateway.c's table). API: the API
+ * key, --api-delay, JSON errors. BY_KEY: the stream is {stream_key}'s. */
+#define DRTC_GATEWAY_ROUTE_API DRTC_ROUTE_SERVER_FLAGS
+#define DRTC_GATEWAY_ROUTE_BY_KEY (DRTC_ROUTE_SERVER_FLAGS << 1)
 
 /* The layers, each calling only those below it (docs/architecture.md):
  *   drtc-gateway.c        options, the server, its dispatch and tick
@@ -79,18 +85,34 @@ void drtc_gateway_end_publisher (DrtcGatewayStream * stream,
 void drtc_gateway_apply_params (DrtcGatewayStream * stream);
 void drtc_gateway_stream_tick (DrtcGatewayStream * stream);
 
-/* drtc-gateway-api.c */
+/* drtc-gateway-api.c: route handlers (DrtcRouteFunc) and helpers */
+void drtc_gateway_api_create (gpointer gw, SoupServerMessage * msg,
+    DrtcRouteMatch * m);
+void drtc_gateway_api_get (gpointer gw, SoupServerMessage * msg,
+    DrtcRouteMatch * m);
+void drtc_gateway_api_update (gpointer gw, SoupServerMessage * msg,
+    DrtcRouteMatch * m);
+void drtc_gateway_api_delete (gpointer gw, SoupServerMessage * msg,
+    DrtcRouteMatch * m);
+void drtc_gateway_api_status (gpointer gw, SoupServerMessage * msg,
+    DrtcRouteMatch * m);
 gboolean drtc_gateway_api_authorized (DrtcGateway * gw,
     SoupServerMessage * msg);
-void drtc_gateway_api_route (DrtcGateway * gw, SoupServerMessage * msg,
-    const gchar * path);
 void drtc_gateway_reply_error (SoupServerMessage * msg, guint status,
     const gchar * format, ...) G_GNUC_PRINTF (3, 4);
 
-/* drtc-gateway-whip-whep.c */
-void drtc_gateway_whip_route (DrtcGateway * gw, SoupServerMessage * msg,
-    const gchar * key, const gchar * rest);
-void drtc_gateway_whep_route (DrtcGateway * gw, SoupServerMessage * msg,
-    const gchar * key, const gchar * rest);
+/* drtc-gateway-whip-whep.c: route handlers (DrtcRouteFunc) */
+void drtc_gateway_whip_post (gpointer gw, SoupServerMessage * msg,
+    DrtcRouteMatch * m);
+void drtc_gateway_whip_patch (gpointer gw, SoupServerMessage * msg,
+    DrtcRouteMatch * m);
+void drtc_gateway_whip_delete (gpointer gw, SoupServerMessage * msg,
+    DrtcRouteMatch * m);
+void drtc_gateway_whep_post (gpointer gw, SoupServerMessage * msg,
+    DrtcRouteMatch * m);
+void drtc_gateway_whep_patch (gpointer gw, SoupServerMessage * msg,
+    DrtcRouteMatch * m);
+void drtc_gateway_whep_delete (gpointer gw, SoupServerMessage * msg,
+    DrtcRouteMatch * m);
 
 G_END_DECLS

@@ -319,38 +319,55 @@ method_not_allowed (SoupServerMessage * msg, const gchar * allow)
   reply_plain (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "Method Not Allowed");
 }
 
-void
-drtc_gateway_whip_route (DrtcGateway * gw, SoupServerMessage * msg,
-    const gchar * key, const gchar * rest)
-{
-  DrtcGatewayStream *stream = g_hash_table_lookup (gw->by_key, key);
-  const gchar *method = soup_server_message_get_method (msg);
+/* ---- the WHIP routes (drtc-gateway.c's table; the stream is looked up) */
 
-  if (!stream) {
-    reply_plain (msg, SOUP_STATUS_NOT_FOUND, "no stream with this key");
-  } else if (g_str_equal (rest, "whip")) {
-    if (g_str_equal (method, SOUP_METHOD_POST))
-      whip_post (gw, msg, stream);
-    else
-      method_not_allowed (msg, "POST");
-  } else if (!g_str_has_prefix (rest, "whip/")) {
-    reply_plain (msg, SOUP_STATUS_NOT_FOUND, "Not Found");
-  } else if (!gw->opts.rfc) {
-    /* Daydream's gateway has neither trickle nor DELETE */
+void
+drtc_gateway_whip_post (gpointer gw, SoupServerMessage * msg,
+    DrtcRouteMatch * m)
+{
+  whip_post (gw, msg, m->stream);
+}
+
+/* .../whip/{session}: rfc mode only (Daydream's gateway has neither
+ * trickle nor DELETE), and the stream's session only */
+static gboolean
+whip_session_found (DrtcGateway * gw, SoupServerMessage * msg,
+    DrtcRouteMatch * m)
+{
+  DrtcGatewayStream *stream = m->stream;
+
+  if (!gw->opts.rfc) {
     method_not_allowed (msg, "");
-  } else if (g_strcmp0 (stream->session_id, rest + 5) != 0) {
-    reply_plain (msg, SOUP_STATUS_NOT_FOUND, "no such session");
-  } else if (g_str_equal (method, SOUP_METHOD_DELETE)) {
-    /* a session that has not taken over yet goes alone */
-    if (!drtc_gateway_media_abandon_incoming (stream->media,
-            "session deleted by the client"))
-      drtc_gateway_end_publisher (stream, "session deleted by the client");
-    drtc_http_reply_empty (msg, SOUP_STATUS_OK);
-  } else if (g_str_equal (method, DRTC_METHOD_PATCH)) {
-    whip_patch (stream, msg);
-  } else {
-    method_not_allowed (msg, "PATCH, DELETE");
+    return FALSE;
   }
+  if (g_strcmp0 (stream->session_id, m->param[1]) != 0) {
+    reply_plain (msg, SOUP_STATUS_NOT_FOUND, "no such session");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+void
+drtc_gateway_whip_patch (gpointer gw, SoupServerMessage * msg,
+    DrtcRouteMatch * m)
+{
+  if (whip_session_found (gw, msg, m))
+    whip_patch (m->stream, msg);
+}
+
+void
+drtc_gateway_whip_delete (gpointer gw, SoupServerMessage * msg,
+    DrtcRouteMatch * m)
+{
+  DrtcGatewayStream *stream = m->stream;
+
+  if (!whip_session_found (gw, msg, m))
+    return;
+  /* a session that has not taken over yet goes alone */
+  if (!drtc_gateway_media_abandon_incoming (stream->media,
+          "session deleted by the client"))
+    drtc_gateway_end_publisher (stream, "session deleted by the client");
+  drtc_http_reply_empty (msg, SOUP_STATUS_OK);
 }
 
 static void
@@ -519,33 +536,51 @@ whep_post (DrtcGateway * gw, SoupServerMessage * msg,
   }
 }
 
-void
-drtc_gateway_whep_route (DrtcGateway * gw, SoupServerMessage * msg,
-    const gchar * key, const gchar * rest)
-{
-  DrtcGatewayStream *stream = g_hash_table_lookup (gw->by_key, key);
-  const gchar *method = soup_server_message_get_method (msg);
+/* ---- the WHEP routes (drtc-gateway.c's table; the stream is looked up) */
 
-  if (!stream) {
-    reply_plain (msg, SOUP_STATUS_NOT_FOUND, "no stream with this key");
-  } else if (g_str_equal (rest, "whep")) {
-    if (g_str_equal (method, SOUP_METHOD_POST))
-      whep_post (gw, msg, stream);
-    else
-      method_not_allowed (msg, "POST");
-  } else if (!g_str_has_prefix (rest, "whep/")
-      || !(gw->opts.rfc || gw->opts.whep_counter_offer)) {
-    /* daydream mode gives viewers no Location: nothing lives there */
-    reply_plain (msg, SOUP_STATUS_NOT_FOUND, "Not Found");
-  } else if (g_str_equal (method, SOUP_METHOD_DELETE)) {
-    if (stream->media)
-      drtc_gateway_media_remove_viewer (stream->media, rest + 5);
-    drtc_http_reply_empty (msg, SOUP_STATUS_OK);
-  } else if (g_str_equal (method, DRTC_METHOD_PATCH)
-      && gw->opts.whep_counter_offer && stream->media) {
-    whep_patch_answer (gw, msg, stream, rest + 5);
-  } else {
+void
+drtc_gateway_whep_post (gpointer gw, SoupServerMessage * msg,
+    DrtcRouteMatch * m)
+{
+  whep_post (gw, msg, m->stream);
+}
+
+/* .../whep/{viewer}: daydream mode gives viewers no Location, nothing
+ * lives there */
+static gboolean
+viewer_resources (DrtcGateway * gw, SoupServerMessage * msg)
+{
+  if (gw->opts.rfc || gw->opts.whep_counter_offer)
+    return TRUE;
+  reply_plain (msg, SOUP_STATUS_NOT_FOUND, "Not Found");
+  return FALSE;
+}
+
+void
+drtc_gateway_whep_patch (gpointer data, SoupServerMessage * msg,
+    DrtcRouteMatch * m)
+{
+  DrtcGateway *gw = data;
+  DrtcGatewayStream *stream = m->stream;
+
+  if (!viewer_resources (gw, msg))
+    return;
+  if (gw->opts.whep_counter_offer && stream->media)
+    whep_patch_answer (gw, msg, stream, m->param[1]);
+  else
     method_not_allowed (msg, gw->opts.whep_counter_offer ? "PATCH, DELETE" :
         "DELETE");
-  }
+}
+
+void
+drtc_gateway_whep_delete (gpointer gw, SoupServerMessage * msg,
+    DrtcRouteMatch * m)
+{
+  DrtcGatewayStream *stream = m->stream;
+
+  if (!viewer_resources (gw, msg))
+    return;
+  if (stream->media)
+    drtc_gateway_media_remove_viewer (stream->media, m->param[1]);
+  drtc_http_reply_empty (msg, SOUP_STATUS_OK);
 }

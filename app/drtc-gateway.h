@@ -45,6 +45,9 @@ void drtc_gateway_free (DrtcGateway * gateway);
 
 int drtc_gateway_main (int argc, char **argv);
 
+/* "METHOD PATH" a line, for tests: daydream-rtc gateway --list-routes */
+gchar *drtc_gateway_describe_routes (void);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DrtcGateway, drtc_gateway_free)
 
 G_END_DECLS

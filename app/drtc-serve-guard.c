@@ -16,33 +16,16 @@
 
 static const gchar *const json_types[] = { "application/json", NULL };
 
-/* raw frames come as bytes: not a type a page can send without a
- * preflight either */
-static const gchar *const frame_types[] = {
-  "application/json", "application/octet-stream", NULL
-};
-
 static gboolean
-is_frames (const gchar * path)
-{
-  return g_str_has_suffix (path, "/frames");
-}
-
-/* Bytes a route takes: frames are big, the JSON of the others is not. */
-static goffset
-body_limit (const gchar * path)
-{
-  return is_frames (path) ? DRTC_SERVE_MAX_BODY : DRTC_SERVE_MAX_JSON;
-}
-
-static gboolean
-authorized (DrtcServe * serve, SoupServerMessage * msg, const gchar * path)
+authorized (DrtcServe * serve, SoupServerMessage * msg, const gchar * path,
+    const DrtcHttpRoute * route)
 {
   /* /preview's page and scripts are public; the frames it shows are not */
   gboolean page = g_str_has_prefix (path, "/preview")
       && !g_str_equal (path, "/preview/input.jpg");
 
-  if (!serve->opts.access_token || g_str_equal (path, "/healthz") || page
+  if (!serve->opts.access_token || page
+      || (route && (route->flags & DRTC_ROUTE_PUBLIC))
       || g_str_equal (soup_server_message_get_method (msg),
           SOUP_METHOD_OPTIONS))
     return TRUE;
@@ -64,6 +47,9 @@ drtc_serve_on_request_headers (SoupServer * server, SoupServerMessage * msg,
 {
   DrtcServe *serve = data;
   const gchar *q = g_uri_get_query (soup_server_message_get_uri (msg));
+  g_auto (DrtcRouteMatch) match = { 0 };
+  const DrtcHttpRoute *route;
+  gboolean method_ok;
   const gchar *why;
   guint status = 0;
 
@@ -73,18 +59,22 @@ drtc_serve_on_request_headers (SoupServer * server, SoupServerMessage * msg,
         " bytes", drtc_http_reply_detail);
     return;
   }
-  why = drtc_http_guard_check (serve->guard, msg, is_frames (path) ?
-      frame_types : json_types, &status);
+  /* what the route takes, by the table; the same for a wrong method */
+  route = drtc_route_table_find (drtc_serve_routes (),
+      soup_server_message_get_method (msg), path, &match, &method_ok);
+  why = drtc_http_guard_check (serve->guard, msg, route && route->body_types ?
+      route->body_types : json_types, &status);
   if (why) {
     drtc_http_guard_refuse (msg, status, why, drtc_http_reply_detail);
     return;
   }
   drtc_http_guard_cors (serve->guard, msg, NULL);
-  if (!authorized (serve, msg, path)) {
+  if (!authorized (serve, msg, path, route)) {
     drtc_http_guard_refuse (msg, SOUP_STATUS_UNAUTHORIZED,
         "Authorization: Bearer <access token> required",
         drtc_http_reply_detail);
     return;
   }
-  drtc_http_guard_limit_body (msg, body_limit (path), drtc_http_reply_detail);
+  drtc_http_guard_limit_body (msg, route && route->body_limit ?
+      route->body_limit : DRTC_SERVE_MAX_JSON, drtc_http_reply_detail);
 }

@@ -12,6 +12,7 @@
 #include "drtc-runtime-config.h"
 #include "drtc-json-scan.h"
 #include "drtc-http-guard.h"
+#include "drtc-http-route.h"
 
 G_BEGIN_DECLS
 
@@ -127,6 +128,7 @@ void drtc_serve_on_request_headers (SoupServer * server,
     gpointer data);
 
 /* drtc-serve-routes.c */
+const DrtcRouteTable *drtc_serve_routes (void);
 const gchar *drtc_serve_queue_mode_lookup (const gchar * mode);
 gchar *drtc_serve_pipeline_cache_path (DrtcServe * serve);
 DrtcStreamController *drtc_serve_stream (DrtcServe * serve,

@@ -9,11 +9,13 @@
  * addresses others. What a request must be to get here at all (Host,
  * Origin, Content-Type, token, size) is drtc-serve-guard.c's.
  */
+#include "drtc-serve.h"
 #include "drtc-serve-private.h"
 #include "drtc-frames.h"
 #include "drtc-http-util.h"
 #include "drtc-json.h"
 #include "drtc-request.h"
+#include "drtc-http-route.h"
 
 #include <string.h>
 #include <unistd.h>
@@ -73,8 +75,9 @@ drtc_serve_stream (DrtcServe * serve, const gchar * name, gboolean create)
 /* ---- routes ---- */
 
 static void
-route_healthz (DrtcServe * serve, SoupServerMessage * msg)
+route_healthz (gpointer server, SoupServerMessage * msg, DrtcRouteMatch * m)
 {
+  DrtcServe *serve = server;
   DrtcStreamController *ctl = drtc_serve_stream (serve, DRTC_DEFAULT_STREAM,
       TRUE);
   g_autoptr (JsonBuilder) b = json_builder_new ();
@@ -120,9 +123,9 @@ drtc_serve_queue_mode_lookup (const gchar * mode)
 }
 
 static void
-route_start (DrtcServe * serve, DrtcStreamController * ctl,
-    SoupServerMessage * msg)
+route_start (gpointer server, SoupServerMessage * msg, DrtcRouteMatch * m)
 {
+  DrtcStreamController *ctl = m->stream;
   g_autoptr (DrtcRequest) req = drtc_request_new (msg, TRUE);
   DrtcStartRequest start = { NULL, NULL, -1, -1, -1, NULL };
   const gchar *name = NULL;
@@ -149,34 +152,34 @@ route_start (DrtcServe * serve, DrtcStreamController * ctl,
 }
 
 static void
-route_status (DrtcStreamController * ctl, SoupServerMessage * msg)
+route_status (gpointer server, SoupServerMessage * msg, DrtcRouteMatch * m)
 {
-  g_autoptr (JsonNode) status = drtc_stream_controller_status (ctl);
+  g_autoptr (JsonNode) status = drtc_stream_controller_status (m->stream);
 
   drtc_http_reply_json (msg, SOUP_STATUS_OK, status);
 }
 
 static void
-route_stop (DrtcStreamController * ctl, SoupServerMessage * msg)
+route_stop (gpointer server, SoupServerMessage * msg, DrtcRouteMatch * m)
 {
-  drtc_stream_controller_stop (ctl, "Stream stopped");
-  route_status (ctl, msg);
+  drtc_stream_controller_stop (m->stream, "Stream stopped");
+  route_status (server, msg, m);
 }
 
 static void
-route_frames (DrtcServe * serve, DrtcStreamController * ctl,
-    SoupServerMessage * msg, GHashTable * query)
+route_frames (gpointer server, SoupServerMessage * msg, DrtcRouteMatch * m)
 {
+  DrtcServe *serve = server;
   /* one base64 image: a long string, nothing deep */
   static const DrtcJsonLimits limits = { DRTC_SERVE_MAX_BODY, 0,
     DRTC_SERVE_MAX_BODY
   };
   g_autoptr (DrtcRequest) req = NULL;
   const gchar *b64 = NULL;
-  GstElement *src = drtc_stream_controller_frame_source (ctl);
+  GstElement *src = drtc_stream_controller_frame_source (m->stream);
 
   if (drtc_http_content_type_is (msg, "application/octet-stream")) {
-    drtc_frames_push_raw (src, msg, query, serve->opts.frames_timeout_ms);
+    drtc_frames_push_raw (src, msg, m->query, serve->opts.frames_timeout_ms);
     return;
   }
   req = drtc_request_new_limited (msg, TRUE, &limits);
@@ -210,9 +213,9 @@ config_json (const DrtcRuntimeConfig * config, const gchar * queue_mode,
 }
 
 static void
-route_config (DrtcServe * serve, DrtcStreamController * ctl,
-    SoupServerMessage * msg)
+route_config_post (gpointer server, SoupServerMessage * msg, DrtcRouteMatch * m)
 {
+  DrtcStreamController *ctl = m->stream;
   g_autoptr (DrtcRequest) req = NULL;
   g_autoptr (JsonNode) body = NULL;
   g_autoptr (GError) err = NULL;
@@ -220,13 +223,6 @@ route_config (DrtcServe * serve, DrtcStreamController * ctl,
   gint64 rate = 0, width = 0, height = 0;
   const gchar *queue_mode = NULL;
 
-  if (g_str_equal (soup_server_message_get_method (msg), SOUP_METHOD_GET)) {
-    body = config_json (drtc_stream_controller_config (ctl),
-        drtc_stream_controller_queue_mode (ctl),
-        drtc_stream_controller_running (ctl));
-    drtc_http_reply_json (msg, SOUP_STATUS_OK, body);
-    return;
-  }
   req = drtc_request_new (msg, TRUE);
   drtc_request_int (req, "frame_rate", TRUE, FALSE, &rate);
   drtc_request_int (req, "frame_width", TRUE, FALSE, &width);
@@ -256,30 +252,50 @@ route_config (DrtcServe * serve, DrtcStreamController * ctl,
   drtc_http_reply_json (msg, SOUP_STATUS_OK, body);
 }
 
-/* GET /streams/{name}/config of a stream not in memory (say, after a
- * restart) whose settings were saved: answered from the file, creating
- * nothing. FALSE: there is none. */
-static gboolean
-route_saved_config (DrtcServe * serve, const gchar * name,
-    SoupServerMessage * msg)
+static void
+reply_no_stream (SoupServerMessage * msg, const gchar * name)
 {
-  g_autofree gchar *path = drtc_runtime_config_path (serve->opts.settings_dir,
-      name);
-  DrtcRuntimeConfig c;
-  g_autoptr (JsonNode) body = NULL;
+  g_autofree gchar *detail = g_strdup_printf ("No stream named '%s' (POST "
+      "/streams/%s/start creates it)", name, name);
 
-  if (!g_str_equal (soup_server_message_get_method (msg), SOUP_METHOD_GET)
-      || !g_file_test (path, G_FILE_TEST_IS_REGULAR))
-    return FALSE;
+  drtc_http_reply_detail (msg, SOUP_STATUS_NOT_FOUND, detail);
+}
+
+/* GET /streams/{name}/config of a stream not in memory (say, after a
+ * restart) whose settings were saved is answered from the file, creating
+ * nothing. */
+static void
+route_config_get (gpointer server, SoupServerMessage * msg, DrtcRouteMatch * m)
+{
+  DrtcServe *serve = server;
+  DrtcStreamController *ctl = m->stream;
+  const gchar *name = m->param[0];
+  g_autofree gchar *path = NULL;
+  g_autoptr (JsonNode) body = NULL;
+  DrtcRuntimeConfig c;
+
+  if (ctl) {
+    body = config_json (drtc_stream_controller_config (ctl),
+        drtc_stream_controller_queue_mode (ctl),
+        drtc_stream_controller_running (ctl));
+    drtc_http_reply_json (msg, SOUP_STATUS_OK, body);
+    return;
+  }
+  path = drtc_runtime_config_path (serve->opts.settings_dir, name);
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR)) {
+    reply_no_stream (msg, name);
+    return;
+  }
   drtc_runtime_config_load (serve->opts.settings_dir, name, &c);
   body = config_json (&c, serve->opts.queue_mode, FALSE);
   drtc_http_reply_json (msg, SOUP_STATUS_OK, body);
-  return TRUE;
 }
 
 static void
-route_pipeline_cache (DrtcServe * serve, SoupServerMessage * msg)
+route_pipeline_cache (gpointer server, SoupServerMessage * msg,
+    DrtcRouteMatch * m)
 {
+  DrtcServe *serve = server;
   g_autoptr (DrtcRequest) req = drtc_request_new (msg, TRUE);
   g_autofree gchar *path = drtc_serve_pipeline_cache_path (serve);
   g_autoptr (JsonBuilder) b = json_builder_new ();
@@ -314,8 +330,9 @@ route_pipeline_cache (DrtcServe * serve, SoupServerMessage * msg)
 }
 
 static void
-route_pipeline (DrtcStreamController * ctl, SoupServerMessage * msg)
+route_pipeline (gpointer server, SoupServerMessage * msg, DrtcRouteMatch * m)
 {
+  DrtcStreamController *ctl = m->stream;
   g_autoptr (DrtcRequest) req = drtc_request_new (msg, TRUE);
   JsonNode *config = NULL;
 
@@ -329,56 +346,80 @@ route_pipeline (DrtcStreamController * ctl, SoupServerMessage * msg)
 }
 
 static void
-route_whep (DrtcStreamController * ctl, SoupServerMessage * msg,
-    const gchar * what, GHashTable * query)
+reply_whep_status (SoupServerMessage * msg, DrtcWhepController * whep,
+    gboolean with_bridge_stats)
 {
-  DrtcWhepController *whep = drtc_stream_controller_whep (ctl);
-  g_autoptr (JsonNode) status = NULL;
+  g_autoptr (JsonNode) status = drtc_whep_controller_status (whep,
+      with_bridge_stats);
 
-  if (g_str_equal (what, "connect")) {
-    g_autoptr (DrtcRequest) req = drtc_request_new (msg, TRUE);
-    const gchar *url = NULL;
-    g_autofree gchar *trimmed = NULL, *problem = NULL;
+  drtc_http_reply_json (msg, SOUP_STATUS_OK, status);
+}
 
-    drtc_request_string (req, "whep_url", TRUE, &url);
-    if (!drtc_request_ok (req)) {
-      reply_invalid (msg, req);
-      return;
-    }
-    trimmed = g_strstrip (g_strdup (url));
-    if (!*trimmed) {
-      drtc_http_reply_detail (msg, SOUP_STATUS_BAD_REQUEST,
-          "whep_url is required");
-      return;
-    }
-    if ((problem = drtc_http_url_problem (trimmed, MAX_URL))) {
-      g_autofree gchar *detail = g_strdup_printf ("whep_url %s", problem);
+static void
+route_whep_status (gpointer server, SoupServerMessage * msg, DrtcRouteMatch * m)
+{
+  reply_whep_status (msg, drtc_stream_controller_whep (m->stream), TRUE);
+}
 
-      drtc_http_reply_detail (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY, detail);
-      return;
-    }
-    drtc_whep_controller_connect (whep, trimmed);
-  } else if (g_str_equal (what, "disconnect")) {
-    drtc_whep_controller_disconnect (whep, "Manual disconnect");
-  } else if (g_str_equal (what, "frame")) {
-    const gchar *format = query ? g_hash_table_lookup (query, "format") : NULL;
-    g_autoptr (GstSample) sample = NULL;
-    gdouble ts;
-    gint w, h;
+static void
+route_whep_connect (gpointer server, SoupServerMessage * msg,
+    DrtcRouteMatch * m)
+{
+  DrtcWhepController *whep = drtc_stream_controller_whep (m->stream);
+  g_autoptr (DrtcRequest) req = drtc_request_new (msg, TRUE);
+  const gchar *url = NULL;
+  g_autofree gchar *trimmed = NULL, *problem = NULL;
 
-    if (format && !g_str_equal (format, "png") && !g_str_equal (format,
-            "jpeg") && !g_str_equal (format, "raw")) {
-      drtc_http_reply_detail (msg, SOUP_STATUS_BAD_REQUEST,
-          "format must be png, jpeg or raw");
-      return;
-    }
-    sample = drtc_whep_controller_latest (whep, &ts, &w, &h);
-    drtc_frames_whep_frame (sample, w, h, ts, format ? format : "png",
-        drtc_whep_controller_status (whep, FALSE), msg);
+  drtc_request_string (req, "whep_url", TRUE, &url);
+  if (!drtc_request_ok (req)) {
+    reply_invalid (msg, req);
     return;
   }
-  status = drtc_whep_controller_status (whep, g_str_equal (what, "status"));
-  drtc_http_reply_json (msg, SOUP_STATUS_OK, status);
+  trimmed = g_strstrip (g_strdup (url));
+  if (!*trimmed) {
+    drtc_http_reply_detail (msg, SOUP_STATUS_BAD_REQUEST,
+        "whep_url is required");
+    return;
+  }
+  if ((problem = drtc_http_url_problem (trimmed, MAX_URL))) {
+    g_autofree gchar *detail = g_strdup_printf ("whep_url %s", problem);
+
+    drtc_http_reply_detail (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY, detail);
+    return;
+  }
+  drtc_whep_controller_connect (whep, trimmed);
+  reply_whep_status (msg, whep, FALSE);
+}
+
+static void
+route_whep_disconnect (gpointer server, SoupServerMessage * msg,
+    DrtcRouteMatch * m)
+{
+  DrtcWhepController *whep = drtc_stream_controller_whep (m->stream);
+
+  drtc_whep_controller_disconnect (whep, "Manual disconnect");
+  reply_whep_status (msg, whep, FALSE);
+}
+
+static void
+route_whep_frame (gpointer server, SoupServerMessage * msg, DrtcRouteMatch * m)
+{
+  DrtcWhepController *whep = drtc_stream_controller_whep (m->stream);
+  const gchar *format = m->query ? g_hash_table_lookup (m->query,
+      "format") : NULL;
+  g_autoptr (GstSample) sample = NULL;
+  gdouble ts;
+  gint w, h;
+
+  if (format && !g_str_equal (format, "png") && !g_str_equal (format,
+          "jpeg") && !g_str_equal (format, "raw")) {
+    drtc_http_reply_detail (msg, SOUP_STATUS_BAD_REQUEST,
+        "format must be png, jpeg or raw");
+    return;
+  }
+  sample = drtc_whep_controller_latest (whep, &ts, &w, &h);
+  drtc_frames_whep_frame (sample, w, h, ts, format ? format : "png",
+      drtc_whep_controller_status (whep, FALSE), msg);
 }
 
 static gint
@@ -409,8 +450,9 @@ sorted_values (GHashTable * table, GPtrArray ** keys_out)
 }
 
 static void
-route_metrics (DrtcServe * serve, SoupServerMessage * msg)
+route_metrics (gpointer server, SoupServerMessage * msg, DrtcRouteMatch * m)
 {
+  DrtcServe *serve = server;
   GString *out = g_string_new (NULL);
   g_autoptr (GPtrArray) streams = sorted_values (serve->streams, NULL);
   g_autoptr (GPtrArray) keys = NULL;
@@ -438,7 +480,7 @@ GResource *drtc_app_get_resource (void);
 void drtc_app_register_resource (void);
 
 static void
-route_openapi (SoupServerMessage * msg)
+route_openapi (gpointer server, SoupServerMessage * msg, DrtcRouteMatch * m)
 {
   static gsize registered = 0;
   g_autoptr (GBytes) doc = NULL;
@@ -455,8 +497,9 @@ route_openapi (SoupServerMessage * msg)
 }
 
 static void
-route_streams (DrtcServe * serve, SoupServerMessage * msg)
+route_streams (gpointer server, SoupServerMessage * msg, DrtcRouteMatch * m)
 {
+  DrtcServe *serve = server;
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonNode) body = NULL;
   GHashTableIter iter;
@@ -533,8 +576,10 @@ reclaim_slot (DrtcServe * serve)
 }
 
 static void
-route_delete (DrtcServe * serve, const gchar * name, SoupServerMessage * msg)
+route_delete (gpointer server, SoupServerMessage * msg, DrtcRouteMatch * m)
 {
+  DrtcServe *serve = server;
+  const gchar *name = m->param[0];
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonNode) body = NULL;
 
@@ -554,99 +599,86 @@ route_delete (DrtcServe * serve, const gchar * name, SoupServerMessage * msg)
   drtc_http_reply_json (msg, SOUP_STATUS_OK, body);
 }
 
-/* ---- dispatch ---- */
+/* ---- the table ---- */
 
-typedef struct
-{
-  const gchar *path;
-  const gchar *method;          /* the one accepted ("GET|POST": two) */
-  gboolean per_stream;          /* also under /streams/{name} */
-} Route;
-
-static const Route routes[] = {
-  {"", "DELETE", TRUE},         /* /streams/{name} */
-  {"/healthz", "GET", FALSE},
-  {"/start", "POST", TRUE},
-  {"/stop", "POST", TRUE},
-  {"/status", "GET", TRUE},
-  {"/frames", "POST", TRUE},
-  {"/config", "GET|POST", TRUE},
-  {"/pipeline/cache", "POST", FALSE},
-  {"/pipeline", "PATCH", TRUE},
-  {"/whep/status", "GET", TRUE},
-  {"/whep/connect", "POST", TRUE},
-  {"/whep/disconnect", "POST", TRUE},
-  {"/whep/frame", "GET", TRUE},
-  {"/openapi.json", "GET", FALSE},
-  {"/metrics", "GET", FALSE},
-  {"/streams", "GET", FALSE},
+/* raw frames come as bytes: not a type a page can send without a
+ * preflight either */
+static const gchar *const frame_types[] = {
+  "application/json", "application/octet-stream", NULL
 };
 
-static gboolean
-method_allowed (const Route * r, const gchar * method)
-{
-  g_auto (GStrv) methods = g_strsplit (r->method, "|", -1);
+#define STREAM DRTC_ROUTE_NEEDS_STREAM
+#define CREATES DRTC_ROUTE_CHANGES_STATE
+#define NAMED DRTC_ROUTE_PER_STREAM     /* also /streams/{name}/... */
 
-  return g_strv_contains ((const gchar * const *) methods, method)
-      || (g_str_equal (method, "HEAD") && strstr (r->method, "GET"));
+/* One entry per method and path; the reference routes act on the stream
+ * "default", NAMED ones also on /streams/{name}/...; /openapi.json
+ * documents each (tests/app/routes.py checks). Bodies: at most
+ * DRTC_SERVE_MAX_JSON bytes of application/json unless the entry says. */
+static const DrtcHttpRoute routes[] = {
+  {"GET", "/healthz", route_healthz, DRTC_ROUTE_PUBLIC},
+  {"POST", "/start", route_start, STREAM | CREATES | NAMED},
+  {"POST", "/stop", route_stop, STREAM | NAMED},
+  {"GET", "/status", route_status, STREAM | NAMED},
+  {"POST", "/frames", route_frames, STREAM | NAMED, DRTC_SERVE_MAX_BODY,
+      frame_types},
+  {"GET", "/config", route_config_get, NAMED},  /* or the saved file's */
+  {"POST", "/config", route_config_post, STREAM | CREATES | NAMED},
+  {"POST", "/pipeline/cache", route_pipeline_cache, 0},
+  {"PATCH", "/pipeline", route_pipeline, STREAM | NAMED},
+  {"GET", "/whep/status", route_whep_status, STREAM | NAMED},
+  {"POST", "/whep/connect", route_whep_connect, STREAM | NAMED},
+  {"POST", "/whep/disconnect", route_whep_disconnect, STREAM | NAMED},
+  {"GET", "/whep/frame", route_whep_frame, STREAM | NAMED},
+  {"GET", "/openapi.json", route_openapi, 0},
+  {"GET", "/metrics", route_metrics, 0},
+  {"GET", "/streams", route_streams, 0},
+  {"DELETE", "", route_delete, STREAM | DRTC_ROUTE_ONLY_PER_STREAM},
+};
+
+static const DrtcRouteTable table = {
+  routes, G_N_ELEMENTS (routes), "/streams/{name}"
+};
+
+/**
+ * drtc_serve_routes:
+ *
+ * Returns: serve's route table (the early handler reads its flags)
+ */
+const DrtcRouteTable *
+drtc_serve_routes (void)
+{
+  return &table;
 }
 
-static void
-dispatch (DrtcServe * serve, SoupServerMessage * msg, const Route * r,
-    const gchar * name, GHashTable * query)
+gchar *
+drtc_serve_describe_routes (void)
 {
-  /* only POSTs make streams: no GET creates or changes anything */
-  gboolean create = g_str_equal (r->path, "/start")
-      || (g_str_equal (r->path, "/config")
-      && g_str_equal (soup_server_message_get_method (msg), SOUP_METHOD_POST))
+  return drtc_route_table_describe (&table);
+}
+
+/* ---- dispatch ---- */
+
+static void
+dispatch (DrtcServe * serve, SoupServerMessage * msg, DrtcRouteMatch * m,
+    const gchar * name)
+{
+  gboolean create = (m->route->flags & DRTC_ROUTE_CHANGES_STATE)
       || g_str_equal (name, DRTC_DEFAULT_STREAM);
-  DrtcStreamController *ctl = NULL;
-  g_autofree gchar *missing = NULL;
 
   if (create && !g_hash_table_contains (serve->streams, name)
       && g_hash_table_size (serve->streams) >= MAX_STREAMS
       && !reclaim_slot (serve)) {
-    missing = g_strdup_printf ("at most %d streams in one server", MAX_STREAMS);
-    drtc_http_reply_detail (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, missing);
+    drtc_http_reply_detail (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+        "at most " G_STRINGIFY (MAX_STREAMS) " streams in one server");
     return;
   }
-  ctl = drtc_serve_stream (serve, name, create);
-
-  if (!ctl && g_str_equal (r->path, "/config")
-      && route_saved_config (serve, name, msg))
-    return;
-  if (r->per_stream && !ctl) {
-    missing = g_strdup_printf ("No stream named '%s' (POST /streams/%s/start "
-        "creates it)", name, name);
-    drtc_http_reply_detail (msg, SOUP_STATUS_NOT_FOUND, missing);
+  m->stream = drtc_serve_stream (serve, name, create);
+  if ((m->route->flags & DRTC_ROUTE_NEEDS_STREAM) && !m->stream) {
+    reply_no_stream (msg, name);
     return;
   }
-  if (!*r->path)
-    route_delete (serve, name, msg);
-  else if (g_str_equal (r->path, "/healthz"))
-    route_healthz (serve, msg);
-  else if (g_str_equal (r->path, "/start"))
-    route_start (serve, ctl, msg);
-  else if (g_str_equal (r->path, "/stop"))
-    route_stop (ctl, msg);
-  else if (g_str_equal (r->path, "/status"))
-    route_status (ctl, msg);
-  else if (g_str_equal (r->path, "/frames"))
-    route_frames (serve, ctl, msg, query);
-  else if (g_str_equal (r->path, "/config"))
-    route_config (serve, ctl, msg);
-  else if (g_str_equal (r->path, "/pipeline/cache"))
-    route_pipeline_cache (serve, msg);
-  else if (g_str_equal (r->path, "/pipeline"))
-    route_pipeline (ctl, msg);
-  else if (g_str_has_prefix (r->path, "/whep/"))
-    route_whep (ctl, msg, r->path + strlen ("/whep/"), query);
-  else if (g_str_equal (r->path, "/openapi.json"))
-    route_openapi (msg);
-  else if (g_str_equal (r->path, "/metrics"))
-    route_metrics (serve, msg);
-  else if (g_str_equal (r->path, "/streams"))
-    route_streams (serve, msg);
+  m->route->handler (serve, msg, m);
 }
 
 /* Names end up in file names and metrics labels: a safe alphabet only. */
@@ -669,48 +701,36 @@ drtc_serve_on_request (SoupServer * server, SoupServerMessage * msg,
 {
   DrtcServe *serve = data;
   const gchar *method = soup_server_message_get_method (msg);
-  const gchar *rest = path;
-  g_autofree gchar *name = g_strdup (DRTC_DEFAULT_STREAM);
-  const Route *route = NULL;
+  g_auto (DrtcRouteMatch) m = { 0 };
+  gboolean method_ok;
+  const gchar *name;
 
   /* the early handler added CORS headers for an allowed Origin */
   if (g_str_equal (method, SOUP_METHOD_OPTIONS)) {
     drtc_http_reply_text (msg, SOUP_STATUS_OK, "text/plain", "OK");
     return;
   }
-  if (g_str_has_prefix (path, "/streams/")) {
-    const gchar *start = path + strlen ("/streams/");
-    const gchar *slash = strchr (start, '/');
-
-    /* /streams/{name}/route, or /streams/{name} itself (route "") */
-    g_free (name);
-    name = slash ? g_strndup (start, slash - start) : g_strdup (start);
-    rest = slash ? slash : start + strlen (start);
-  }
-  for (guint i = 0; i < G_N_ELEMENTS (routes); i++) {
-    if (g_str_equal (routes[i].path, rest)
-        && (rest == path || routes[i].per_stream)) {
-      route = &routes[i];
-      break;
-    }
-  }
-  if (!route) {
+  if (!drtc_route_table_find (&table, method, path, &m, &method_ok)) {
     drtc_http_reply_detail (msg, SOUP_STATUS_NOT_FOUND, "Not Found");
     return;
   }
+  if (!m.param[0])
+    m.param[0] = g_strdup (DRTC_DEFAULT_STREAM);
+  name = m.param[0];
   if (!valid_stream_name (name)) {
     drtc_http_reply_detail (msg, SOUP_STATUS_NOT_FOUND,
         "stream names are 1 to 64 " "letters, digits, '-' or '_'");
     return;
   }
   g_object_set_data_full (G_OBJECT (msg), "drtc-route",
-      g_strdup (route->path), g_free);
-  if (!method_allowed (route, method)) {
+      g_strdup (m.route->pattern), g_free);
+  if (!method_ok) {
     drtc_http_reply_detail (msg, SOUP_STATUS_METHOD_NOT_ALLOWED,
         "Method Not Allowed");
     return;
   }
-  dispatch (serve, msg, route, name, query);
+  m.query = query;
+  dispatch (serve, msg, &m, name);
 }
 
 void

@@ -10,4 +10,7 @@ G_BEGIN_DECLS
 
 int drtc_serve_main (int argc, char **argv);
 
+/* "METHOD PATH" a line, for tests: daydream-rtc serve --list-routes */
+gchar *drtc_serve_describe_routes (void);
+
 G_END_DECLS

@@ -45,6 +45,21 @@ version (void)
   return err ? 1 : 0;
 }
 
+/* The hidden `COMMAND --list-routes`: the route table, a line per method
+ * and path, for tests/app/routes.py (which checks it against the docs). */
+static gboolean
+list_routes (int argc, char **argv)
+{
+  g_autofree gchar *text = NULL;
+
+  if (argc != 3 || !g_str_equal (argv[2], "--list-routes"))
+    return FALSE;
+  text = g_str_equal (argv[1], "serve") ? drtc_serve_describe_routes () :
+      drtc_gateway_describe_routes ();
+  g_print ("%s", text);
+  return TRUE;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -68,6 +83,9 @@ main (int argc, char **argv)
   if (g_str_equal (argv[1], "--version")) {
     return version ();
   }
+  if ((g_str_equal (argv[1], "gateway") || g_str_equal (argv[1], "serve"))
+      && list_routes (argc, argv))
+    return 0;
   /* each command parses its own options: shift the command away */
   if (g_str_equal (argv[1], "gateway")) {
     argv[1] = argv[0];

@@ -61,14 +61,6 @@ serve_free (DrtcServe * serve)
   g_free (serve);
 }
 
-static gboolean
-is_loopback (const gchar * host)
-{
-  g_autoptr (GInetAddress) a = g_inet_address_new_from_string (host);
-
-  return a && g_inet_address_get_is_loopback (a);
-}
-
 static DrtcServe *
 serve_new (const DrtcServeOptions * opts, GError ** error)
 {
@@ -294,7 +286,7 @@ drtc_serve_main (int argc, char **argv)
       g_printerr ("daydream-rtc serve: %s\n", err->message);
       return 2;
     }
-  } else if (!is_loopback (opts.host)) {
+  } else if (!drtc_http_host_is_loopback (opts.host)) {
     g_printerr ("daydream-rtc serve: listening on %s (not loopback) needs "
         "--access-token-file\n", opts.host);
     return 2;

@@ -74,6 +74,23 @@ drtc_runtime_config_load (const gchar * dir, const gchar * stream,
   drtc_runtime_config_clamp (config);
 }
 
+/**
+ * drtc_runtime_config_add_members:
+ *
+ * Adds frame_rate, frame_width and frame_height to the object @b is
+ * building: the file's members, which GET/POST /config answer too.
+ */
+void
+drtc_runtime_config_add_members (const DrtcRuntimeConfig * c, JsonBuilder * b)
+{
+  json_builder_set_member_name (b, "frame_rate");
+  json_builder_add_int_value (b, c->frame_rate);
+  json_builder_set_member_name (b, "frame_width");
+  json_builder_add_int_value (b, c->frame_width);
+  json_builder_set_member_name (b, "frame_height");
+  json_builder_add_int_value (b, c->frame_height);
+}
+
 gboolean
 drtc_runtime_config_save (const gchar * dir, const gchar * stream,
     const DrtcRuntimeConfig * c, GError ** error)
@@ -83,12 +100,7 @@ drtc_runtime_config_save (const gchar * dir, const gchar * stream,
   g_autoptr (JsonNode) root = NULL;
 
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "frame_rate");
-  json_builder_add_int_value (b, c->frame_rate);
-  json_builder_set_member_name (b, "frame_width");
-  json_builder_add_int_value (b, c->frame_width);
-  json_builder_set_member_name (b, "frame_height");
-  json_builder_add_int_value (b, c->frame_height);
+  drtc_runtime_config_add_members (c, b);
   json_builder_end_object (b);
   root = json_builder_get_root (b);
   return drtc_write_json_atomic (path, root, TRUE, 0600, error);

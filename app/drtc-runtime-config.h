@@ -27,6 +27,8 @@ void drtc_runtime_config_load (const gchar * dir, const gchar * stream,
 gboolean drtc_runtime_config_save (const gchar * dir, const gchar * stream,
     const DrtcRuntimeConfig * config, GError ** error);
 void drtc_runtime_config_clamp (DrtcRuntimeConfig * config);
+void drtc_runtime_config_add_members (const DrtcRuntimeConfig * config,
+    JsonBuilder * builder);
 
 gboolean drtc_write_json_atomic (const gchar * path, JsonNode * node,
     gboolean pretty, gint mode, GError ** error);

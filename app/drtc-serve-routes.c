@@ -198,12 +198,7 @@ config_json (const DrtcRuntimeConfig * config, const gchar * queue_mode,
   g_autoptr (JsonBuilder) b = json_builder_new ();
 
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "frame_rate");
-  json_builder_add_int_value (b, config->frame_rate);
-  json_builder_set_member_name (b, "frame_width");
-  json_builder_add_int_value (b, config->frame_width);
-  json_builder_set_member_name (b, "frame_height");
-  json_builder_add_int_value (b, config->frame_height);
+  drtc_runtime_config_add_members (config, b);
   json_builder_set_member_name (b, "queue_mode");
   json_builder_add_string_value (b, queue_mode);
   json_builder_set_member_name (b, "locked");

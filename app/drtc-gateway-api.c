@@ -57,6 +57,13 @@ add_string (JsonBuilder * b, const gchar * name, const gchar * value)
     json_builder_add_null_value (b);
 }
 
+static void
+add_object (JsonBuilder * b, const gchar * name, JsonObject * value)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_value (b, json_node_init_object (json_node_alloc (), value));
+}
+
 static JsonNode *
 stream_to_json (DrtcGatewayStream * stream)
 {
@@ -72,9 +79,7 @@ stream_to_json (DrtcGatewayStream * stream)
   add_string (b, "output_playback_id", stream->playback_id);
   add_string (b, "whip_url", whip);
   add_string (b, "pipeline", stream->pipeline);
-  json_builder_set_member_name (b, "params");
-  json_builder_add_value (b, json_node_init_object (json_node_alloc (),
-          stream->params));
+  add_object (b, "params", stream->params);
   add_string (b, "created_at", stream->created_at);
   json_builder_end_object (b);
   return json_builder_get_root (b);
@@ -128,9 +133,7 @@ status_to_json (DrtcGatewayStream * stream)
   json_builder_set_member_name (b, "output_fps");
   json_builder_add_double_value (b, publishing ? stream->output_fps : 0.0);
   add_string (b, "last_error", stream->last_error);
-  json_builder_set_member_name (b, "last_params");
-  json_builder_add_value (b, json_node_init_object (json_node_alloc (),
-          stream->params));
+  add_object (b, "last_params", stream->params);
   add_string (b, "last_params_updated_at", stream->params_updated_at);
   json_builder_end_object (b);
   json_builder_end_object (b);

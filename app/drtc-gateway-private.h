@@ -86,33 +86,22 @@ void drtc_gateway_apply_params (DrtcGatewayStream * stream);
 void drtc_gateway_stream_tick (DrtcGatewayStream * stream);
 
 /* drtc-gateway-api.c: route handlers (DrtcRouteFunc) and helpers */
-void drtc_gateway_api_create (gpointer gw, SoupServerMessage * msg,
-    DrtcRouteMatch * m);
-void drtc_gateway_api_get (gpointer gw, SoupServerMessage * msg,
-    DrtcRouteMatch * m);
-void drtc_gateway_api_update (gpointer gw, SoupServerMessage * msg,
-    DrtcRouteMatch * m);
-void drtc_gateway_api_delete (gpointer gw, SoupServerMessage * msg,
-    DrtcRouteMatch * m);
-void drtc_gateway_api_status (gpointer gw, SoupServerMessage * msg,
-    DrtcRouteMatch * m);
+DrtcRouteHandler drtc_gateway_api_create;
+DrtcRouteHandler drtc_gateway_api_get;
+DrtcRouteHandler drtc_gateway_api_update;
+DrtcRouteHandler drtc_gateway_api_delete;
+DrtcRouteHandler drtc_gateway_api_status;
 gboolean drtc_gateway_api_authorized (DrtcGateway * gw,
     SoupServerMessage * msg);
 void drtc_gateway_reply_error (SoupServerMessage * msg, guint status,
     const gchar * format, ...) G_GNUC_PRINTF (3, 4);
 
 /* drtc-gateway-whip-whep.c: route handlers (DrtcRouteFunc) */
-void drtc_gateway_whip_post (gpointer gw, SoupServerMessage * msg,
-    DrtcRouteMatch * m);
-void drtc_gateway_whip_patch (gpointer gw, SoupServerMessage * msg,
-    DrtcRouteMatch * m);
-void drtc_gateway_whip_delete (gpointer gw, SoupServerMessage * msg,
-    DrtcRouteMatch * m);
-void drtc_gateway_whep_post (gpointer gw, SoupServerMessage * msg,
-    DrtcRouteMatch * m);
-void drtc_gateway_whep_patch (gpointer gw, SoupServerMessage * msg,
-    DrtcRouteMatch * m);
-void drtc_gateway_whep_delete (gpointer gw, SoupServerMessage * msg,
-    DrtcRouteMatch * m);
+DrtcRouteHandler drtc_gateway_whip_post;
+DrtcRouteHandler drtc_gateway_whip_patch;
+DrtcRouteHandler drtc_gateway_whip_delete;
+DrtcRouteHandler drtc_gateway_whep_post;
+DrtcRouteHandler drtc_gateway_whep_patch;
+DrtcRouteHandler drtc_gateway_whep_delete;
 
 G_END_DECLS

@@ -35,8 +35,11 @@ typedef struct
   gpointer stream;              /* the server's, once it looked it up */
 } DrtcRouteMatch;
 
-typedef void (*DrtcRouteFunc) (gpointer server, SoupServerMessage * msg,
+/* A route's handler; DrtcRouteHandler declares one: "DrtcRouteHandler
+ * my_route;" */
+typedef void DrtcRouteHandler (gpointer server, SoupServerMessage * msg,
     DrtcRouteMatch * match);
+typedef DrtcRouteHandler *DrtcRouteFunc;
 
 struct _DrtcHttpRoute
 {

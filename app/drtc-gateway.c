@@ -8,6 +8,7 @@
  */
 #include "drtc-gateway-private.h"
 #include "drtc-http-listen.h"
+#include "drtc-http-server.h"
 #include "drtc-http-util.h"
 #include "drtc-log.h"
 #include "drtc-json.h"
@@ -266,9 +267,8 @@ DrtcGateway *
 drtc_gateway_new (const DrtcGatewayOptions * options, GError ** error)
 {
   g_autoptr (DrtcGateway) gw = g_new0 (DrtcGateway, 1);
-  g_autoptr (GInetAddress) address = NULL;
-  g_autoptr (GSocketAddress) sockaddr = NULL;
   g_autoptr (GStrvBuilder) origins = NULL;
+  DrtcHttpServerSetup setup = { 0 };
   g_auto (GStrv) allowed = NULL;
 
   gw->opts = *options;
@@ -284,12 +284,6 @@ drtc_gateway_new (const DrtcGatewayOptions * options, GError ** error)
   gw->by_key = g_hash_table_new (g_str_hash, g_str_equal);
   gw->whep_503_left = options->whep_503;
 
-  address = g_inet_address_new_from_string (gw->opts.host);
-  if (!address) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-        "--host must be an IP address, not '%s'", gw->opts.host);
-    return NULL;
-  }
   /* a stand-in for a cloud service, on the desktop: besides its own origin
    * and the --allowed-origins, only the pages that play its WHEP output in
    * the offline set-up: ComfyUI's (the preview node) and serve's /preview
@@ -302,28 +296,19 @@ drtc_gateway_new (const DrtcGatewayOptions * options, GError ** error)
   g_strv_builder_add (origins, "http://localhost:" G_STRINGIFY
       (SERVE_DEFAULT_PORT));
   allowed = g_strv_builder_end (origins);
-  gw->guard = drtc_http_guard_new (gw->opts.host,
-      (const gchar * const *) options->allowed_hosts,
-      (const gchar * const *) allowed, TRUE, error);
-  if (!gw->guard)
+  setup.host = gw->opts.host;
+  setup.port = options->port;
+  setup.allowed_hosts = (const gchar * const *) options->allowed_hosts;
+  setup.allowed_origins = (const gchar * const *) allowed;
+  setup.server_header = "daydream-rtc-gateway ";
+  setup.idle_timeout_s = DRTC_HTTP_IDLE_TIMEOUT_S;
+  setup.on_request = on_request;
+  setup.on_preview = drtc_preview_gateway_handler;
+  setup.on_request_headers = on_request_headers;
+  setup.user_data = gw;
+  if (!drtc_http_server_start (&setup, &gw->server, &gw->listener,
+          &gw->guard, &gw->port, error))
     return NULL;
-  gw->server = soup_server_new ("server-header", "daydream-rtc-gateway ", NULL);
-  soup_server_add_handler (gw->server, NULL, on_request, gw, NULL);
-  soup_server_add_early_handler (gw->server, NULL, on_request_headers, gw,
-      NULL);
-  soup_server_add_handler (gw->server, "/preview",
-      drtc_preview_gateway_handler, gw, NULL);
-  /* libsoup runs the early handler registered for the same path as the
-   * handler: /preview needs the guard's too */
-  soup_server_add_early_handler (gw->server, "/preview", on_request_headers,
-      gw, NULL);
-  sockaddr = g_inet_socket_address_new (address, options->port);
-  /* our accept path: backlog 511, a deadline for request heads */
-  gw->listener = drtc_http_listen (gw->server, sockaddr,
-      DRTC_HTTP_IDLE_TIMEOUT_S, &gw->port, error);
-  if (!gw->listener)
-    return NULL;
-  drtc_http_guard_set_port (gw->guard, gw->port);
 
   /* often enough that a status read soon after media starts has rates */
   gw->tick = g_timeout_source_new (250);

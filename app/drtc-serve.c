@@ -8,6 +8,7 @@
 #include "drtc-serve.h"
 #include "drtc-serve-private.h"
 #include "drtc-http-listen.h"
+#include "drtc-http-server.h"
 #include "drtc-preview.h"
 #include "drtc-log.h"
 #include "drtc-plugin.h"
@@ -65,8 +66,7 @@ static DrtcServe *
 serve_new (const DrtcServeOptions * opts, GError ** error)
 {
   DrtcServe *serve = g_new0 (DrtcServe, 1);
-  g_autoptr (GInetAddress) address = NULL;
-  g_autoptr (GSocketAddress) sockaddr = NULL;
+  DrtcHttpServerSetup setup = { 0 };
 
   serve->opts = *opts;
   serve->context = g_main_context_ref_thread_default ();
@@ -84,41 +84,23 @@ serve_new (const DrtcServeOptions * opts, GError ** error)
     serve_free (serve);
     return NULL;
   }
-  address = g_inet_address_new_from_string (opts->host);
-  if (!address) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-        "--host must be an IP address, not '%s'", opts->host);
+  setup.host = opts->host;
+  setup.port = opts->port;
+  setup.allowed_hosts = (const gchar * const *) opts->allowed_hosts;
+  setup.allowed_origins = (const gchar * const *) opts->allowed_origins;
+  setup.server_header = "daydream-rtc ";
+  setup.idle_timeout_s = opts->idle_timeout_s;
+  setup.on_request = drtc_serve_on_request;
+  setup.on_preview = drtc_preview_serve_handler;
+  setup.on_request_headers = drtc_serve_on_request_headers;
+  setup.user_data = serve;
+  if (!drtc_http_server_start (&setup, &serve->server, &serve->listener,
+          &serve->guard, &serve->port, error)) {
     serve_free (serve);
     return NULL;
   }
-  serve->guard = drtc_http_guard_new (opts->host,
-      (const gchar * const *) opts->allowed_hosts,
-      (const gchar * const *) opts->allowed_origins, TRUE, error);
-  if (!serve->guard) {
-    serve_free (serve);
-    return NULL;
-  }
-  serve->server = soup_server_new ("server-header", "daydream-rtc ", NULL);
-  soup_server_add_handler (serve->server, NULL, drtc_serve_on_request, serve,
-      NULL);
-  soup_server_add_handler (serve->server, "/preview",
-      drtc_preview_serve_handler, serve, NULL);
-  soup_server_add_early_handler (serve->server, NULL,
-      drtc_serve_on_request_headers, serve, NULL);
-  /* libsoup runs the early handler registered for the same path as the
-   * handler: /preview needs the guard's too */
-  soup_server_add_early_handler (serve->server, "/preview",
-      drtc_serve_on_request_headers, serve, NULL);
   g_signal_connect (serve->server, "request-finished",
       G_CALLBACK (drtc_serve_on_request_finished), serve);
-  sockaddr = g_inet_socket_address_new (address, opts->port);
-  serve->listener = drtc_http_listen (serve->server, sockaddr,
-      opts->idle_timeout_s, &serve->port, error);
-  if (!serve->listener) {
-    serve_free (serve);
-    return NULL;
-  }
-  drtc_http_guard_set_port (serve->guard, serve->port);
   return serve;
 }
 

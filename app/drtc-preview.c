@@ -128,7 +128,7 @@ on_input_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   g_mutex_lock (&tap->lock);
   g_clear_pointer (&tap->latest, gst_sample_unref);
   tap->latest = sample;
-  tap->at = drtc_now ();
+  tap->at = g_get_real_time () / 1e6;   /* like the /whep/frame stamps */
   g_mutex_unlock (&tap->lock);
   return GST_PAD_PROBE_OK;
 }

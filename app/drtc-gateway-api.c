@@ -333,7 +333,7 @@ drtc_gateway_api_authorized (DrtcGateway * gw, SoupServerMessage * msg)
   return FALSE;
 }
 
-/* ---- the routes (drtc-gateway.c's table; the stream is looked up) ---- */
+/* ---- the routes (drtc-gateway-routes.c's table; the stream is looked up) ---- */
 
 void
 drtc_gateway_api_create (gpointer gw, SoupServerMessage * msg,

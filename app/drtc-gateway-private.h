@@ -17,13 +17,14 @@ G_BEGIN_DECLS
 #define DRTC_GATEWAY_MAX_BODY (256 * 1024)      /* any request's body */
 #define DRTC_GATEWAY_LIVE_PREFIX "/live/video-to-video/"
 
-/* The gateway's own route flags (drtc-gateway.c's table). API: the API
+/* The gateway's own route flags (drtc-gateway-routes.c's table). API: the API
  * key, --api-delay, JSON errors. BY_KEY: the stream is {stream_key}'s. */
 #define DRTC_GATEWAY_ROUTE_API DRTC_ROUTE_SERVER_FLAGS
 #define DRTC_GATEWAY_ROUTE_BY_KEY (DRTC_ROUTE_SERVER_FLAGS << 1)
 
 /* The layers, each calling only those below it (docs/architecture.md):
- *   drtc-gateway.c        options, the server, its dispatch and tick
+ *   drtc-gateway.c        options, the server, its tick
+ *   drtc-gateway-routes.c the route table, the early handler, dispatch
  *   drtc-gateway-api.c    /v1/streams (the REST API)
  *   drtc-gateway-whip-whep.c  /live/...: WHIP ingest, WHEP egress
  *   drtc-gateway-stream.c the streams and their publishers
@@ -70,6 +71,13 @@ struct _DrtcGateway
   guint whep_503_left;          /* --whep-503 */
   GSource *tick;
 };
+
+/* drtc-gateway-routes.c: the server's handlers */
+void drtc_gateway_on_request_headers (SoupServer * server,
+    SoupServerMessage * msg, const char *path, GHashTable * query,
+    gpointer gw);
+void drtc_gateway_on_request (SoupServer * server, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer gw);
 
 /* drtc-gateway-stream.c */
 gchar *drtc_gateway_url (DrtcGateway * gw, const gchar * path);

@@ -319,7 +319,7 @@ method_not_allowed (SoupServerMessage * msg, const gchar * allow)
   reply_plain (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "Method Not Allowed");
 }
 
-/* ---- the WHIP routes (drtc-gateway.c's table; the stream is looked up) */
+/* ---- the WHIP routes (drtc-gateway-routes.c's table; the stream is looked up) */
 
 void
 drtc_gateway_whip_post (gpointer gw, SoupServerMessage * msg,
@@ -536,7 +536,7 @@ whep_post (DrtcGateway * gw, SoupServerMessage * msg,
   }
 }
 
-/* ---- the WHEP routes (drtc-gateway.c's table; the stream is looked up) */
+/* ---- the WHEP routes (drtc-gateway-routes.c's table; the stream is looked up) */
 
 void
 drtc_gateway_whep_post (gpointer gw, SoupServerMessage * msg,

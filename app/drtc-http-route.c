@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * serve and the gateway each keep one table (drtc-serve-routes.c,
- * drtc-gateway.c): an entry per method and path with its handler and
+ * drtc-gateway-routes.c): an entry per method and path with its handler and
  * flags; the early handler reads the flags (token, body types and size),
  * the request handler dispatches on the entry. A route is one entry plus
  * its handler. `daydream-rtc serve|gateway --list-routes` prints the table

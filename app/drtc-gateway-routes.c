@@ -120,12 +120,13 @@ drtc_gateway_on_request_headers (SoupServer * server, SoupServerMessage * msg,
       route->body_limit : DRTC_GATEWAY_MAX_BODY, reply_refusal);
 }
 
-/* API errors are JSON ({"success": false, "error"}), media ones text */
+/* Errors are JSON ({"success": false, "error"}), but text on WHIP/WHEP
+ * resources (as Daydream's gateway answers there) */
 static void
 reply_route_error (SoupServerMessage * msg, const DrtcHttpRoute * route,
     guint status, const gchar * text)
 {
-  if (route->flags & API)
+  if (!(route->flags & DRTC_GATEWAY_ROUTE_BY_KEY))
     drtc_gateway_reply_error (msg, status, "%s", text);
   else
     drtc_http_reply_text (msg, status, "text/plain; charset=utf-8", text);

@@ -177,3 +177,32 @@ def test_help_lists_fault_switches():
     ).stdout
     for option in ("--fail-creates", "--never-ready", "--whep-404-seconds", "--mode"):
         assert option in out
+
+
+def test_route_table_answers_methods_and_paths_as_before(gateway_factory):
+    """The route table keeps the old manners: Allow per path, JSON or text errors, the slash."""
+    gw = gateway_factory()
+    body = {"params": {}}
+    r = requests.post(f"{gw.url}/v1/streams/", json=body, timeout=10)
+    assert r.status_code == 201, r.text  # Daydream's clients use either form
+    stream = r.json()
+    base = f"{gw.url}/v1/streams/{stream['id']}"
+    live = f"{gw.url}/live/video-to-video/{stream['stream_key']}"
+    cases = [
+        ("put", base, 405, "GET, PATCH, DELETE", "application/json"),
+        ("delete", base + "/status", 405, "GET", "application/json"),
+        ("get", f"{gw.url}/v1/streams", 405, "POST", "application/json"),
+        ("get", live + "/whip", 405, "POST", "text/plain"),
+        ("get", live + "-out/whep", 405, "POST", "text/plain"),
+    ]
+    for method, url, status, allow, kind in cases:
+        r = requests.request(method, url, timeout=10)
+        assert r.status_code == status and r.headers["Allow"] == allow, (method, url)
+        assert r.headers["Content-Type"].startswith(kind), (method, url)
+    for url in (f"{gw.url}/live/video-to-video/stk_nope/whip", f"{live}x-out/whep"):
+        r = requests.post(url, data="v=0", headers={"Content-Type": "application/sdp"}, timeout=10)
+        assert r.status_code == 404 and r.text == "no stream with this key"
+    # daydream mode: a WHIP session takes neither PATCH nor DELETE
+    r = requests.delete(live + "/whip/some-session", timeout=10)
+    assert r.status_code == 405 and r.headers["Allow"] == ""
+    assert requests.head(f"{gw.url}/healthz", timeout=10).status_code == 200

@@ -74,7 +74,9 @@ route_matches (const DrtcRouteTable * table, const DrtcHttpRoute * route,
     match->route = route;
     return TRUE;
   }
-  if (!on_stream_prefix (table, route))
+  /* the prefix's literal head first: most paths are not under it */
+  if (!on_stream_prefix (table, route) || strncmp (path, table->stream_prefix,
+          strcspn (table->stream_prefix, "{")) != 0)
     return FALSE;
   full = g_strconcat (table->stream_prefix, route->pattern, NULL);
   if (!match_pattern (full, path, match->param))

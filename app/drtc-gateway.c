@@ -248,7 +248,8 @@ reply_refusal (SoupServerMessage * msg, guint status, const gchar * detail)
 
 /* The early handler, once the head is in and before the body is read:
  * Host, Origin and Content-Type (drtc-http-guard.c), the API key, and the
- * body's size, counted as it comes when it is chunked. */
+ * body's size, counted as it comes when it is chunked. A refusal goes out
+ * at once, the body unread. */
 static void
 on_request_headers (SoupServer * server, SoupServerMessage * msg,
     const char *path, GHashTable * query, gpointer data)
@@ -268,7 +269,7 @@ on_request_headers (SoupServer * server, SoupServerMessage * msg,
   if (g_str_has_prefix (path, "/v1/streams")
       && !g_str_equal (soup_server_message_get_method (msg),
           SOUP_METHOD_OPTIONS) && !drtc_gateway_api_authorized (gw, msg)) {
-    drtc_http_guard_discard_body (msg);
+    drtc_http_guard_answer_now (msg);
     return;
   }
   drtc_http_guard_limit_body (msg, DRTC_GATEWAY_MAX_BODY, reply_refusal);

@@ -4,10 +4,9 @@
  *
  * The early handler runs once a request's head is in, before its body is
  * read: a request refused here (414 path, 421 Host, 403 Origin, 415
- * Content-Type, 401 token, 413 size) never has its body held in memory;
- * what is still sent is read away as it comes and the connection closes.
- * A body without Content-Length (chunked) is counted as it comes and
- * refused as soon as it passes the route's limit.
+ * Content-Type, 401 token, 413 size) is answered at once, its body
+ * unread, and the connection closes (drtc_http_guard_refuse). A body without Content-Length (chunked) is
+ * counted as it comes and refused as soon as it passes the route's limit.
  */
 #include "drtc-serve-private.h"
 #include "drtc-http-util.h"

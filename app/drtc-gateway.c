@@ -246,10 +246,20 @@ reply_refusal (SoupServerMessage * msg, guint status, const gchar * detail)
   drtc_gateway_reply_error (msg, status, "%s", detail);
 }
 
+/* Whether on_request (or /preview's handler) has a route under @path: the
+ * others get their 404 before their body is read */
+static gboolean
+routed (const gchar * path)
+{
+  return g_str_equal (path, "/healthz") || g_str_has_prefix (path,
+      "/v1/streams") || g_str_has_prefix (path, LIVE_PREFIX)
+      || g_str_has_prefix (path, "/preview");
+}
+
 /* The early handler, once the head is in and before the body is read:
- * Host, Origin and Content-Type (drtc-http-guard.c), the API key, and the
- * body's size, counted as it comes when it is chunked. A refusal goes out
- * at once, the body unread. */
+ * Host, Origin and Content-Type (drtc-http-guard.c), the API key, a path
+ * nothing serves, and the body's size, counted as it comes when it is
+ * chunked. A refusal goes out at once, the body unread. */
 static void
 on_request_headers (SoupServer * server, SoupServerMessage * msg,
     const char *path, GHashTable * query, gpointer data)
@@ -270,6 +280,11 @@ on_request_headers (SoupServer * server, SoupServerMessage * msg,
       && !g_str_equal (soup_server_message_get_method (msg),
           SOUP_METHOD_OPTIONS) && !drtc_gateway_api_authorized (gw, msg)) {
     drtc_http_guard_answer_now (msg);
+    return;
+  }
+  if (!routed (path)) {
+    drtc_http_guard_refuse (msg, SOUP_STATUS_NOT_FOUND, "Not Found",
+        reply_refusal);
     return;
   }
   drtc_http_guard_limit_body (msg, DRTC_GATEWAY_MAX_BODY, reply_refusal);

@@ -4,8 +4,9 @@
  *
  * The early handler runs once a request's head is in, before its body is
  * read: a request refused here (414 path, 421 Host, 403 Origin, 415
- * Content-Type, 401 token, 413 size) is answered at once, its body
- * unread, and the connection closes (drtc_http_guard_refuse). A body without Content-Length (chunked) is
+ * Content-Type, 401 token, 404 route, 405 method, 413 size) is answered
+ * at once, its body unread, and the connection closes
+ * (drtc_http_guard_refuse). A body without Content-Length (chunked) is
  * counted as it comes and refused as soon as it passes the route's limit.
  */
 #include "drtc-serve-private.h"
@@ -52,6 +53,18 @@ authorized (DrtcServe * serve, SoupServerMessage * msg, const gchar * path)
   return FALSE;
 }
 
+/* 404 or 405 before the body (/preview routes its own requests; OPTIONS
+ * answers a preflight on any path) */
+static const gchar *
+routed (SoupServerMessage * msg, const gchar * path, guint * status)
+{
+  if (g_str_has_prefix (path, "/preview")
+      || g_str_equal (soup_server_message_get_method (msg),
+          SOUP_METHOD_OPTIONS))
+    return NULL;
+  return drtc_serve_route_refusal (msg, path, status);
+}
+
 /**
  * drtc_serve_on_request_headers:
  *
@@ -83,6 +96,11 @@ drtc_serve_on_request_headers (SoupServer * server, SoupServerMessage * msg,
     drtc_http_guard_refuse (msg, SOUP_STATUS_UNAUTHORIZED,
         "Authorization: Bearer <access token> required",
         drtc_http_reply_detail);
+    return;
+  }
+  why = routed (msg, path, &status);
+  if (why) {
+    drtc_http_guard_refuse (msg, status, why, drtc_http_reply_detail);
     return;
   }
   drtc_http_guard_limit_body (msg, body_limit (path), drtc_http_reply_detail);

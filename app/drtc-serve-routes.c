@@ -663,51 +663,79 @@ valid_stream_name (const gchar * name)
   return TRUE;
 }
 
+/* The route @path names (@name: the stream it is for, the default one
+ * unless under /streams/{name}), labelling @msg with it, or NULL with the
+ * answer to give: 404, or 405 for a method it does not take */
+static const gchar *
+find_route (SoupServerMessage * msg, const gchar * path,
+    const Route ** route, gchar ** name, guint * status)
+{
+  const gchar *rest = path;
+
+  *route = NULL;
+  *name = g_strdup (DRTC_DEFAULT_STREAM);
+  *status = SOUP_STATUS_NOT_FOUND;
+  if (g_str_has_prefix (path, "/streams/")) {
+    const gchar *start = path + strlen ("/streams/");
+    const gchar *slash = strchr (start, '/');
+
+    /* /streams/{name}/route, or /streams/{name} itself (route "") */
+    g_free (*name);
+    *name = slash ? g_strndup (start, slash - start) : g_strdup (start);
+    rest = slash ? slash : start + strlen (start);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (routes) && !*route; i++)
+    if (g_str_equal (routes[i].path, rest)
+        && (rest == path || routes[i].per_stream))
+      *route = &routes[i];
+  if (!*route)
+    return "Not Found";
+  if (!valid_stream_name (*name))
+    return "stream names are 1 to 64 letters, digits, '-' or '_'";
+  g_object_set_data_full (G_OBJECT (msg), "drtc-route",
+      g_strdup ((*route)->path), g_free);
+  if (!method_allowed (*route, soup_server_message_get_method (msg))) {
+    *status = SOUP_STATUS_METHOD_NOT_ALLOWED;
+    return "Method Not Allowed";
+  }
+  return NULL;
+}
+
+/**
+ * drtc_serve_route_refusal:
+ * @status: (out): 404 or 405
+ *
+ * For the early handler: why no route takes @msg (NULL: one does).
+ */
+const gchar *
+drtc_serve_route_refusal (SoupServerMessage * msg, const gchar * path,
+    guint * status)
+{
+  const Route *route;
+  g_autofree gchar *name = NULL;
+
+  return find_route (msg, path, &route, &name, status);
+}
+
 void
 drtc_serve_on_request (SoupServer * server, SoupServerMessage * msg,
     const char *path, GHashTable * query, gpointer data)
 {
   DrtcServe *serve = data;
   const gchar *method = soup_server_message_get_method (msg);
-  const gchar *rest = path;
-  g_autofree gchar *name = g_strdup (DRTC_DEFAULT_STREAM);
-  const Route *route = NULL;
+  g_autofree gchar *name = NULL;
+  const Route *route;
+  const gchar *why;
+  guint status;
 
   /* the early handler added CORS headers for an allowed Origin */
   if (g_str_equal (method, SOUP_METHOD_OPTIONS)) {
     drtc_http_reply_text (msg, SOUP_STATUS_OK, "text/plain", "OK");
     return;
   }
-  if (g_str_has_prefix (path, "/streams/")) {
-    const gchar *start = path + strlen ("/streams/");
-    const gchar *slash = strchr (start, '/');
-
-    /* /streams/{name}/route, or /streams/{name} itself (route "") */
-    g_free (name);
-    name = slash ? g_strndup (start, slash - start) : g_strdup (start);
-    rest = slash ? slash : start + strlen (start);
-  }
-  for (guint i = 0; i < G_N_ELEMENTS (routes); i++) {
-    if (g_str_equal (routes[i].path, rest)
-        && (rest == path || routes[i].per_stream)) {
-      route = &routes[i];
-      break;
-    }
-  }
-  if (!route) {
-    drtc_http_reply_detail (msg, SOUP_STATUS_NOT_FOUND, "Not Found");
-    return;
-  }
-  if (!valid_stream_name (name)) {
-    drtc_http_reply_detail (msg, SOUP_STATUS_NOT_FOUND,
-        "stream names are 1 to 64 " "letters, digits, '-' or '_'");
-    return;
-  }
-  g_object_set_data_full (G_OBJECT (msg), "drtc-route",
-      g_strdup (route->path), g_free);
-  if (!method_allowed (route, method)) {
-    drtc_http_reply_detail (msg, SOUP_STATUS_METHOD_NOT_ALLOWED,
-        "Method Not Allowed");
+  why = find_route (msg, path, &route, &name, &status);
+  if (why) {
+    drtc_http_reply_detail (msg, status, why);
     return;
   }
   dispatch (serve, msg, route, name, query);

@@ -1,10 +1,11 @@
 """Refusals go out before the body is read (issue 15, section 3).
 
 A request that its line and headers already condemn (no token or key, a foreign Host or
-Origin, a wrong Content-Type, a Content-Length over the route's limit) is answered at once,
-and a chunked body stops being read as soon as its count passes the limit: libsoup 3.2 would
-read (and drop) the whole body first unless the client sent `Expect: 100-continue`. Each
-client below announces a 200 MB body, sends a few KB of it, sends nothing more and waits:
+Origin, a wrong Content-Type, no such route or method, a Content-Length over the route's
+limit) is answered at once, and a chunked body stops being read as soon as its count passes
+the limit: libsoup 3.2 would read (and drop) the whole body first unless the client sent
+`Expect: 100-continue`. Each client below announces a big body (200 MB, or one under the
+limit for the route and method cases), sends a few KB of it, sends nothing more and waits:
 the answer must come (JSON naming the problem), the connection must close (a kept-alive
 connection would otherwise read the rest of the body as a next request), and the server's
 memory must not grow. A client that streams its body regardless is cut off after a few MB.
@@ -112,6 +113,14 @@ def serve_cases(s):
         ),
         ("frames over 64 MiB", head(s, "POST", "/frames", {**frames, **bearer}) + FEW_KB, 413),
         ("JSON over 1 MiB", head(s, "POST", "/config", json_post(bearer)) + FEW_KB, 413),
+        # under the size limits: refused for their route, not their size
+        ("no such route", head(s, "POST", "/nope", json_post(bearer, MB // 2)) + FEW_KB, 404),
+        (
+            "no such stream name",
+            head(s, "POST", "/streams/no%20pe/frames", {**frames, **bearer}) + FEW_KB,
+            404,
+        ),
+        ("wrong method", head(s, "PUT", "/start", json_post(bearer, MB // 2)) + FEW_KB, 405),
         (
             "chunked past 1 MiB",
             head(s, "POST", "/config", chunked_post(extra=bearer)) + chunk(b" " * (MB + 64 * 1024)),
@@ -150,6 +159,7 @@ def gateway_cases(gw):
         ),
         ("API body over 256 KiB", head(gw, "POST", "/v1/streams", json_post(key)) + FEW_KB, 413),
         ("SDP over 256 KiB", head(gw, "POST", whip, sdp) + FEW_KB, 413),
+        ("no such route", head(gw, "POST", "/nope", json_post(key, 128 * 1024)) + FEW_KB, 404),
         (
             "chunked past 256 KiB",
             head(gw, "POST", "/v1/streams", chunked_post(extra=key))

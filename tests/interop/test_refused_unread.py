@@ -88,29 +88,24 @@ def chunked_post(ctype="application/json", extra=None):
 FEW_KB = b" " * 4096
 
 
+def browser_cases(server, path, auth):
+    """What a web page may send: a rebound Host, its own Origin, a simple content type."""
+    evil = {"Origin": "http://evil.example", **auth}
+    plain = {**json_post(auth), "Content-Type": "text/plain"}
+    return [
+        ("foreign Host", head(server, "POST", path, json_post(auth), "evil.example") + FEW_KB, 421),
+        ("foreign Origin", head(server, "POST", path, json_post(evil)) + FEW_KB, 403),
+        ("text/plain", head(server, "POST", path, plain) + FEW_KB, 415),
+    ]
+
+
 def serve_cases(s):
     bearer = {"Authorization": "Bearer s3cret"}
     frames = {"Content-Type": "application/octet-stream", "Content-Length": str(ANNOUNCED)}
     return [
         ("no token, Content-Length", head(s, "POST", "/frames", frames) + FEW_KB, 401),
         ("no token, chunked", head(s, "POST", "/start", chunked_post()) + chunk(FEW_KB), 401),
-        (
-            "foreign Host",
-            head(s, "POST", "/config", json_post(bearer), host="evil.example") + FEW_KB,
-            421,
-        ),
-        (
-            "foreign Origin",
-            head(s, "POST", "/config", json_post({"Origin": "http://evil.example", **bearer}))
-            + FEW_KB,
-            403,
-        ),
-        (
-            "text/plain",
-            head(s, "POST", "/config", {**json_post(bearer), "Content-Type": "text/plain"})
-            + FEW_KB,
-            415,
-        ),
+        *browser_cases(s, "/config", bearer),
         ("frames over 64 MiB", head(s, "POST", "/frames", {**frames, **bearer}) + FEW_KB, 413),
         ("JSON over 1 MiB", head(s, "POST", "/config", json_post(bearer)) + FEW_KB, 413),
         # under the size limits: refused for their route, not their size
@@ -140,23 +135,7 @@ def gateway_cases(gw):
             head(gw, "POST", "/v1/streams", chunked_post()) + chunk(FEW_KB),
             401,
         ),
-        (
-            "foreign Host",
-            head(gw, "POST", "/v1/streams", json_post(key), host="evil.example") + FEW_KB,
-            421,
-        ),
-        (
-            "foreign Origin",
-            head(gw, "POST", "/v1/streams", json_post({"Origin": "http://evil.example", **key}))
-            + FEW_KB,
-            403,
-        ),
-        (
-            "text/plain",
-            head(gw, "POST", "/v1/streams", {**json_post(key), "Content-Type": "text/plain"})
-            + FEW_KB,
-            415,
-        ),
+        *browser_cases(gw, "/v1/streams", key),
         ("API body over 256 KiB", head(gw, "POST", "/v1/streams", json_post(key)) + FEW_KB, 413),
         ("SDP over 256 KiB", head(gw, "POST", whip, sdp) + FEW_KB, 413),
         ("no such route", head(gw, "POST", "/nope", json_post(key, 128 * 1024)) + FEW_KB, 404),

@@ -85,9 +85,10 @@ reply_refusal (SoupServerMessage * msg, guint status, const gchar * detail)
 }
 
 /* The early handler, once the head is in and before the body is read:
- * Host, Origin and Content-Type (drtc-http-guard.c), the API key, and the
- * body's size, counted as it comes when it is chunked; by the route's
- * flags (the same for a wrong method). */
+ * Host, Origin and Content-Type (drtc-http-guard.c), the API key, a path
+ * nothing serves, and the body's size, counted as it comes when it is
+ * chunked; by the route's flags (the same for a wrong method). A refusal
+ * goes out at once, the body unread. */
 void
 drtc_gateway_on_request_headers (SoupServer * server, SoupServerMessage * msg,
     const char *path, GHashTable * query, gpointer data)
@@ -113,7 +114,13 @@ drtc_gateway_on_request_headers (SoupServer * server, SoupServerMessage * msg,
   if (route && (route->flags & API)
       && !g_str_equal (method, SOUP_METHOD_OPTIONS)
       && !drtc_gateway_api_authorized (gw, msg)) {
-    drtc_http_guard_discard_body (msg);
+    drtc_http_guard_answer_now (msg);
+    return;
+  }
+  /* /preview routes its own requests */
+  if (!route && !g_str_has_prefix (path, "/preview")) {
+    drtc_http_guard_refuse (msg, SOUP_STATUS_NOT_FOUND, "Not Found",
+        reply_refusal);
     return;
   }
   drtc_http_guard_limit_body (msg, route && route->body_limit ?

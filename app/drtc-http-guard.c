@@ -18,6 +18,7 @@
  * CORS answers name the one allowed origin asked for, never "*".
  */
 #include "drtc-http-guard.h"
+#include "drtc-http-listen.h"
 
 #include <string.h>
 
@@ -284,52 +285,79 @@ drtc_http_guard_cors (DrtcHttpGuard * guard, SoupServerMessage * msg,
   return TRUE;
 }
 
+/* Whether libsoup would read a body before answering: one is announced
+ * and the client does not wait for a 100 Continue (with Expect:
+ * 100-continue libsoup answers at once and the body is never sent). */
+static gboolean
+body_would_be_read (SoupServerMessage * msg)
+{
+  SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
+
+  return has_body (h)
+      && !(soup_message_headers_get_expectations (h) &
+      SOUP_EXPECTATION_CONTINUE);
+}
+
+/* @mid_body: called while the body comes (got-chunk), not from the early
+ * handler */
+static void
+answer_now (SoupServerMessage * msg, gboolean mid_body)
+{
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+
+  soup_message_body_set_accumulate (body, FALSE);
+  soup_message_body_truncate (body);
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "Connection", "close");
+  /* on a connection not from drtc_http_listen, libsoup reads the body
+   * away first (not kept), then answers */
+  if (mid_body || body_would_be_read (msg))
+    drtc_http_listen_answer_now (msg);
+}
+
+/**
+ * drtc_http_guard_answer_now:
+ *
+ * For a request whose answer an early handler has set: the answer goes out
+ * now, the body is not read, and the connection closes after the answer,
+ * so a kept-alive connection never reads the rest of a body as a next
+ * request. @msg may be gone on return.
+ */
+void
+drtc_http_guard_answer_now (SoupServerMessage * msg)
+{
+  answer_now (msg, FALSE);
+}
+
 /**
  * drtc_http_guard_refuse:
  *
- * Answers @msg from an early handler: its body, if any, is read away as it
- * comes and never held, and the connection closes after the answer.
+ * Answers @msg from an early handler, before its body is read (see
+ * drtc_http_guard_answer_now()).
  */
 void
 drtc_http_guard_refuse (SoupServerMessage * msg, guint status,
     const gchar * detail, DrtcGuardReplyFunc reply)
 {
-  drtc_http_guard_discard_body (msg);
   reply (msg, status, detail);
-}
-
-/**
- * drtc_http_guard_discard_body:
- *
- * For a request answered from an early handler: what is sent of its body
- * is dropped as it comes, and the connection closes after the answer.
- */
-void
-drtc_http_guard_discard_body (SoupServerMessage * msg)
-{
-  SoupMessageBody *body = soup_server_message_get_request_body (msg);
-
-  /* with Expect: 100-continue the body is never sent */
-  soup_message_body_set_accumulate (body, FALSE);
-  soup_message_body_truncate (body);
-  soup_message_headers_replace (soup_server_message_get_response_headers
-      (msg), "Connection", "close");
+  answer_now (msg, FALSE);
 }
 
 typedef struct
 {
   goffset limit;
+  goffset count;                /* bytes come so far */
   DrtcGuardReplyFunc reply;
 } Limit;
 
 static void
-refuse_over (SoupServerMessage * msg, const Limit * l)
+refuse_over (SoupServerMessage * msg, const Limit * l, gboolean mid_body)
 {
   g_autofree gchar *detail = g_strdup_printf ("request body over %"
       G_GOFFSET_FORMAT " bytes", l->limit);
 
-  drtc_http_guard_refuse (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, detail,
-      l->reply);
+  l->reply (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, detail);
+  answer_now (msg, mid_body);
 }
 
 static void
@@ -338,15 +366,16 @@ limit_free (gpointer data, GClosure * closure)
   g_free (data);
 }
 
-/* A body without Content-Length (chunked) is counted as it comes. */
+/* A body without Content-Length (chunked) is counted as it comes, and
+ * refused as soon as the count passes the limit: the rest is not read. */
 static void
 on_body_chunk (SoupServerMessage * msg, GBytes * chunk, gpointer data)
 {
-  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  Limit *l = data;
 
-  if (soup_server_message_get_status (msg) == 0 && body->length > ((Limit *)
-          data)->limit)
-    refuse_over (msg, data);
+  l->count += g_bytes_get_size (chunk);
+  if (soup_server_message_get_status (msg) == 0 && l->count > l->limit)
+    refuse_over (msg, l, TRUE);
 }
 
 /**
@@ -359,12 +388,12 @@ void
 drtc_http_guard_limit_body (SoupServerMessage * msg, goffset limit,
     DrtcGuardReplyFunc reply)
 {
-  Limit l = { limit, reply };
+  Limit l = { limit, 0, reply };
   goffset len = soup_message_headers_get_content_length
       (soup_server_message_get_request_headers (msg));
 
   if (len > limit) {
-    refuse_over (msg, &l);
+    refuse_over (msg, &l, FALSE);
     return;
   }
   g_signal_connect_data (msg, "got-chunk", G_CALLBACK (on_body_chunk),

@@ -30,7 +30,7 @@ gboolean drtc_http_guard_cors (DrtcHttpGuard * guard,
     SoupServerMessage * msg, const gchar * expose);
 void drtc_http_guard_refuse (SoupServerMessage * msg, guint status,
     const gchar * detail, DrtcGuardReplyFunc reply);
-void drtc_http_guard_discard_body (SoupServerMessage * msg);
+void drtc_http_guard_answer_now (SoupServerMessage * msg);
 void drtc_http_guard_limit_body (SoupServerMessage * msg, goffset limit,
     DrtcGuardReplyFunc reply);
 

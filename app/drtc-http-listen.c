@@ -21,6 +21,10 @@
  * kept-alive connection with no next request is closed that way; a request
  * whose answer is pending waits on nothing and is not cut short.
  *
+ * A request refused from its head (by an early handler, or once a chunked
+ * body passes its limit) is answered here, before its body is read: libsoup
+ * 3.2 has no way to (drtc_http_listen_answer_now).
+ *
  * The listen backlog is nginx's 511 (GSocket's default is 10: a burst of
  * 200 connections then waits for SYN retries, seconds each).
  */
@@ -42,48 +46,88 @@
 
 typedef struct
 {
-  SoupServer *server;
+  SoupServer *server;           /* NULL for a connection taken back */
   GSocketConnection *conn;
+  GIOStream *stolen;            /* (nullable) libsoup's, taken back */
   gint64 deadline;
-  gboolean answered;            /* 414 sent: reading the rest away */
+  GBytes *answer;               /* (nullable) an answer being sent */
+  gsize sent;
+  gboolean shut;                /* answer sent, write side shut down */
 } Incoming;
 
 static void
 incoming_free (Incoming * in)
 {
-  g_object_unref (in->server);
+  g_clear_object (&in->server);
   g_object_unref (in->conn);
+  g_clear_object (&in->stolen);
+  g_clear_pointer (&in->answer, g_bytes_unref);
   g_free (in);
 }
 
-static void
-answer_414 (GSocket * socket)
+/* Sends what is left of the answer, without blocking; TRUE once it is all
+ * sent (FALSE: the client's window is full, or it is gone) */
+static gboolean
+send_answer (Incoming * in, GSocket * socket)
 {
-  static const gchar body[] = "{\"detail\":\"request line over "
-      G_STRINGIFY (DRTC_HTTP_MAX_LINE) " bytes\"}";
-  g_autofree gchar *reply = g_strdup_printf ("HTTP/1.1 414 URI Too Long\r\n"
-      "Content-Type: application/json\r\nConnection: close\r\n"
-      "Content-Length: %" G_GSIZE_FORMAT "\r\n\r\n%s", strlen (body), body);
+  gsize len;
+  const gchar *data = g_bytes_get_data (in->answer, &len);
+  gssize n;
 
-  /* a few hundred bytes: the socket's send buffer takes them at once */
-  g_socket_send_with_blocking (socket, reply, strlen (reply), FALSE, NULL,
-      NULL);
+  while (in->sent < len) {
+    n = g_socket_send_with_blocking (socket, data + in->sent, len - in->sent,
+        FALSE, NULL, NULL);
+    if (n <= 0)
+      return FALSE;
+    in->sent += n;
+  }
+  return TRUE;
 }
 
-/* After the 414: what the client still sends is read and dropped until it
- * closes (closing with unread data would reset the connection, and the
- * client could lose the answer). TRUE when done. */
+/* Once answered: the answer is sent, the write side shut down, and what the
+ * client still sends is read and dropped until it closes (closing with
+ * unread data would reset the connection, and the client could lose the
+ * answer), for at most DRAIN_TIMEOUT_US: 16 KiB a tick, so a client
+ * streaming a body gets a few MiB read, not the body. TRUE when done. */
 static gboolean
 drain (Incoming * in, GSocket * socket)
 {
   gchar buf[16384];
-  gssize n = recv (g_socket_get_fd (socket), buf, sizeof buf, MSG_DONTWAIT);
+  gssize n = -1;
 
+  if (!in->shut && send_answer (in, socket)) {
+    g_socket_shutdown (socket, FALSE, TRUE, NULL);
+    in->shut = TRUE;
+  }
+  if (in->shut)
+    n = recv (g_socket_get_fd (socket), buf, sizeof buf, MSG_DONTWAIT);
+  else
+    errno = EAGAIN;
   if ((n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)))
       && g_get_monotonic_time () < in->deadline)
     return FALSE;
   g_io_stream_close (G_IO_STREAM (in->conn), NULL, NULL);
   return TRUE;
+}
+
+/* From now on @in sends @answer (owned) and closes */
+static void
+incoming_answer (Incoming * in, GBytes * answer)
+{
+  in->answer = answer;
+  in->deadline = g_get_monotonic_time () + DRAIN_TIMEOUT_US;
+}
+
+static GBytes *
+answer_414 (void)
+{
+  static const gchar body[] = "{\"detail\":\"request line over "
+      G_STRINGIFY (DRTC_HTTP_MAX_LINE) " bytes\"}";
+  gchar *reply = g_strdup_printf ("HTTP/1.1 414 URI Too Long\r\n"
+      "Content-Type: application/json\r\nConnection: close\r\n"
+      "Content-Length: %" G_GSIZE_FORMAT "\r\n\r\n%s", strlen (body), body);
+
+  return g_bytes_new_take (reply, strlen (reply));
 }
 
 /* Whether the peeked @buf holds a whole head; @line: the length of its
@@ -162,6 +206,8 @@ hand_over (Incoming * in)
   local = g_socket_connection_get_local_address (in->conn, NULL);
   remote = g_socket_connection_get_remote_address (in->conn, NULL);
   remember (in->conn, remote);
+  /* not owned: looked up only while the server handles a request of it */
+  g_object_set_data (G_OBJECT (in->conn), "drtc-server", in->server);
   if (!soup_server_accept_iostream (in->server, G_IO_STREAM (in->conn),
           local, remote, &err))
     g_debug ("connection refused by the server: %s", err->message);
@@ -178,17 +224,14 @@ check_head (Incoming * in)
   gssize n, line;
   gboolean whole, waiting;
 
-  if (in->answered)
+  if (in->answer)
     return drain (in, socket);
   n = recv (g_socket_get_fd (socket), buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
   whole = head_complete (buf, n, &line);
   waiting = g_get_monotonic_time () < in->deadline
       && (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)));
   if (line > DRTC_HTTP_MAX_LINE || (line < 0 && n > DRTC_HTTP_MAX_LINE)) {
-    answer_414 (socket);
-    g_socket_shutdown (socket, FALSE, TRUE, NULL);
-    in->answered = TRUE;
-    in->deadline = g_get_monotonic_time () + DRAIN_TIMEOUT_US;
+    incoming_answer (in, answer_414 ());
     return drain (in, socket);
   }
   if (!whole && waiting)
@@ -210,12 +253,23 @@ on_peek_timer (gpointer data)
   return check_head (data) ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
 }
 
+/* Checks @in every PEEK_RETRY_MS until it is done with */
+static void
+incoming_watch (Incoming * in)
+{
+  GSource *timer = g_timeout_source_new (PEEK_RETRY_MS);
+
+  g_source_set_callback (timer, on_peek_timer, in,
+      (GDestroyNotify) incoming_free);
+  g_source_attach (timer, g_main_context_get_thread_default ());
+  g_source_unref (timer);
+}
+
 static gboolean
 on_incoming (GSocketService * service, GSocketConnection * conn,
     GObject * source, gpointer data)
 {
   Incoming *in = g_new0 (Incoming, 1);
-  GSource *timer;
 
   in->server = g_object_ref (data);
   in->conn = g_object_ref (conn);
@@ -224,15 +278,10 @@ on_incoming (GSocketService * service, GSocketConnection * conn,
   g_socket_set_option (g_socket_connection_get_socket (conn), IPPROTO_TCP,
       TCP_NODELAY, TRUE, NULL);
   in->deadline = g_get_monotonic_time () + HEAD_TIMEOUT_US;
-  if (check_head (in)) {
+  if (check_head (in))
     incoming_free (in);
-    return TRUE;
-  }
-  timer = g_timeout_source_new (PEEK_RETRY_MS);
-  g_source_set_callback (timer, on_peek_timer, in,
-      (GDestroyNotify) incoming_free);
-  g_source_attach (timer, g_main_context_get_thread_default ());
-  g_source_unref (timer);
+  else
+    incoming_watch (in);
   return TRUE;
 }
 
@@ -326,6 +375,18 @@ watch_of (SoupServerMessage * msg, guint timeout_s)
   return w;
 }
 
+/* @conn leaves libsoup: @msg's handlers no longer arm its watch */
+static void
+watch_stop (SoupServerMessage * msg, GSocketConnection * conn)
+{
+  Watch *w = g_object_get_data (G_OBJECT (conn), "drtc-watch");
+
+  if (!w)
+    return;
+  g_signal_handlers_disconnect_by_data (msg, w);
+  watch_disarm (w);
+}
+
 /* libsoup reads a request: its head must come within the idle timeout */
 static void
 on_request_started (SoupServer * server, SoupServerMessage * msg, gpointer data)
@@ -350,6 +411,88 @@ on_request_finished (SoupServer * server, SoupServerMessage * msg,
 
   if (w)
     watch_arm (w);
+}
+
+/* ---- answering before the body ---- */
+
+/* @msg's response as HTTP/1.1 bytes: what libsoup would write for it
+ * (write_headers in soup-server-message-io-http1.c), with Connection: close
+ * and the body's length */
+static GBytes *
+response_bytes (SoupServerMessage * msg)
+{
+  SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
+  g_autoptr (GBytes) body = soup_message_body_flatten
+      (soup_server_message_get_response_body (msg));
+  guint status = soup_server_message_get_status (msg);
+  const gchar *reason = soup_server_message_get_reason_phrase (msg);
+  GString *out = g_string_new (NULL);
+  SoupMessageHeadersIter iter;
+  const gchar *name, *value;
+
+  soup_message_headers_replace (h, "Connection", "close");
+  soup_message_headers_set_content_length (h, g_bytes_get_size (body));
+  g_string_append_printf (out, "HTTP/1.%d %u %s\r\n",
+      soup_server_message_get_http_version (msg) == SOUP_HTTP_1_0 ? 0 : 1,
+      status, reason ? reason : soup_status_get_phrase (status));
+  soup_message_headers_iter_init (&iter, h);
+  while (soup_message_headers_iter_next (&iter, &name, &value))
+    g_string_append_printf (out, "%s: %s\r\n", name, value);
+  g_string_append (out, "\r\n");
+  if (!g_str_equal (soup_server_message_get_method (msg), SOUP_METHOD_HEAD))
+    g_string_append_len (out, g_bytes_get_data (body, NULL),
+        g_bytes_get_size (body));
+  return g_string_free_to_bytes (out);
+}
+
+/**
+ * drtc_http_listen_answer_now:
+ *
+ * From a got-headers (early handler) or got-chunk handler: sends @msg's
+ * response as set (status, headers, body) at once and closes the
+ * connection, leaving the request body unread.
+ *
+ * libsoup 3.2 (and its main branch) reads a request's whole body before it
+ * writes any answer, whatever status an early handler sets, unless the
+ * client sent Expect: 100-continue (io_read in
+ * soup-server-message-io-http1.c goes from got-headers straight to
+ * BODY_START); it has no call to skip the body. So the connection is taken
+ * back from libsoup (soup_server_message_steal_connection, the call it has
+ * for taking a connection over) and the response libsoup would have written
+ * is written here, then the connection is closed as the 414 above is: the
+ * write side shut down, then what the client still sends read away for at
+ * most DRAIN_TIMEOUT_US, 16 KiB a tick. Nothing else is written by hand.
+ *
+ * @msg may be gone on return.
+ *
+ * Returns: FALSE (and nothing done) when @msg's connection did not come
+ *   from drtc_http_listen: libsoup then answers after the body.
+ */
+gboolean
+drtc_http_listen_answer_now (SoupServerMessage * msg)
+{
+  GSocketConnection *conn = connection_of (msg);
+  Incoming *in;
+
+  if (!conn)
+    return FALSE;
+  in = g_new0 (Incoming, 1);
+  in->conn = g_object_ref (conn);
+  incoming_answer (in, response_bytes (msg));
+  g_object_ref (msg);
+  /* libsoup emits nothing for a message whose connection is taken: the
+   * server's request-finished (serve counts requests by it) is emitted
+   * here, as libsoup would once the answer is written */
+  g_signal_emit_by_name (g_object_get_data (G_OBJECT (conn), "drtc-server"),
+      "request-finished", msg);
+  watch_stop (msg, conn);
+  in->stolen = soup_server_message_steal_connection (msg);
+  g_object_unref (msg);
+  /* the answer now, the close from the timer: the connection (and its
+   * watch) must outlive the handlers of @msg still to run */
+  send_answer (in, g_socket_connection_get_socket (conn));
+  incoming_watch (in);
+  return TRUE;
 }
 
 /* A listening socket of libsoup's own that no client uses (see below). */

@@ -16,5 +16,6 @@ GSocketService *drtc_http_listen (SoupServer * server,
     GSocketAddress * address, guint idle_timeout_s, guint * port,
     GError ** error);
 void drtc_http_listen_stop (GSocketService * service);
+gboolean drtc_http_listen_answer_now (SoupServerMessage * msg);
 
 G_END_DECLS

@@ -4,10 +4,10 @@
  *
  * The early handler runs once a request's head is in, before its body is
  * read: a request refused here (414 path, 421 Host, 403 Origin, 415
- * Content-Type, 401 token, 413 size) never has its body held in memory;
- * what is still sent is read away as it comes and the connection closes.
- * A body without Content-Length (chunked) is counted as it comes and
- * refused as soon as it passes the route's limit.
+ * Content-Type, 401 token, 404 route, 405 method, 413 size) is answered
+ * at once, its body unread, and the connection closes
+ * (drtc_http_guard_refuse). A body without Content-Length (chunked) is
+ * counted as it comes and refused as soon as it passes the route's limit.
  */
 #include "drtc-serve-private.h"
 #include "drtc-http-util.h"
@@ -34,6 +34,18 @@ authorized (DrtcServe * serve, SoupServerMessage * msg, const gchar * path,
   soup_message_headers_replace (soup_server_message_get_response_headers
       (msg), "WWW-Authenticate", "Bearer");
   return FALSE;
+}
+
+/* 404 or 405 before the body (/preview routes its own requests; OPTIONS
+ * answers a preflight on any path) */
+static const gchar *
+routed (SoupServerMessage * msg, const gchar * path, guint * status)
+{
+  if (g_str_has_prefix (path, "/preview")
+      || g_str_equal (soup_server_message_get_method (msg),
+          SOUP_METHOD_OPTIONS))
+    return NULL;
+  return drtc_serve_route_refusal (msg, path, status);
 }
 
 /**
@@ -73,6 +85,11 @@ drtc_serve_on_request_headers (SoupServer * server, SoupServerMessage * msg,
     drtc_http_guard_refuse (msg, SOUP_STATUS_UNAUTHORIZED,
         "Authorization: Bearer <access token> required",
         drtc_http_reply_detail);
+    return;
+  }
+  why = routed (msg, path, &status);
+  if (why) {
+    drtc_http_guard_refuse (msg, status, why, drtc_http_reply_detail);
     return;
   }
   drtc_http_guard_limit_body (msg, route && route->body_limit ?

@@ -133,6 +133,8 @@ const gchar *drtc_serve_queue_mode_lookup (const gchar * mode);
 gchar *drtc_serve_pipeline_cache_path (DrtcServe * serve);
 DrtcStreamController *drtc_serve_stream (DrtcServe * serve,
     const gchar * name, gboolean create);
+const gchar *drtc_serve_route_refusal (SoupServerMessage * msg,
+    const gchar * path, guint * status);
 void drtc_serve_on_request (SoupServer * server, SoupServerMessage * msg,
     const char *path, GHashTable * query, gpointer data);
 void drtc_serve_on_request_finished (SoupServer * server,

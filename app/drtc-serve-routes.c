@@ -690,6 +690,48 @@ valid_stream_name (const gchar * name)
   return TRUE;
 }
 
+/* The route @path names into @m (the stream it is for in m->param[0]:
+ * the default one unless under /streams/{name}), labelling @msg with it,
+ * or NULL with the answer to give: 404, or 405 for a method it does not
+ * take */
+static const gchar *
+find_route (SoupServerMessage * msg, const gchar * path, DrtcRouteMatch * m,
+    guint * status)
+{
+  gboolean method_ok;
+
+  *status = SOUP_STATUS_NOT_FOUND;
+  if (!drtc_route_table_find (&table, soup_server_message_get_method (msg),
+          path, m, &method_ok))
+    return "Not Found";
+  if (!m->param[0])
+    m->param[0] = g_strdup (DRTC_DEFAULT_STREAM);
+  if (!valid_stream_name (m->param[0]))
+    return "stream names are 1 to 64 letters, digits, '-' or '_'";
+  g_object_set_data_full (G_OBJECT (msg), "drtc-route",
+      g_strdup (m->route->pattern), g_free);
+  if (!method_ok) {
+    *status = SOUP_STATUS_METHOD_NOT_ALLOWED;
+    return "Method Not Allowed";
+  }
+  return NULL;
+}
+
+/**
+ * drtc_serve_route_refusal:
+ * @status: (out): 404 or 405
+ *
+ * For the early handler: why no route takes @msg (NULL: one does).
+ */
+const gchar *
+drtc_serve_route_refusal (SoupServerMessage * msg, const gchar * path,
+    guint * status)
+{
+  g_auto (DrtcRouteMatch) m = { 0 };
+
+  return find_route (msg, path, &m, status);
+}
+
 void
 drtc_serve_on_request (SoupServer * server, SoupServerMessage * msg,
     const char *path, GHashTable * query, gpointer data)
@@ -697,35 +739,21 @@ drtc_serve_on_request (SoupServer * server, SoupServerMessage * msg,
   DrtcServe *serve = data;
   const gchar *method = soup_server_message_get_method (msg);
   g_auto (DrtcRouteMatch) m = { 0 };
-  gboolean method_ok;
-  const gchar *name;
+  const gchar *why;
+  guint status;
 
   /* the early handler added CORS headers for an allowed Origin */
   if (g_str_equal (method, SOUP_METHOD_OPTIONS)) {
     drtc_http_reply_text (msg, SOUP_STATUS_OK, "text/plain", "OK");
     return;
   }
-  if (!drtc_route_table_find (&table, method, path, &m, &method_ok)) {
-    drtc_http_reply_detail (msg, SOUP_STATUS_NOT_FOUND, "Not Found");
-    return;
-  }
-  if (!m.param[0])
-    m.param[0] = g_strdup (DRTC_DEFAULT_STREAM);
-  name = m.param[0];
-  if (!valid_stream_name (name)) {
-    drtc_http_reply_detail (msg, SOUP_STATUS_NOT_FOUND,
-        "stream names are 1 to 64 " "letters, digits, '-' or '_'");
-    return;
-  }
-  g_object_set_data_full (G_OBJECT (msg), "drtc-route",
-      g_strdup (m.route->pattern), g_free);
-  if (!method_ok) {
-    drtc_http_reply_detail (msg, SOUP_STATUS_METHOD_NOT_ALLOWED,
-        "Method Not Allowed");
+  why = find_route (msg, path, &m, &status);
+  if (why) {
+    drtc_http_reply_detail (msg, status, why);
     return;
   }
   m.query = query;
-  dispatch (serve, msg, &m, name);
+  dispatch (serve, msg, &m, m.param[0]);
 }
 
 void

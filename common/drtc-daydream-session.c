@@ -6,7 +6,8 @@
  * answer header or status, first wins) → PATCH → DELETE, with one poll and
  * retry policy for daydreamcontrol and serve's stream controller alike. It
  * runs on the context of the DrtcHttp it is given (the element's private
- * thread, or serve's main context): every call and every callback is there.
+ * thread, or serve's main context): every call (but offer_whep_url) and
+ * every callback is there.
  *
  * Every request holds a reference, so a session its owner dropped lives
  * until its calls are answered; after stop () no callback of the vtable
@@ -209,17 +210,49 @@ take_whep_url (DrtcDaydreamSession * s, const gchar * url)
     s->cb.whep_url (s, s->whep_url, s->data);
 }
 
+typedef struct
+{
+  DrtcDaydreamSession *session;
+  gchar *url;
+} Offer;
+
+static void
+offer_free (gpointer data)
+{
+  Offer *offer = data;
+
+  drtc_daydream_session_unref (offer->session);
+  g_free (offer->url);
+  g_free (offer);
+}
+
+static gboolean
+take_offer (gpointer data)
+{
+  Offer *offer = data;
+
+  take_whep_url (offer->session, offer->url);
+  return G_SOURCE_REMOVE;
+}
+
 /**
  * drtc_daydream_session_offer_whep_url:
  * @url: the WHIP answer's Livepeer-Playback-URL (whipsink's playback-url)
  *
- * Sooner than a poll; ignored once a WHEP URL is known.
+ * Sooner than a poll; ignored once a WHEP URL is known or after stop. The
+ * one call that may come from any thread (whipsink notifies on its own):
+ * the URL is taken on the session's context (at once when called there).
  */
 void
 drtc_daydream_session_offer_whep_url (DrtcDaydreamSession * s,
     const gchar * url)
 {
-  take_whep_url (s, url);
+  Offer *offer = g_new0 (Offer, 1);
+
+  offer->session = drtc_daydream_session_ref (s);
+  offer->url = g_strdup (url);
+  g_main_context_invoke_full (drtc_http_get_context (s->http),
+      G_PRIORITY_DEFAULT, take_offer, offer, offer_free);
 }
 
 /* ---- polling ---- */

@@ -11,15 +11,12 @@
  * the Daydream status is polled in the background only.
  */
 #include "drtc-serve-private.h"
-#include "drtc-daydream.h"
+#include "drtc-daydream-session.h"
 #include "drtc-http-util.h"
 #include "drtc-json.h"
 #include "drtc-pipeline-config.h"
 
 #include <string.h>
-
-#define POLL_FAST_MS 2000
-#define POLL_SLOW_MS 5000
 
 struct _DrtcStreamController
 {
@@ -28,8 +25,8 @@ struct _DrtcStreamController
   GstElement *src;              /* framebridgesrc, kept across starts */
   GstElement *pipeline;
   GSource *bus_watch;
-  DrtcDaydreamClient *client;
-  GPtrArray *retired;           /* earlier clients, calls may be in flight */
+  DrtcDaydreamSession *session; /* this start's Daydream stream */
+  struct _Pending *pending_start;       /* the /start waiting on the create */
   DrtcWhepController *whep;
   guint generation;             /* bumped by every start and stop */
   guint jobs;                   /* Daydream calls in flight that hold us */
@@ -55,7 +52,6 @@ struct _DrtcStreamController
   guint64 last_frames, last_bytes;
   gint64 last_sample_us;
 
-  GSource *poll;
   GSource *rate;                /* 1 s: fps and bitrate */
   GThread *stopper;             /* pipeline going to NULL */
 };
@@ -154,8 +150,6 @@ drtc_stream_controller_new (DrtcServe * serve, const gchar * name)
   drtc_runtime_config_load (serve->opts.settings_dir, name, &ctl->config);
   ctl->settings = ctl->config;
   ctl->whep = drtc_whep_controller_new (serve, own_stream);
-  ctl->retired = g_ptr_array_new_with_free_func ((GDestroyNotify)
-      drtc_daydream_client_free);
   set_string (&ctl->stream_id, NULL);
   set_string (&ctl->playback_id, NULL);
   set_state (ctl, "idle", "");
@@ -263,6 +257,8 @@ on_bus (GstBus * bus, GstMessage * msg, gpointer data)
       detail = g_strdup_printf ("WHIP publishing failed: %s", err->message);
       /* not "running" any more: the reference tool hid this (weakness 3) */
       ctl->running = FALSE;
+      if (ctl->session)
+        drtc_daydream_session_stop_polling (ctl->session);
       set_state (ctl, "failed", detail);
       set_phase (ctl, "ERROR", detail, NULL, NULL);
       teardown_pipeline (ctl);
@@ -274,52 +270,22 @@ on_bus (GstBus * bus, GstMessage * msg, gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-typedef struct
-{
-  DrtcStreamController *ctl;
-  guint generation;
-  gchar *url;
-} UrlCall;
-
-static void
-url_call_free (gpointer data)
-{
-  UrlCall *call = data;
-
-  g_free (call->url);
-  g_free (call);
-}
-
-static gboolean
-take_whep_url (gpointer data)
-{
-  UrlCall *call = data;
-
-  if (call->generation == call->ctl->generation && !*call->ctl->whep_url)
-    set_string (&call->ctl->whep_url, call->url);
-  return G_SOURCE_REMOVE;
-}
-
 /* whipsink read Livepeer-Playback-URL: the WHEP URL, sooner than a poll.
- * Notified on whipsink's thread: handed to the main context. */
+ * Notified on whipsink's thread: the session takes it to its context. */
 static void
 on_playback_url (GObject * sink, GParamSpec * pspec, gpointer data)
 {
-  DrtcStreamController *ctl = data;
-  UrlCall *call;
-  gchar *url = NULL;
+  g_autofree gchar *url = NULL;
 
   g_object_get (sink, "playback-url", &url, NULL);
-  if (!url || !*url) {
-    g_free (url);
-    return;
-  }
-  call = g_new0 (UrlCall, 1);
-  call->ctl = ctl;
-  call->generation = GPOINTER_TO_UINT (g_object_get_data (sink, "drtc-gen"));
-  call->url = url;
-  g_main_context_invoke_full (ctl->serve->context, G_PRIORITY_DEFAULT,
-      take_whep_url, call, url_call_free);
+  if (url && *url)
+    drtc_daydream_session_offer_whep_url (data, url);
+}
+
+static void
+unref_session (gpointer data, GClosure * closure)
+{
+  drtc_daydream_session_unref (data);
 }
 
 /* ---- fps and bitrate, sampled from whipsink's stats every second ---- */
@@ -406,10 +372,10 @@ build_pipeline (DrtcStreamController * ctl, GError ** error)
     local = g_strjoinv (",", ctl->serve->opts.ice_local_addresses);
     g_object_set (sink, "ice-local-addresses", local, NULL);
   }
-  g_object_set_data (G_OBJECT (sink), "drtc-gen",
-      GUINT_TO_POINTER (ctl->generation));
-  g_signal_connect (sink, "notify::playback-url",
-      G_CALLBACK (on_playback_url), ctl);
+  /* this start's session, as long as its whipsink lives */
+  g_signal_connect_data (sink, "notify::playback-url",
+      G_CALLBACK (on_playback_url), drtc_daydream_session_ref (ctl->session),
+      unref_session, 0);
   gst_bin_add_many (GST_BIN (ctl->pipeline), ctl->src, sink, NULL);
   if (!gst_element_link (ctl->src, sink)) {
     g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
@@ -432,24 +398,13 @@ build_pipeline (DrtcStreamController * ctl, GError ** error)
   return TRUE;
 }
 
-/* ---- the Daydream status, in the background ---- */
+/* ---- calls that hold the controller ---- */
 
 typedef struct
 {
   DrtcStreamController *ctl;
   guint generation;
 } Job;
-
-static Job *
-job_new (DrtcStreamController * ctl)
-{
-  Job *job = g_new0 (Job, 1);
-
-  job->ctl = ctl;
-  job->generation = ctl->generation;
-  ctl->jobs++;
-  return job;
-}
 
 /* GDestroyNotify of a Job (or of a struct that starts with one) */
 static void
@@ -467,71 +422,26 @@ job_current (Job * job)
   return job->generation == job->ctl->generation;
 }
 
-static void schedule_poll (DrtcStreamController * ctl, guint ms);
-
-static void
-on_polled (gpointer result, const GError * error, gpointer data)
-{
-  Job *job = data;
-  DrtcStreamController *ctl = job->ctl;
-  DrtcDaydreamStatus *st = result;
-
-  if (!job_current (job))
-    return;
-  if (st) {
-    g_autoptr (JsonBuilder) b = json_builder_new ();
-
-    json_builder_begin_object (b);
-    json_builder_set_member_name (b, "phase");
-    json_builder_add_string_value (b, "REMOTE_STATUS");
-    json_builder_set_member_name (b, "http_status");
-    json_builder_add_int_value (b, st->http_status);
-    json_builder_set_member_name (b, "body");
-    json_builder_add_value (b, json_node_copy (st->body));
-    json_builder_end_object (b);
-    g_clear_pointer (&ctl->remote_status, json_node_unref);
-    ctl->remote_status = json_builder_get_root (b);
-    if (st->whep_url && !*ctl->whep_url)
-      set_string (&ctl->whep_url, st->whep_url);
-  } else {
-    g_message ("stream '%s': status poll failed: %s", ctl->name,
-        error->message);
-  }
-  schedule_poll (ctl, *ctl->whep_url ? POLL_SLOW_MS : POLL_FAST_MS);
-}
-
-static gboolean
-on_poll (gpointer data)
-{
-  DrtcStreamController *ctl = data;
-
-  g_clear_pointer (&ctl->poll, g_source_unref);
-  if (ctl->running && ctl->client && *ctl->stream_id)
-    drtc_daydream_get_status (ctl->client, ctl->stream_id, on_polled,
-        job_new (ctl), job_free);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-schedule_poll (DrtcStreamController * ctl, guint ms)
-{
-  if (ctl->poll) {
-    g_source_destroy (ctl->poll);
-    g_source_unref (ctl->poll);
-  }
-  ctl->poll = g_timeout_source_new (ms);
-  g_source_set_callback (ctl->poll, on_poll, ctl, NULL);
-  g_source_attach (ctl->poll, ctl->serve->context);
-}
-
-/* ---- start, stop, update ---- */
-
-typedef struct
+typedef struct _Pending
 {
   Job job;
   DrtcReplyFunc reply;
   gpointer user_data;
 } Pending;
+
+static Pending *
+pending_new (DrtcStreamController * ctl, DrtcReplyFunc reply,
+    gpointer user_data)
+{
+  Pending *p = g_new0 (Pending, 1);
+
+  p->job.ctl = ctl;
+  p->job.generation = ctl->generation;
+  ctl->jobs++;
+  p->reply = reply;
+  p->user_data = user_data;
+  return p;
+}
 
 static void
 reply_detail (DrtcReplyFunc reply, gpointer data, guint status,
@@ -542,36 +452,32 @@ reply_detail (DrtcReplyFunc reply, gpointer data, guint status,
   reply (status, body, data);
 }
 
-static void on_deleted (gpointer result, const GError * error, gpointer data);
+/* The /start waiting on the create gets its answer, once. */
+static void
+answer_start (DrtcStreamController * ctl, guint status, JsonNode * body,
+    const gchar * detail)
+{
+  Pending *p = g_steal_pointer (&ctl->pending_start);
+
+  if (!p)
+    return;
+  if (body)
+    p->reply (status, body, p->user_data);
+  else
+    reply_detail (p->reply, p->user_data, status, detail);
+  job_free (p);
+}
+
+/* ---- the Daydream session's callbacks (main context) ---- */
 
 static void
-on_created (gpointer result, const GError * error, gpointer data)
+on_session_created (DrtcDaydreamSession * session,
+    const DrtcDaydreamStream * s, gpointer data)
 {
-  Pending *p = data;
-  DrtcStreamController *ctl = p->job.ctl;
-  DrtcDaydreamStream *s = result;
+  DrtcStreamController *ctl = data;
   g_autoptr (GError) err = NULL;
   g_autoptr (JsonNode) status = NULL;
 
-  if (!job_current (&p->job)) {
-    /* a stop or another start came while Daydream created this one: end
-     * it rather than leave it running unfed */
-    if (s && ctl->client && ctl->serve->opts.delete_on_stop) {
-      ctl->serve->pending_deletes++;
-      drtc_daydream_delete_stream (ctl->client, s->id, on_deleted,
-          ctl->serve, NULL);
-    }
-    reply_detail (p->reply, p->user_data, SOUP_STATUS_CONFLICT,
-        "another start or stop came first");
-    return;
-  }
-  if (!s) {
-    /* upstream failures are 502 with the upstream status in the text */
-    set_state (ctl, "failed", error->message);
-    reply_detail (p->reply, p->user_data, SOUP_STATUS_BAD_GATEWAY,
-        error->message);
-    return;
-  }
   set_string (&ctl->stream_id, s->id);
   set_string (&ctl->playback_id, s->playback_id);
   set_string (&ctl->whip_url, s->whip_url);
@@ -583,9 +489,10 @@ on_created (gpointer result, const GError * error, gpointer data)
       s->id);
   if (!s->whip_url || !build_pipeline (ctl, &err)) {
     ctl->running = FALSE;
+    drtc_daydream_session_stop_polling (session);
     set_state (ctl, "failed", err ? err->message : "no whip_url");
     set_phase (ctl, "ERROR", err ? err->message : "no whip_url", NULL, NULL);
-    reply_detail (p->reply, p->user_data, SOUP_STATUS_BAD_GATEWAY,
+    answer_start (ctl, SOUP_STATUS_BAD_GATEWAY, NULL,
         err ? err->message : "Daydream returned no whip_url");
     return;
   }
@@ -597,10 +504,70 @@ on_created (gpointer result, const GError * error, gpointer data)
   if (g_str_equal (ctl->state, "starting"))
     set_state (ctl, "waiting", "Waiting for the Daydream gateway");
   start_rates (ctl);
-  schedule_poll (ctl, 500);
   status = drtc_stream_controller_status (ctl);
-  p->reply (SOUP_STATUS_OK, status, p->user_data);
+  answer_start (ctl, SOUP_STATUS_OK, status, NULL);
 }
+
+static void
+on_session_whep_url (DrtcDaydreamSession * session, const gchar * url,
+    gpointer data)
+{
+  DrtcStreamController *ctl = data;
+
+  if (!*ctl->whep_url)
+    set_string (&ctl->whep_url, url);
+}
+
+static void
+on_session_polled (DrtcDaydreamSession * session,
+    const DrtcDaydreamStatus * st, gpointer data)
+{
+  DrtcStreamController *ctl = data;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "phase");
+  json_builder_add_string_value (b, "REMOTE_STATUS");
+  json_builder_set_member_name (b, "http_status");
+  json_builder_add_int_value (b, st->http_status);
+  json_builder_set_member_name (b, "body");
+  json_builder_add_value (b, json_node_copy (st->body));
+  json_builder_end_object (b);
+  g_clear_pointer (&ctl->remote_status, json_node_unref);
+  ctl->remote_status = json_builder_get_root (b);
+}
+
+static void
+on_session_problem (DrtcDaydreamSession * session,
+    DrtcDaydreamSessionProblem problem, const GError * error, gpointer data)
+{
+  DrtcStreamController *ctl = data;
+
+  switch (problem) {
+    case DRTC_DAYDREAM_SESSION_PROBLEM_CREATE:
+      /* upstream failures are 502 with the upstream status in the text */
+      set_state (ctl, "failed", error->message);
+      answer_start (ctl, SOUP_STATUS_BAD_GATEWAY, NULL, error->message);
+      break;
+    case DRTC_DAYDREAM_SESSION_PROBLEM_POLL:
+      g_message ("stream '%s': status poll failed: %s", ctl->name,
+          error->message);
+      break;
+    case DRTC_DAYDREAM_SESSION_PROBLEM_NEVER_READY:
+      g_message ("stream '%s': the Daydream stream is %s", ctl->name,
+          error->message);
+      break;
+  }
+}
+
+static const DrtcDaydreamSessionCallbacks session_callbacks = {
+  .created = on_session_created,
+  .whep_url = on_session_whep_url,
+  .polled = on_session_polled,
+  .problem = on_session_problem,
+};
+
+/* ---- start, stop, update ---- */
 
 /* The pipeline config to send: the request's (non-empty), else the cached
  * one, else --pipeline-config, else the built-in default. */
@@ -608,11 +575,11 @@ static JsonNode *
 choose_config (DrtcStreamController * ctl, JsonNode * requested,
     GError ** error)
 {
-  g_autofree gchar *cache = drtc_serve_pipeline_cache_path (ctl->serve);
-
   if (requested && JSON_NODE_HOLDS_OBJECT (requested)
       && json_object_get_size (json_node_get_object (requested)) > 0)
     return json_node_copy (requested);
+  g_autofree gchar *cache = drtc_serve_pipeline_cache_path (ctl->serve);
+
   if (g_file_test (cache, G_FILE_TEST_EXISTS))
     return drtc_pipeline_config_load (cache, error);
   if (ctl->serve->opts.pipeline_config)
@@ -635,6 +602,72 @@ apply_overrides (DrtcStreamController * ctl, DrtcStartRequest * req)
       drtc_stream_controller_queue_mode (ctl);
 }
 
+/* A Daydream stream the stop left behind, ended in the background (the
+ * server waits for these before it exits); a /start that waited on its
+ * create is told 409 once the create has answered. */
+typedef struct
+{
+  DrtcServe *serve;
+  DrtcReplyFunc reply;          /* NULL: no /start waited */
+  gpointer user_data;
+} Ending;
+
+static void
+on_ended (DrtcDaydreamSession * session, const GError * error, gpointer data)
+{
+  Ending *e = data;
+
+  e->serve->pending_deletes--;
+  if (error)
+    g_message ("could not end the Daydream stream: %s", error->message);
+  if (e->reply)
+    reply_detail (e->reply, e->user_data, SOUP_STATUS_CONFLICT,
+        "another start or stop came first");
+  g_free (e);
+}
+
+/* No session callback after this. */
+static void
+end_session (DrtcStreamController * ctl)
+{
+  Pending *p = g_steal_pointer (&ctl->pending_start);
+  Ending *e;
+
+  if (!ctl->session)
+    return;
+  e = g_new0 (Ending, 1);
+  e->serve = ctl->serve;
+  if (p) {
+    /* the reply holds nothing of ours: the controller may go first */
+    e->reply = p->reply;
+    e->user_data = p->user_data;
+    job_free (p);
+  }
+  ctl->serve->pending_deletes++;
+  drtc_daydream_session_stop (ctl->session, ctl->serve->opts.delete_on_stop,
+      on_ended, e);
+  g_clear_pointer (&ctl->session, drtc_daydream_session_unref);
+}
+
+/* The config to send, checked; 422 (or 500 without a key) answered. */
+static JsonObject *
+start_params (DrtcStreamController * ctl, DrtcStartRequest * req,
+    gchar ** pipeline, DrtcReplyFunc reply, gpointer user_data)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (JsonNode) config = choose_config (ctl, req->pipeline_config, &err);
+  g_autoptr (JsonObject) params = NULL;
+
+  if (config)
+    params = drtc_pipeline_config_split (config, pipeline, &err);
+  if (!params || !drtc_pipeline_config_validate (*pipeline, params, &err)) {
+    reply_detail (reply, user_data, SOUP_STATUS_UNPROCESSABLE_ENTITY,
+        err ? err->message : "unreadable pipeline config");
+    return NULL;
+  }
+  return g_steal_pointer (&params);
+}
+
 /**
  * drtc_stream_controller_start:
  *
@@ -647,15 +680,14 @@ drtc_stream_controller_start (DrtcStreamController * ctl,
     DrtcStartRequest * req, DrtcReplyFunc reply, gpointer user_data)
 {
   g_autoptr (GError) err = NULL;
-  g_autoptr (JsonNode) config = NULL;
   g_autoptr (JsonObject) params = NULL;
   g_autofree gchar *pipeline = NULL;
   g_autofree gchar *key = NULL;
   g_autofree gchar *name = NULL;
-  Pending *p;
 
   if (ctl->running || ctl->pipeline)
     drtc_stream_controller_stop (ctl, "Restarting stream");
+  end_session (ctl);
   ctl->generation++;
   apply_overrides (ctl, req);
   ctl->frame_loop_ready = TRUE;
@@ -665,44 +697,19 @@ drtc_stream_controller_start (DrtcStreamController * ctl,
         err->message);
     return;
   }
-  config = choose_config (ctl, req->pipeline_config, &err);
-  if (config)
-    params = drtc_pipeline_config_split (config, &pipeline, &err);
-  if (!params || !drtc_pipeline_config_validate (pipeline, params, &err)) {
-    reply_detail (reply, user_data, SOUP_STATUS_UNPROCESSABLE_ENTITY,
-        err ? err->message : "unreadable pipeline config");
+  params = start_params (ctl, req, &pipeline, reply, user_data);
+  if (!params)
     return;
-  }
-  if (ctl->client)
-    g_ptr_array_add (ctl->retired, g_steal_pointer (&ctl->client));
-  ctl->client = drtc_daydream_client_new (ctl->serve->http,
+  ctl->session = drtc_daydream_session_new (ctl->serve->http,
       ctl->serve->opts.api_url ? ctl->serve->opts.api_url :
-      g_getenv ("DAYDREAM_API_URL"), key);
+      g_getenv ("DAYDREAM_API_URL"), key, &session_callbacks, ctl);
   memset (key, 0, strlen (key));
   name = req->stream_name && *req->stream_name ?
       g_strdup (req->stream_name) : g_strdup_printf ("comfyui-stream-%"
       G_GINT64_FORMAT, g_get_real_time () / G_USEC_PER_SEC);
-  p = g_new0 (Pending, 1);
-  p->job.ctl = ctl;
-  p->job.generation = ctl->generation;
-  ctl->jobs++;
-  p->reply = reply;
-  p->user_data = user_data;
+  ctl->pending_start = pending_new (ctl, reply, user_data);
   set_state (ctl, "starting", "Creating the Daydream stream");
-  drtc_daydream_create_stream (ctl->client, pipeline, params, name,
-      on_created, p, job_free);
-}
-
-/* A stream the stop left behind, ended in the background (the server
- * waits for these before it exits). */
-static void
-on_deleted (gpointer result, const GError * error, gpointer data)
-{
-  DrtcServe *serve = data;
-
-  serve->pending_deletes--;
-  if (error)
-    g_message ("could not end the Daydream stream: %s", error->message);
+  drtc_daydream_session_start (ctl->session, pipeline, params, name);
 }
 
 /**
@@ -715,18 +722,9 @@ void
 drtc_stream_controller_stop (DrtcStreamController * ctl, const gchar * detail)
 {
   ctl->generation++;
-  if (ctl->poll) {
-    g_source_destroy (ctl->poll);
-    g_clear_pointer (&ctl->poll, g_source_unref);
-  }
   stop_rates (ctl);
   teardown_pipeline (ctl);
-  if (ctl->running && ctl->client && *ctl->stream_id
-      && ctl->serve->opts.delete_on_stop) {
-    ctl->serve->pending_deletes++;
-    drtc_daydream_delete_stream (ctl->client, ctl->stream_id, on_deleted,
-        ctl->serve, NULL);
-  }
+  end_session (ctl);
   ctl->running = FALSE;
   ctl->started_at = 0.0;
   set_string (&ctl->stream_id, NULL);
@@ -737,24 +735,14 @@ drtc_stream_controller_stop (DrtcStreamController * ctl, const gchar * detail)
   set_phase (ctl, "STOPPED", detail ? detail : "Stream stopped", NULL, NULL);
 }
 
-static void
-on_updated (gpointer result, const GError * error, gpointer data)
+static JsonNode *
+updated_body (DrtcStreamController * ctl, JsonNode * answer)
 {
-  Pending *p = data;
-  DrtcStreamController *ctl = p->job.ctl;
-  JsonNode *answer = result;
-  JsonObject *o;
+  JsonObject *o = JSON_NODE_HOLDS_OBJECT (answer) ?
+      json_node_get_object (answer) : NULL;
+  const gchar *pipeline = o ? drtc_json_get_string (o, "pipeline") : NULL;
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) body = NULL;
-  const gchar *pipeline;
 
-  if (!answer) {
-    reply_detail (p->reply, p->user_data, SOUP_STATUS_BAD_GATEWAY,
-        error->message);
-    return;
-  }
-  o = JSON_NODE_HOLDS_OBJECT (answer) ? json_node_get_object (answer) : NULL;
-  pipeline = o ? drtc_json_get_string (o, "pipeline") : NULL;
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "updated");
   json_builder_add_boolean_value (b, TRUE);
@@ -772,7 +760,26 @@ on_updated (gpointer result, const GError * error, gpointer data)
     json_builder_end_object (b);
   }
   json_builder_end_object (b);
-  body = json_builder_get_root (b);
+  return json_builder_get_root (b);
+}
+
+static void
+on_updated (DrtcDaydreamSession * session, JsonNode * answer,
+    const GError * error, gpointer data)
+{
+  Pending *p = data;
+  DrtcStreamController *ctl = p->job.ctl;
+  const gchar *hint = drtc_daydream_session_update_hint (error);
+  g_autoptr (JsonNode) body = NULL;
+
+  if (!answer) {
+    if (hint)
+      g_message ("stream '%s': %s", ctl->name, hint);
+    reply_detail (p->reply, p->user_data, SOUP_STATUS_BAD_GATEWAY,
+        error->message);
+    return;
+  }
+  body = updated_body (ctl, answer);
   if (job_current (&p->job))
     set_phase (ctl, "PIPELINE_UPDATED", "Pipeline parameters updated",
         "stream_id", ctl->stream_id);
@@ -792,9 +799,8 @@ drtc_stream_controller_update (DrtcStreamController * ctl,
   g_autoptr (GError) err = NULL;
   g_autoptr (JsonObject) params = NULL;
   g_autofree gchar *pipeline = NULL;
-  Pending *p;
 
-  if (!ctl->running || !ctl->client || !*ctl->stream_id) {
+  if (!ctl->running || !ctl->session || !*ctl->stream_id) {
     reply_detail (reply, user_data, SOUP_STATUS_CONFLICT,
         "No active stream to update");
     return;
@@ -805,14 +811,8 @@ drtc_stream_controller_update (DrtcStreamController * ctl,
         err->message);
     return;
   }
-  p = g_new0 (Pending, 1);
-  p->job.ctl = ctl;
-  p->job.generation = ctl->generation;
-  ctl->jobs++;
-  p->reply = reply;
-  p->user_data = user_data;
-  drtc_daydream_update_stream (ctl->client, ctl->stream_id, pipeline, params,
-      on_updated, p, job_free);
+  drtc_daydream_session_update (ctl->session, pipeline, params, on_updated,
+      pending_new (ctl, reply, user_data), job_free);
 }
 
 /* ---- what /status and /metrics report ---- */
@@ -1098,9 +1098,7 @@ drtc_stream_controller_free (DrtcStreamController * ctl)
   gst_element_set_state (ctl->src, GST_STATE_NULL);
   gst_object_unref (ctl->src);
   g_clear_pointer (&ctl->whep, drtc_whep_controller_free);
-  /* the HTTP client is gone by now: nothing of theirs is in flight */
-  g_clear_pointer (&ctl->client, drtc_daydream_client_free);
-  g_ptr_array_unref (ctl->retired);
+  end_session (ctl);
   g_clear_pointer (&ctl->remote_status, json_node_unref);
   g_free (ctl->stream_id);
   g_free (ctl->playback_id);

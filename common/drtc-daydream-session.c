@@ -384,15 +384,14 @@ on_created (gpointer result, const GError * error, gpointer data)
   s->created_us = g_get_monotonic_time ();
   s->stream_id = g_strdup (stream->id);
   s->whip_url = g_strdup (stream->whip_url);
+  s->polling = TRUE;            /* the created callback may stop it */
   if (s->cb.created)
     s->cb.created (s, stream, s->data);
   if (live (s))
     set_state (s, DRTC_DAYDREAM_SESSION_CREATED, stream->id);
   take_whep_url (s, stream->whep_url);
-  if (live (s)) {
-    s->polling = TRUE;
+  if (live (s) && s->polling)
     schedule_poll (s, FIRST_POLL_MS);
-  }
 }
 
 /**

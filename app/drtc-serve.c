@@ -21,12 +21,6 @@
 #include <unistd.h>
 #include <glib-unix.h>
 
-gdouble
-drtc_now (void)
-{
-  return g_get_real_time () / 1e6;
-}
-
 /* ---- life cycle ---- */
 
 static void

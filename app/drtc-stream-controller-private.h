@@ -17,6 +17,7 @@ struct _DrtcStreamController
 {
   DrtcServe *serve;
   gchar *name;
+  gchar *pipeline_cache;        /* the /pipeline cache file, given at birth */
   GstElement *src;              /* framebridgesrc, kept across starts */
   GstElement *pipeline;
   GSource *bus_watch;

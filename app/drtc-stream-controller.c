@@ -80,16 +80,19 @@ own_stream (DrtcServe * serve, const gchar * url, gchar ** name,
 }
 
 DrtcStreamController *
-drtc_stream_controller_new (DrtcServe * serve, const gchar * name)
+drtc_stream_controller_new (DrtcServe * serve, const gchar * name,
+    const gchar * pipeline_cache)
 {
   DrtcStreamController *ctl = g_new0 (DrtcStreamController, 1);
 
   ctl->serve = serve;
   ctl->name = g_strdup (name);
+  ctl->pipeline_cache = g_strdup (pipeline_cache);
   ctl->src = gst_element_factory_make ("framebridgesrc", NULL);
   if (!ctl->src) {
     g_critical ("framebridgesrc missing: the daydreamrtc plugin is not "
         "installed or not on GST_PLUGIN_PATH");
+    g_free (ctl->pipeline_cache);
     g_free (ctl->name);
     g_free (ctl);
     return NULL;
@@ -473,10 +476,8 @@ choose_config (DrtcStreamController * ctl, JsonNode * requested,
   if (requested && JSON_NODE_HOLDS_OBJECT (requested)
       && json_object_get_size (json_node_get_object (requested)) > 0)
     return json_node_copy (requested);
-  g_autofree gchar *cache = drtc_serve_pipeline_cache_path (ctl->serve);
-
-  if (g_file_test (cache, G_FILE_TEST_EXISTS))
-    return drtc_pipeline_config_load (cache, error);
+  if (g_file_test (ctl->pipeline_cache, G_FILE_TEST_EXISTS))
+    return drtc_pipeline_config_load (ctl->pipeline_cache, error);
   if (ctl->serve->opts.pipeline_config)
     return drtc_pipeline_config_load (ctl->serve->opts.pipeline_config, error);
   return drtc_daydream_default_config ();
@@ -770,6 +771,7 @@ drtc_stream_controller_free (DrtcStreamController * ctl)
   g_free (ctl->whip_url);
   g_free (ctl->whep_url);
   g_free (ctl->state_detail);
+  g_free (ctl->pipeline_cache);
   g_free (ctl->name);
   g_free (ctl);
 }

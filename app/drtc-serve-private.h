@@ -13,6 +13,7 @@
 #include "drtc-json-scan.h"
 #include "drtc-http-guard.h"
 #include "drtc-http-route.h"
+#include "drtc-clock.h"
 
 G_BEGIN_DECLS
 
@@ -75,7 +76,7 @@ typedef void (*DrtcReplyFunc) (guint status, JsonNode * body,
     gpointer user_data);
 
 DrtcStreamController *drtc_stream_controller_new (DrtcServe * serve,
-    const gchar * name);
+    const gchar * name, const gchar * pipeline_cache);
 void drtc_stream_controller_free (DrtcStreamController * ctl);
 void drtc_stream_controller_start (DrtcStreamController * ctl,
     DrtcStartRequest * request, DrtcReplyFunc reply, gpointer user_data);
@@ -139,8 +140,5 @@ void drtc_serve_on_request (SoupServer * server, SoupServerMessage * msg,
     const char *path, GHashTable * query, gpointer data);
 void drtc_serve_on_request_finished (SoupServer * server,
     SoupServerMessage * msg, gpointer data);
-
-/* drtc-serve.c */
-gdouble drtc_now (void);
 
 G_END_DECLS

@@ -65,7 +65,9 @@ drtc_serve_stream (DrtcServe * serve, const gchar * name, gboolean create)
   DrtcStreamController *ctl = g_hash_table_lookup (serve->streams, name);
 
   if (!ctl && create) {
-    ctl = drtc_stream_controller_new (serve, name);
+    g_autofree gchar *cache = drtc_serve_pipeline_cache_path (serve);
+
+    ctl = drtc_stream_controller_new (serve, name, cache);
     if (ctl)
       g_hash_table_insert (serve->streams, g_strdup (name), ctl);
   }

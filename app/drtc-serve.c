@@ -22,12 +22,6 @@
 #include <unistd.h>
 #include <glib-unix.h>
 
-gdouble
-drtc_now (void)
-{
-  return g_get_real_time () / 1e6;
-}
-
 /* ---- life cycle ---- */
 
 static void
@@ -146,71 +140,88 @@ serve_shutdown (DrtcServe * serve)
         serve->pending_deletes);
 }
 
-int
-drtc_serve_main (int argc, char **argv)
+/* The command line, as parsed. */
+typedef struct
 {
-  DrtcServeOptions opts = { 0 };
-  g_autofree gchar *host = NULL, *settings = NULL, *pipeline = NULL;
-  g_autofree gchar *api_url = NULL, *key_file = NULL, *token_file = NULL;
-  g_autofree gchar *whep_url = NULL, *queue_mode = NULL;
-  g_autofree gchar *default_settings = NULL;    /* freed on every return */
-  g_auto (GStrv) local = NULL, origins = NULL, hosts = NULL;
-  gint port = 8895, max_frames = 90, frames_timeout = 2000, whep_timeout = 15;
-  gint idle_timeout = DRTC_HTTP_IDLE_TIMEOUT_S;
-  gboolean keep_streams = FALSE;
-  g_autoptr (GOptionContext) ctx = NULL;
-  g_autoptr (GError) err = NULL;
-  g_autoptr (GMainLoop) loop = NULL;
-  DrtcServe *serve;
+  gchar *host, *settings, *pipeline, *api_url, *key_file, *token_file;
+  gchar *whep_url, *queue_mode;
+  gchar **local, **origins, **hosts;
+  gint port, max_frames, frames_timeout, whep_timeout, idle_timeout;
+  gboolean keep_streams;
+  gchar *default_settings;
+} ServeArgs;
+
+static void
+serve_args_clear (ServeArgs * a)
+{
+  g_free (a->host);
+  g_free (a->settings);
+  g_free (a->pipeline);
+  g_free (a->api_url);
+  g_free (a->key_file);
+  g_free (a->token_file);
+  g_free (a->whep_url);
+  g_free (a->queue_mode);
+  g_strfreev (a->local);
+  g_strfreev (a->origins);
+  g_strfreev (a->hosts);
+  g_free (a->default_settings);
+}
+
+/* (transfer full): the options, writing into @a (GLib copies the table) */
+static GOptionContext *
+option_context (ServeArgs * a)
+{
+  GOptionContext *ctx;
   GOptionEntry entries[] = {
-    {"host", 0, 0, G_OPTION_ARG_STRING, &host,
+    {"host", 0, 0, G_OPTION_ARG_STRING, &a->host,
         "Address to listen on (default 127.0.0.1)", "ADDR"},
-    {"port", 'p', 0, G_OPTION_ARG_INT, &port,
+    {"port", 'p', 0, G_OPTION_ARG_INT, &a->port,
         "Port (default 8895; 0 = any free port)", "PORT"},
-    {"settings-dir", 0, 0, G_OPTION_ARG_FILENAME, &settings,
+    {"settings-dir", 0, 0, G_OPTION_ARG_FILENAME, &a->settings,
           "Runtime config and pipeline cache (default ~/.config/daydream-rtc)",
         "DIR"},
-    {"pipeline-config", 0, 0, G_OPTION_ARG_FILENAME, &pipeline,
+    {"pipeline-config", 0, 0, G_OPTION_ARG_FILENAME, &a->pipeline,
         "Default pipeline config file (default: the built-in one)", "FILE"},
-    {"api-url", 0, 0, G_OPTION_ARG_STRING, &api_url,
+    {"api-url", 0, 0, G_OPTION_ARG_STRING, &a->api_url,
         "Daydream API (default DAYDREAM_API_URL, else "
           "https://api.daydream.live)", "URL"},
-    {"api-key-file", 0, 0, G_OPTION_ARG_FILENAME, &key_file,
+    {"api-key-file", 0, 0, G_OPTION_ARG_FILENAME, &a->key_file,
         "File (mode 0600) with the Daydream API key (default: "
           "DAYDREAM_API_KEY, read at each start)", "FILE"},
-    {"access-token-file", 0, 0, G_OPTION_ARG_FILENAME, &token_file,
+    {"access-token-file", 0, 0, G_OPTION_ARG_FILENAME, &a->token_file,
         "Require Authorization: Bearer <token> (file mode 0600); needed to "
           "listen on a non-loopback address", "FILE"},
-    {"whep-url", 0, 0, G_OPTION_ARG_STRING, &whep_url,
+    {"whep-url", 0, 0, G_OPTION_ARG_STRING, &a->whep_url,
         "Subscribe to this WHEP URL at start-up", "URL"},
-    {"whep-timeout", 0, 0, G_OPTION_ARG_INT, &whep_timeout,
+    {"whep-timeout", 0, 0, G_OPTION_ARG_INT, &a->whep_timeout,
         "Seconds a WHEP subscription may take to connect before it fails "
           "and is retried with a backoff (default 15)", "S"},
-    {"ice-local-address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &local,
+    {"ice-local-address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &a->local,
         "Gather ICE candidates on this address only (repeatable)", "ADDR"},
-    {"max-frames", 0, 0, G_OPTION_ARG_INT, &max_frames,
+    {"max-frames", 0, 0, G_OPTION_ARG_INT, &a->max_frames,
         "Frame queue bound per stream (default 90)", "N"},
-    {"queue-mode", 0, 0, G_OPTION_ARG_STRING, &queue_mode,
+    {"queue-mode", 0, 0, G_OPTION_ARG_STRING, &a->queue_mode,
         "backpressure (default: every frame sent in order at the frame "
           "rate; POST /frames waits for room, then 503), leaky (a full queue "
           "drops the oldest frame, a stalled stream drops what it missed) or "
           "latest (only the newest frame, sent as it comes: lowest latency); "
           "a stream's /start or /config queue_mode overrides it", "MODE"},
-    {"frames-timeout", 0, 0, G_OPTION_ARG_INT, &frames_timeout,
+    {"frames-timeout", 0, 0, G_OPTION_ARG_INT, &a->frames_timeout,
           "Milliseconds POST /frames waits for room before 503 (default 2000)",
         "MS"},
-    {"allowed-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &origins,
+    {"allowed-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &a->origins,
         "Also answer browser requests from this origin (scheme://host:port; "
           "repeatable; allowed always: ComfyUI's http://127.0.0.1:8188 and "
           "http://localhost:8188, and this server's own)", "ORIGIN"},
-    {"allowed-host", 0, 0, G_OPTION_ARG_STRING_ARRAY, &hosts,
+    {"allowed-host", 0, 0, G_OPTION_ARG_STRING_ARRAY, &a->hosts,
         "Also answer requests whose Host names this (repeatable; always: "
           "127.0.0.1, localhost, [::1] and the --host address)", "NAME"},
-    {"idle-timeout", 0, 0, G_OPTION_ARG_INT, &idle_timeout,
+    {"idle-timeout", 0, 0, G_OPTION_ARG_INT, &a->idle_timeout,
         "Seconds a connection may sit without a byte from its client "
           "(between requests, within a body) before it is closed (default "
           G_STRINGIFY (DRTC_HTTP_IDLE_TIMEOUT_S) ")", "S"},
-    {"keep-streams", 0, 0, G_OPTION_ARG_NONE, &keep_streams,
+    {"keep-streams", 0, 0, G_OPTION_ARG_NONE, &a->keep_streams,
         "Do not delete Daydream streams on stop", NULL},
     {NULL}
   };
@@ -221,15 +232,12 @@ drtc_serve_main (int argc, char **argv)
   g_option_context_add_main_entries (ctx, entries, NULL);
   drtc_log_add_options (ctx);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
-  if (!g_option_context_parse (ctx, &argc, &argv, &err)) {
-    g_printerr ("daydream-rtc serve: %s\n", err->message);
-    return 2;
-  }
-  drtc_log_setup ();
-  if (!drtc_plugin_ensure (&err)) {
-    g_printerr ("daydream-rtc serve: %s\n", err->message);
-    return 1;
-  }
+  return ctx;
+}
+
+static void
+tune_malloc (void)
+{
 #ifdef __GLIBC__
   /* glibc raises its mmap threshold after each large free (up to 32 MiB),
    * so the memory of big request bodies stayed with the process (tens of
@@ -238,62 +246,109 @@ drtc_serve_main (int argc, char **argv)
   mallopt (M_MMAP_THRESHOLD, 4 * 1024 * 1024);
   mallopt (M_TRIM_THRESHOLD, 8 * 1024 * 1024);
 #endif
-  opts.host = host ? host : (gchar *) "127.0.0.1";
-  opts.port = port;
-  opts.settings_dir = settings ? settings : (default_settings =
+}
+
+/* The options of @a, clamped; FALSE after printing why they cannot be. */
+static gboolean
+options_from_args (ServeArgs * a, DrtcServeOptions * opts)
+{
+  g_autoptr (GError) err = NULL;
+
+  opts->host = a->host ? a->host : (gchar *) "127.0.0.1";
+  opts->port = a->port;
+  opts->settings_dir = a->settings ? a->settings : (a->default_settings =
       g_build_filename (g_get_user_config_dir (), "daydream-rtc", NULL));
-  opts.pipeline_config = pipeline;
-  opts.api_url = api_url;
-  opts.api_key_file = key_file;
-  opts.whep_url = whep_url;
-  opts.whep_timeout_s = CLAMP (whep_timeout, 1, 600);
-  opts.ice_local_addresses = local;
-  opts.allowed_origins = origins;
-  opts.allowed_hosts = hosts;
-  opts.max_frames = CLAMP (max_frames, 1, 10000);
-  opts.queue_mode = drtc_serve_queue_mode_lookup (queue_mode ?
-      queue_mode : "backpressure");
-  if (!opts.queue_mode) {
+  opts->pipeline_config = a->pipeline;
+  opts->api_url = a->api_url;
+  opts->api_key_file = a->key_file;
+  opts->whep_url = a->whep_url;
+  opts->whep_timeout_s = CLAMP (a->whep_timeout, 1, 600);
+  opts->ice_local_addresses = a->local;
+  opts->allowed_origins = a->origins;
+  opts->allowed_hosts = a->hosts;
+  opts->max_frames = CLAMP (a->max_frames, 1, 10000);
+  opts->queue_mode = drtc_serve_queue_mode_lookup (a->queue_mode ?
+      a->queue_mode : "backpressure");
+  if (!opts->queue_mode) {
     g_printerr ("daydream-rtc serve: --queue-mode must be backpressure, "
         "leaky or latest\n");
-    return 2;
+    return FALSE;
   }
-  opts.frames_timeout_ms = CLAMP (frames_timeout, 0, 60000);
-  opts.idle_timeout_s = CLAMP (idle_timeout, 1, 3600);
-  opts.delete_on_stop = !keep_streams;
-  if (token_file) {
-    opts.access_token = drtc_daydream_read_secret (token_file,
+  opts->frames_timeout_ms = CLAMP (a->frames_timeout, 0, 60000);
+  opts->idle_timeout_s = CLAMP (a->idle_timeout, 1, 3600);
+  opts->delete_on_stop = !a->keep_streams;
+  if (a->token_file) {
+    opts->access_token = drtc_daydream_read_secret (a->token_file,
         "access token", &err);
-    if (!opts.access_token) {
+    if (!opts->access_token) {
       g_printerr ("daydream-rtc serve: %s\n", err->message);
-      return 2;
+      return FALSE;
     }
-  } else if (!drtc_http_host_is_loopback (opts.host)) {
+  } else if (!drtc_http_host_is_loopback (opts->host)) {
     g_printerr ("daydream-rtc serve: listening on %s (not loopback) needs "
-        "--access-token-file\n", opts.host);
-    return 2;
+        "--access-token-file\n", opts->host);
+    return FALSE;
   }
-  serve = serve_new (&opts, &err);
-  if (!serve) {
-    g_printerr ("daydream-rtc serve: %s\n", err->message);
-    g_free (opts.access_token);
-    return 1;
-  }
-  if (whep_url)
+  return TRUE;
+}
+
+/* Until SIGINT or SIGTERM; then every stream ends. */
+static void
+serve_run (DrtcServe * serve)
+{
+  g_autoptr (GMainLoop) loop = NULL;
+
+  if (serve->opts.whep_url)
     drtc_whep_controller_connect (drtc_stream_controller_whep
-        (drtc_serve_stream (serve, DRTC_DEFAULT_STREAM, TRUE)), whep_url);
+        (drtc_serve_stream (serve, DRTC_DEFAULT_STREAM, TRUE)),
+        serve->opts.whep_url);
   /* SIGTERM may come as soon as the line below is read: the handlers
    * are in place first */
   loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGINT, on_signal, loop);
   g_unix_signal_add (SIGTERM, on_signal, loop);
-  printf ("daydream-rtc serve listening on http://%s:%u\n", opts.host,
+  printf ("daydream-rtc serve listening on http://%s:%u\n", serve->opts.host,
       serve->port);
   fflush (stdout);
   g_main_loop_run (loop);
   g_message ("serve stopping: streams end, WHIP sessions are deleted");
   serve_shutdown (serve);
-  serve_free (serve);
+}
+
+int
+drtc_serve_main (int argc, char **argv)
+{
+  ServeArgs a = {.port = 8895,.max_frames = 90,.frames_timeout = 2000,
+    .whep_timeout = 15,.idle_timeout = DRTC_HTTP_IDLE_TIMEOUT_S
+  };
+  DrtcServeOptions opts = { 0 };
+  g_autoptr (GOptionContext) ctx = option_context (&a);
+  g_autoptr (GError) err = NULL;
+  DrtcServe *serve;
+  int rc = 0;
+
+  if (!g_option_context_parse (ctx, &argc, &argv, &err)) {
+    g_printerr ("daydream-rtc serve: %s\n", err->message);
+    rc = 2;
+  } else {
+    drtc_log_setup ();
+    if (!drtc_plugin_ensure (&err)) {
+      g_printerr ("daydream-rtc serve: %s\n", err->message);
+      rc = 1;
+    }
+  }
+  if (rc == 0) {
+    tune_malloc ();
+    rc = options_from_args (&a, &opts) ? 0 : 2;
+  }
+  if (rc == 0 && !(serve = serve_new (&opts, &err))) {
+    g_printerr ("daydream-rtc serve: %s\n", err->message);
+    rc = 1;
+  } else if (rc == 0) {
+    serve_run (serve);
+    serve_free (serve);
+  }
   g_free (opts.access_token);
-  return 0;
+  serve_args_clear (&a);
+  return rc;
 }

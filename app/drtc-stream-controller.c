@@ -10,55 +10,13 @@
  * messages become the reference tool's phases. Status comes from memory;
  * the Daydream status is polled in the background only.
  */
-#include "drtc-serve-private.h"
-#include "drtc-daydream.h"
+#include "drtc-stream-controller-private.h"
 #include "drtc-http-util.h"
 #include "drtc-json.h"
 #include "drtc-pipeline-config.h"
 
 #include <string.h>
 
-#define POLL_FAST_MS 2000
-#define POLL_SLOW_MS 5000
-
-struct _DrtcStreamController
-{
-  DrtcServe *serve;
-  gchar *name;
-  GstElement *src;              /* framebridgesrc, kept across starts */
-  GstElement *pipeline;
-  GSource *bus_watch;
-  DrtcDaydreamClient *client;
-  GPtrArray *retired;           /* earlier clients, calls may be in flight */
-  DrtcWhepController *whep;
-  guint generation;             /* bumped by every start and stop */
-  guint jobs;                   /* Daydream calls in flight that hold us */
-
-  /* what /status reports */
-  gboolean running;
-  gboolean frame_loop_ready;
-  gchar *stream_id, *playback_id, *whip_url, *whep_url;
-  gdouble started_at;
-  JsonNode *remote_status;      /* the last phase or remote poll */
-  DrtcRuntimeConfig config;     /* this stream's persisted runtime config */
-  DrtcRuntimeConfig settings;   /* runtime config + this start's overrides */
-  gboolean settings_float;      /* frame_rate shown as 30.0 after a start */
-  const gchar *queue_mode;      /* set by /config; NULL: --queue-mode */
-  const gchar *run_queue_mode;  /* this start's (a /start field may say) */
-  guint64 output_at_start;
-  guint reconnects;
-  const gchar *state;           /* idle starting waiting streaming
-                                 * reconnecting failed */
-  gchar *state_detail;
-  gdouble fps, bitrate;         /* sent, over the last second */
-  guint64 bytes_sent;
-  guint64 last_frames, last_bytes;
-  gint64 last_sample_us;
-
-  GSource *poll;
-  GSource *rate;                /* 1 s: fps and bitrate */
-  GThread *stopper;             /* pipeline going to NULL */
-};
 
 static void
 set_phase (DrtcStreamController * ctl, const gchar * phase,
@@ -99,15 +57,6 @@ set_state (DrtcStreamController * ctl, const gchar * state,
   set_string (&ctl->state_detail, detail);
 }
 
-static GstStructure *
-src_stats (DrtcStreamController * ctl)
-{
-  GstStructure *s = NULL;
-
-  g_object_get (ctl->src, "stats", &s, NULL);
-  return s;
-}
-
 /* For /whep/connect: the original node pack hands over the status's
  * whip_url when it knows no WHEP URL yet (its legacy fallback). */
 static gboolean
@@ -131,16 +80,19 @@ own_stream (DrtcServe * serve, const gchar * url, gchar ** name,
 }
 
 DrtcStreamController *
-drtc_stream_controller_new (DrtcServe * serve, const gchar * name)
+drtc_stream_controller_new (DrtcServe * serve, const gchar * name,
+    const gchar * pipeline_cache)
 {
   DrtcStreamController *ctl = g_new0 (DrtcStreamController, 1);
 
   ctl->serve = serve;
   ctl->name = g_strdup (name);
+  ctl->pipeline_cache = g_strdup (pipeline_cache);
   ctl->src = gst_element_factory_make ("framebridgesrc", NULL);
   if (!ctl->src) {
     g_critical ("framebridgesrc missing: the daydreamrtc plugin is not "
         "installed or not on GST_PLUGIN_PATH");
+    g_free (ctl->pipeline_cache);
     g_free (ctl->name);
     g_free (ctl);
     return NULL;
@@ -154,8 +106,6 @@ drtc_stream_controller_new (DrtcServe * serve, const gchar * name)
   drtc_runtime_config_load (serve->opts.settings_dir, name, &ctl->config);
   ctl->settings = ctl->config;
   ctl->whep = drtc_whep_controller_new (serve, own_stream);
-  ctl->retired = g_ptr_array_new_with_free_func ((GDestroyNotify)
-      drtc_daydream_client_free);
   set_string (&ctl->stream_id, NULL);
   set_string (&ctl->playback_id, NULL);
   set_state (ctl, "idle", "");
@@ -263,6 +213,8 @@ on_bus (GstBus * bus, GstMessage * msg, gpointer data)
       detail = g_strdup_printf ("WHIP publishing failed: %s", err->message);
       /* not "running" any more: the reference tool hid this (weakness 3) */
       ctl->running = FALSE;
+      if (ctl->session)
+        drtc_daydream_session_stop_polling (ctl->session);
       set_state (ctl, "failed", detail);
       set_phase (ctl, "ERROR", detail, NULL, NULL);
       teardown_pipeline (ctl);
@@ -274,110 +226,22 @@ on_bus (GstBus * bus, GstMessage * msg, gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-typedef struct
-{
-  DrtcStreamController *ctl;
-  guint generation;
-  gchar *url;
-} UrlCall;
-
-static void
-url_call_free (gpointer data)
-{
-  UrlCall *call = data;
-
-  g_free (call->url);
-  g_free (call);
-}
-
-static gboolean
-take_whep_url (gpointer data)
-{
-  UrlCall *call = data;
-
-  if (call->generation == call->ctl->generation && !*call->ctl->whep_url)
-    set_string (&call->ctl->whep_url, call->url);
-  return G_SOURCE_REMOVE;
-}
-
 /* whipsink read Livepeer-Playback-URL: the WHEP URL, sooner than a poll.
- * Notified on whipsink's thread: handed to the main context. */
+ * Notified on whipsink's thread: the session takes it to its context. */
 static void
 on_playback_url (GObject * sink, GParamSpec * pspec, gpointer data)
 {
-  DrtcStreamController *ctl = data;
-  UrlCall *call;
-  gchar *url = NULL;
+  g_autofree gchar *url = NULL;
 
   g_object_get (sink, "playback-url", &url, NULL);
-  if (!url || !*url) {
-    g_free (url);
-    return;
-  }
-  call = g_new0 (UrlCall, 1);
-  call->ctl = ctl;
-  call->generation = GPOINTER_TO_UINT (g_object_get_data (sink, "drtc-gen"));
-  call->url = url;
-  g_main_context_invoke_full (ctl->serve->context, G_PRIORITY_DEFAULT,
-      take_whep_url, call, url_call_free);
-}
-
-/* ---- fps and bitrate, sampled from whipsink's stats every second ---- */
-
-static gboolean
-sample_rates (gpointer data)
-{
-  DrtcStreamController *ctl = data;
-  g_autoptr (GstElement) sink = NULL;
-  g_autoptr (GstStructure) stats = NULL;
-  guint64 frames = 0, bytes = 0;
-  gint64 now = g_get_monotonic_time ();
-  gdouble dt;
-
-  if (ctl->pipeline)
-    sink = gst_bin_get_by_name (GST_BIN (ctl->pipeline), "publish");
-  if (!sink)
-    return G_SOURCE_CONTINUE;
-  g_object_get (sink, "stats", &stats, NULL);
-  gst_structure_get_uint64 (stats, "frames-sent", &frames);
-  gst_structure_get_uint64 (stats, "bytes-sent", &bytes);
-  dt = (now - ctl->last_sample_us) / 1e6;
-  if (ctl->last_sample_us && dt > 0) {
-    /* counters restart with a reconnection: no negative rates */
-    ctl->fps = frames >= ctl->last_frames ?
-        (frames - ctl->last_frames) / dt : 0.0;
-    ctl->bitrate = bytes >= ctl->last_bytes ?
-        (bytes - ctl->last_bytes) * 8 / dt : 0.0;
-  }
-  if (bytes >= ctl->last_bytes)
-    ctl->bytes_sent += bytes - ctl->last_bytes;
-  else
-    ctl->bytes_sent += bytes;
-  ctl->last_frames = frames;
-  ctl->last_bytes = bytes;
-  ctl->last_sample_us = now;
-  return G_SOURCE_CONTINUE;
+  if (url && *url)
+    drtc_daydream_session_offer_whep_url (data, url);
 }
 
 static void
-stop_rates (DrtcStreamController * ctl)
+unref_session (gpointer data, GClosure * closure)
 {
-  if (ctl->rate) {
-    g_source_destroy (ctl->rate);
-    g_clear_pointer (&ctl->rate, g_source_unref);
-  }
-  ctl->fps = ctl->bitrate = 0.0;
-  ctl->last_frames = ctl->last_bytes = 0;
-  ctl->last_sample_us = 0;
-}
-
-static void
-start_rates (DrtcStreamController * ctl)
-{
-  stop_rates (ctl);
-  ctl->rate = g_timeout_source_new_seconds (1);
-  g_source_set_callback (ctl->rate, sample_rates, ctl, NULL);
-  g_source_attach (ctl->rate, ctl->serve->context);
+  drtc_daydream_session_unref (data);
 }
 
 static gboolean
@@ -406,10 +270,10 @@ build_pipeline (DrtcStreamController * ctl, GError ** error)
     local = g_strjoinv (",", ctl->serve->opts.ice_local_addresses);
     g_object_set (sink, "ice-local-addresses", local, NULL);
   }
-  g_object_set_data (G_OBJECT (sink), "drtc-gen",
-      GUINT_TO_POINTER (ctl->generation));
-  g_signal_connect (sink, "notify::playback-url",
-      G_CALLBACK (on_playback_url), ctl);
+  /* this start's session, as long as its whipsink lives */
+  g_signal_connect_data (sink, "notify::playback-url",
+      G_CALLBACK (on_playback_url), drtc_daydream_session_ref (ctl->session),
+      unref_session, 0);
   gst_bin_add_many (GST_BIN (ctl->pipeline), ctl->src, sink, NULL);
   if (!gst_element_link (ctl->src, sink)) {
     g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
@@ -432,24 +296,13 @@ build_pipeline (DrtcStreamController * ctl, GError ** error)
   return TRUE;
 }
 
-/* ---- the Daydream status, in the background ---- */
+/* ---- calls that hold the controller ---- */
 
 typedef struct
 {
   DrtcStreamController *ctl;
   guint generation;
 } Job;
-
-static Job *
-job_new (DrtcStreamController * ctl)
-{
-  Job *job = g_new0 (Job, 1);
-
-  job->ctl = ctl;
-  job->generation = ctl->generation;
-  ctl->jobs++;
-  return job;
-}
 
 /* GDestroyNotify of a Job (or of a struct that starts with one) */
 static void
@@ -467,71 +320,26 @@ job_current (Job * job)
   return job->generation == job->ctl->generation;
 }
 
-static void schedule_poll (DrtcStreamController * ctl, guint ms);
-
-static void
-on_polled (gpointer result, const GError * error, gpointer data)
-{
-  Job *job = data;
-  DrtcStreamController *ctl = job->ctl;
-  DrtcDaydreamStatus *st = result;
-
-  if (!job_current (job))
-    return;
-  if (st) {
-    g_autoptr (JsonBuilder) b = json_builder_new ();
-
-    json_builder_begin_object (b);
-    json_builder_set_member_name (b, "phase");
-    json_builder_add_string_value (b, "REMOTE_STATUS");
-    json_builder_set_member_name (b, "http_status");
-    json_builder_add_int_value (b, st->http_status);
-    json_builder_set_member_name (b, "body");
-    json_builder_add_value (b, json_node_copy (st->body));
-    json_builder_end_object (b);
-    g_clear_pointer (&ctl->remote_status, json_node_unref);
-    ctl->remote_status = json_builder_get_root (b);
-    if (st->whep_url && !*ctl->whep_url)
-      set_string (&ctl->whep_url, st->whep_url);
-  } else {
-    g_message ("stream '%s': status poll failed: %s", ctl->name,
-        error->message);
-  }
-  schedule_poll (ctl, *ctl->whep_url ? POLL_SLOW_MS : POLL_FAST_MS);
-}
-
-static gboolean
-on_poll (gpointer data)
-{
-  DrtcStreamController *ctl = data;
-
-  g_clear_pointer (&ctl->poll, g_source_unref);
-  if (ctl->running && ctl->client && *ctl->stream_id)
-    drtc_daydream_get_status (ctl->client, ctl->stream_id, on_polled,
-        job_new (ctl), job_free);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-schedule_poll (DrtcStreamController * ctl, guint ms)
-{
-  if (ctl->poll) {
-    g_source_destroy (ctl->poll);
-    g_source_unref (ctl->poll);
-  }
-  ctl->poll = g_timeout_source_new (ms);
-  g_source_set_callback (ctl->poll, on_poll, ctl, NULL);
-  g_source_attach (ctl->poll, ctl->serve->context);
-}
-
-/* ---- start, stop, update ---- */
-
-typedef struct
+typedef struct _Pending
 {
   Job job;
   DrtcReplyFunc reply;
   gpointer user_data;
 } Pending;
+
+static Pending *
+pending_new (DrtcStreamController * ctl, DrtcReplyFunc reply,
+    gpointer user_data)
+{
+  Pending *p = g_new0 (Pending, 1);
+
+  p->job.ctl = ctl;
+  p->job.generation = ctl->generation;
+  ctl->jobs++;
+  p->reply = reply;
+  p->user_data = user_data;
+  return p;
+}
 
 static void
 reply_detail (DrtcReplyFunc reply, gpointer data, guint status,
@@ -542,36 +350,32 @@ reply_detail (DrtcReplyFunc reply, gpointer data, guint status,
   reply (status, body, data);
 }
 
-static void on_deleted (gpointer result, const GError * error, gpointer data);
+/* The /start waiting on the create gets its answer, once. */
+static void
+answer_start (DrtcStreamController * ctl, guint status, JsonNode * body,
+    const gchar * detail)
+{
+  Pending *p = g_steal_pointer (&ctl->pending_start);
+
+  if (!p)
+    return;
+  if (body)
+    p->reply (status, body, p->user_data);
+  else
+    reply_detail (p->reply, p->user_data, status, detail);
+  job_free (p);
+}
+
+/* ---- the Daydream session's callbacks (main context) ---- */
 
 static void
-on_created (gpointer result, const GError * error, gpointer data)
+on_session_created (DrtcDaydreamSession * session,
+    const DrtcDaydreamStream * s, gpointer data)
 {
-  Pending *p = data;
-  DrtcStreamController *ctl = p->job.ctl;
-  DrtcDaydreamStream *s = result;
+  DrtcStreamController *ctl = data;
   g_autoptr (GError) err = NULL;
   g_autoptr (JsonNode) status = NULL;
 
-  if (!job_current (&p->job)) {
-    /* a stop or another start came while Daydream created this one: end
-     * it rather than leave it running unfed */
-    if (s && ctl->client && ctl->serve->opts.delete_on_stop) {
-      ctl->serve->pending_deletes++;
-      drtc_daydream_delete_stream (ctl->client, s->id, on_deleted,
-          ctl->serve, NULL);
-    }
-    reply_detail (p->reply, p->user_data, SOUP_STATUS_CONFLICT,
-        "another start or stop came first");
-    return;
-  }
-  if (!s) {
-    /* upstream failures are 502 with the upstream status in the text */
-    set_state (ctl, "failed", error->message);
-    reply_detail (p->reply, p->user_data, SOUP_STATUS_BAD_GATEWAY,
-        error->message);
-    return;
-  }
   set_string (&ctl->stream_id, s->id);
   set_string (&ctl->playback_id, s->playback_id);
   set_string (&ctl->whip_url, s->whip_url);
@@ -583,24 +387,85 @@ on_created (gpointer result, const GError * error, gpointer data)
       s->id);
   if (!s->whip_url || !build_pipeline (ctl, &err)) {
     ctl->running = FALSE;
+    drtc_daydream_session_stop_polling (session);
     set_state (ctl, "failed", err ? err->message : "no whip_url");
     set_phase (ctl, "ERROR", err ? err->message : "no whip_url", NULL, NULL);
-    reply_detail (p->reply, p->user_data, SOUP_STATUS_BAD_GATEWAY,
+    answer_start (ctl, SOUP_STATUS_BAD_GATEWAY, NULL,
         err ? err->message : "Daydream returned no whip_url");
     return;
   }
   {
-    g_autoptr (GstStructure) stats = src_stats (ctl);
+    g_autoptr (GstStructure) stats = drtc_stream_report_src_stats (ctl);
 
     gst_structure_get_uint64 (stats, "output", &ctl->output_at_start);
   }
   if (g_str_equal (ctl->state, "starting"))
     set_state (ctl, "waiting", "Waiting for the Daydream gateway");
-  start_rates (ctl);
-  schedule_poll (ctl, 500);
+  drtc_stream_report_start_rates (ctl);
   status = drtc_stream_controller_status (ctl);
-  p->reply (SOUP_STATUS_OK, status, p->user_data);
+  answer_start (ctl, SOUP_STATUS_OK, status, NULL);
 }
+
+static void
+on_session_whep_url (DrtcDaydreamSession * session, const gchar * url,
+    gpointer data)
+{
+  DrtcStreamController *ctl = data;
+
+  if (!*ctl->whep_url)
+    set_string (&ctl->whep_url, url);
+}
+
+static void
+on_session_polled (DrtcDaydreamSession * session,
+    const DrtcDaydreamStatus * st, gpointer data)
+{
+  DrtcStreamController *ctl = data;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "phase");
+  json_builder_add_string_value (b, "REMOTE_STATUS");
+  json_builder_set_member_name (b, "http_status");
+  json_builder_add_int_value (b, st->http_status);
+  json_builder_set_member_name (b, "body");
+  json_builder_add_value (b, json_node_copy (st->body));
+  json_builder_end_object (b);
+  g_clear_pointer (&ctl->remote_status, json_node_unref);
+  ctl->remote_status = json_builder_get_root (b);
+}
+
+static void
+on_session_problem (DrtcDaydreamSession * session,
+    DrtcDaydreamSessionProblem problem, const GError * error, gpointer data)
+{
+  DrtcStreamController *ctl = data;
+
+  switch (problem) {
+    case DRTC_DAYDREAM_SESSION_PROBLEM_CREATE:
+      /* upstream failures are 502 with the upstream status in the text */
+      set_state (ctl, "failed", error->message);
+      answer_start (ctl, SOUP_STATUS_BAD_GATEWAY, NULL, error->message);
+      break;
+    case DRTC_DAYDREAM_SESSION_PROBLEM_POLL:
+      g_message ("stream '%s': status poll failed: %s", ctl->name,
+          error->message);
+      break;
+    case DRTC_DAYDREAM_SESSION_PROBLEM_NEVER_READY:
+      g_message ("stream '%s': the Daydream stream is %s", ctl->name,
+          error->message);
+      break;
+  }
+}
+
+static const DrtcDaydreamSessionCallbacks session_callbacks = {
+  .created = on_session_created,
+  .whep_url = on_session_whep_url,
+  .polled = on_session_polled,
+  .problem = on_session_problem,
+};
+
+/* ---- start, stop, update ---- */
 
 /* The pipeline config to send: the request's (non-empty), else the cached
  * one, else --pipeline-config, else the built-in default. */
@@ -608,13 +473,11 @@ static JsonNode *
 choose_config (DrtcStreamController * ctl, JsonNode * requested,
     GError ** error)
 {
-  g_autofree gchar *cache = drtc_serve_pipeline_cache_path (ctl->serve);
-
   if (requested && JSON_NODE_HOLDS_OBJECT (requested)
       && json_object_get_size (json_node_get_object (requested)) > 0)
     return json_node_copy (requested);
-  if (g_file_test (cache, G_FILE_TEST_EXISTS))
-    return drtc_pipeline_config_load (cache, error);
+  if (g_file_test (ctl->pipeline_cache, G_FILE_TEST_EXISTS))
+    return drtc_pipeline_config_load (ctl->pipeline_cache, error);
   if (ctl->serve->opts.pipeline_config)
     return drtc_pipeline_config_load (ctl->serve->opts.pipeline_config, error);
   return drtc_daydream_default_config ();
@@ -635,6 +498,72 @@ apply_overrides (DrtcStreamController * ctl, DrtcStartRequest * req)
       drtc_stream_controller_queue_mode (ctl);
 }
 
+/* A Daydream stream the stop left behind, ended in the background (the
+ * server waits for these before it exits); a /start that waited on its
+ * create is told 409 once the create has answered. */
+typedef struct
+{
+  DrtcServe *serve;
+  DrtcReplyFunc reply;          /* NULL: no /start waited */
+  gpointer user_data;
+} Ending;
+
+static void
+on_ended (DrtcDaydreamSession * session, const GError * error, gpointer data)
+{
+  Ending *e = data;
+
+  e->serve->pending_deletes--;
+  if (error)
+    g_message ("could not end the Daydream stream: %s", error->message);
+  if (e->reply)
+    reply_detail (e->reply, e->user_data, SOUP_STATUS_CONFLICT,
+        "another start or stop came first");
+  g_free (e);
+}
+
+/* No session callback after this. */
+static void
+end_session (DrtcStreamController * ctl)
+{
+  Pending *p = g_steal_pointer (&ctl->pending_start);
+  Ending *e;
+
+  if (!ctl->session)
+    return;
+  e = g_new0 (Ending, 1);
+  e->serve = ctl->serve;
+  if (p) {
+    /* the reply holds nothing of ours: the controller may go first */
+    e->reply = p->reply;
+    e->user_data = p->user_data;
+    job_free (p);
+  }
+  ctl->serve->pending_deletes++;
+  drtc_daydream_session_stop (ctl->session, ctl->serve->opts.delete_on_stop,
+      on_ended, e);
+  g_clear_pointer (&ctl->session, drtc_daydream_session_unref);
+}
+
+/* The config to send, checked; 422 (or 500 without a key) answered. */
+static JsonObject *
+start_params (DrtcStreamController * ctl, DrtcStartRequest * req,
+    gchar ** pipeline, DrtcReplyFunc reply, gpointer user_data)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (JsonNode) config = choose_config (ctl, req->pipeline_config, &err);
+  g_autoptr (JsonObject) params = NULL;
+
+  if (config)
+    params = drtc_pipeline_config_split (config, pipeline, &err);
+  if (!params || !drtc_pipeline_config_validate (*pipeline, params, &err)) {
+    reply_detail (reply, user_data, SOUP_STATUS_UNPROCESSABLE_ENTITY,
+        err ? err->message : "unreadable pipeline config");
+    return NULL;
+  }
+  return g_steal_pointer (&params);
+}
+
 /**
  * drtc_stream_controller_start:
  *
@@ -647,15 +576,14 @@ drtc_stream_controller_start (DrtcStreamController * ctl,
     DrtcStartRequest * req, DrtcReplyFunc reply, gpointer user_data)
 {
   g_autoptr (GError) err = NULL;
-  g_autoptr (JsonNode) config = NULL;
   g_autoptr (JsonObject) params = NULL;
   g_autofree gchar *pipeline = NULL;
   g_autofree gchar *key = NULL;
   g_autofree gchar *name = NULL;
-  Pending *p;
 
   if (ctl->running || ctl->pipeline)
     drtc_stream_controller_stop (ctl, "Restarting stream");
+  end_session (ctl);
   ctl->generation++;
   apply_overrides (ctl, req);
   ctl->frame_loop_ready = TRUE;
@@ -665,44 +593,19 @@ drtc_stream_controller_start (DrtcStreamController * ctl,
         err->message);
     return;
   }
-  config = choose_config (ctl, req->pipeline_config, &err);
-  if (config)
-    params = drtc_pipeline_config_split (config, &pipeline, &err);
-  if (!params || !drtc_pipeline_config_validate (pipeline, params, &err)) {
-    reply_detail (reply, user_data, SOUP_STATUS_UNPROCESSABLE_ENTITY,
-        err ? err->message : "unreadable pipeline config");
+  params = start_params (ctl, req, &pipeline, reply, user_data);
+  if (!params)
     return;
-  }
-  if (ctl->client)
-    g_ptr_array_add (ctl->retired, g_steal_pointer (&ctl->client));
-  ctl->client = drtc_daydream_client_new (ctl->serve->http,
+  ctl->session = drtc_daydream_session_new (ctl->serve->http,
       ctl->serve->opts.api_url ? ctl->serve->opts.api_url :
-      g_getenv ("DAYDREAM_API_URL"), key);
+      g_getenv ("DAYDREAM_API_URL"), key, &session_callbacks, ctl);
   memset (key, 0, strlen (key));
   name = req->stream_name && *req->stream_name ?
       g_strdup (req->stream_name) : g_strdup_printf ("comfyui-stream-%"
       G_GINT64_FORMAT, g_get_real_time () / G_USEC_PER_SEC);
-  p = g_new0 (Pending, 1);
-  p->job.ctl = ctl;
-  p->job.generation = ctl->generation;
-  ctl->jobs++;
-  p->reply = reply;
-  p->user_data = user_data;
+  ctl->pending_start = pending_new (ctl, reply, user_data);
   set_state (ctl, "starting", "Creating the Daydream stream");
-  drtc_daydream_create_stream (ctl->client, pipeline, params, name,
-      on_created, p, job_free);
-}
-
-/* A stream the stop left behind, ended in the background (the server
- * waits for these before it exits). */
-static void
-on_deleted (gpointer result, const GError * error, gpointer data)
-{
-  DrtcServe *serve = data;
-
-  serve->pending_deletes--;
-  if (error)
-    g_message ("could not end the Daydream stream: %s", error->message);
+  drtc_daydream_session_start (ctl->session, pipeline, params, name);
 }
 
 /**
@@ -715,18 +618,9 @@ void
 drtc_stream_controller_stop (DrtcStreamController * ctl, const gchar * detail)
 {
   ctl->generation++;
-  if (ctl->poll) {
-    g_source_destroy (ctl->poll);
-    g_clear_pointer (&ctl->poll, g_source_unref);
-  }
-  stop_rates (ctl);
+  drtc_stream_report_stop_rates (ctl);
   teardown_pipeline (ctl);
-  if (ctl->running && ctl->client && *ctl->stream_id
-      && ctl->serve->opts.delete_on_stop) {
-    ctl->serve->pending_deletes++;
-    drtc_daydream_delete_stream (ctl->client, ctl->stream_id, on_deleted,
-        ctl->serve, NULL);
-  }
+  end_session (ctl);
   ctl->running = FALSE;
   ctl->started_at = 0.0;
   set_string (&ctl->stream_id, NULL);
@@ -737,24 +631,14 @@ drtc_stream_controller_stop (DrtcStreamController * ctl, const gchar * detail)
   set_phase (ctl, "STOPPED", detail ? detail : "Stream stopped", NULL, NULL);
 }
 
-static void
-on_updated (gpointer result, const GError * error, gpointer data)
+static JsonNode *
+updated_body (DrtcStreamController * ctl, JsonNode * answer)
 {
-  Pending *p = data;
-  DrtcStreamController *ctl = p->job.ctl;
-  JsonNode *answer = result;
-  JsonObject *o;
+  JsonObject *o = JSON_NODE_HOLDS_OBJECT (answer) ?
+      json_node_get_object (answer) : NULL;
+  const gchar *pipeline = o ? drtc_json_get_string (o, "pipeline") : NULL;
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) body = NULL;
-  const gchar *pipeline;
 
-  if (!answer) {
-    reply_detail (p->reply, p->user_data, SOUP_STATUS_BAD_GATEWAY,
-        error->message);
-    return;
-  }
-  o = JSON_NODE_HOLDS_OBJECT (answer) ? json_node_get_object (answer) : NULL;
-  pipeline = o ? drtc_json_get_string (o, "pipeline") : NULL;
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "updated");
   json_builder_add_boolean_value (b, TRUE);
@@ -772,7 +656,26 @@ on_updated (gpointer result, const GError * error, gpointer data)
     json_builder_end_object (b);
   }
   json_builder_end_object (b);
-  body = json_builder_get_root (b);
+  return json_builder_get_root (b);
+}
+
+static void
+on_updated (DrtcDaydreamSession * session, JsonNode * answer,
+    const GError * error, gpointer data)
+{
+  Pending *p = data;
+  DrtcStreamController *ctl = p->job.ctl;
+  const gchar *hint = drtc_daydream_session_update_hint (error);
+  g_autoptr (JsonNode) body = NULL;
+
+  if (!answer) {
+    if (hint)
+      g_message ("stream '%s': %s", ctl->name, hint);
+    reply_detail (p->reply, p->user_data, SOUP_STATUS_BAD_GATEWAY,
+        error->message);
+    return;
+  }
+  body = updated_body (ctl, answer);
   if (job_current (&p->job))
     set_phase (ctl, "PIPELINE_UPDATED", "Pipeline parameters updated",
         "stream_id", ctl->stream_id);
@@ -792,9 +695,8 @@ drtc_stream_controller_update (DrtcStreamController * ctl,
   g_autoptr (GError) err = NULL;
   g_autoptr (JsonObject) params = NULL;
   g_autofree gchar *pipeline = NULL;
-  Pending *p;
 
-  if (!ctl->running || !ctl->client || !*ctl->stream_id) {
+  if (!ctl->running || !ctl->session || !*ctl->stream_id) {
     reply_detail (reply, user_data, SOUP_STATUS_CONFLICT,
         "No active stream to update");
     return;
@@ -805,144 +707,8 @@ drtc_stream_controller_update (DrtcStreamController * ctl,
         err->message);
     return;
   }
-  p = g_new0 (Pending, 1);
-  p->job.ctl = ctl;
-  p->job.generation = ctl->generation;
-  ctl->jobs++;
-  p->reply = reply;
-  p->user_data = user_data;
-  drtc_daydream_update_stream (ctl->client, ctl->stream_id, pipeline, params,
-      on_updated, p, job_free);
-}
-
-/* ---- what /status and /metrics report ---- */
-
-static void
-add_queue_stats (DrtcStreamController * ctl, JsonBuilder * b, guint * depth)
-{
-  g_autoptr (GstStructure) s = src_stats (ctl);
-  guint d = 0;
-  guint64 dropped = 0, before = 0;
-
-  gst_structure_get_uint (s, "queue-depth", &d);
-  gst_structure_get_uint64 (s, "dropped", &dropped);
-  gst_structure_get_uint64 (s, "dropped-before-start", &before);
-  *depth = d;
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "queued");
-  json_builder_add_int_value (b, ctl->running ? d : 0);
-  json_builder_set_member_name (b, "buffered");
-  json_builder_add_int_value (b, ctl->running ? 0 : d);
-  json_builder_set_member_name (b, "depth");
-  json_builder_add_int_value (b, d);
-  json_builder_set_member_name (b, "dropped_before_loop");
-  json_builder_add_int_value (b, before);
-  json_builder_set_member_name (b, "dropped");
-  json_builder_add_int_value (b, dropped);
-  json_builder_end_object (b);
-}
-
-/**
- * drtc_stream_controller_status:
- *
- * Returns: (transfer full): the reference tool's status object (from
- *   memory, never waiting on Daydream) plus "whep_url", "name" and
- *   "reconnects"
- */
-JsonNode *
-drtc_stream_controller_status (DrtcStreamController * ctl)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (GstStructure) stats = src_stats (ctl);
-  guint64 output = 0;
-  guint depth = 0;
-
-  gst_structure_get_uint64 (stats, "output", &output);
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "running");
-  json_builder_add_boolean_value (b, ctl->running);
-  json_builder_set_member_name (b, "frames_sent");
-  json_builder_add_int_value (b, ctl->running ?
-      (gint64) (output - ctl->output_at_start) : 0);
-  json_builder_set_member_name (b, "stream_id");
-  json_builder_add_string_value (b, ctl->stream_id);
-  json_builder_set_member_name (b, "playback_id");
-  json_builder_add_string_value (b, ctl->playback_id);
-  json_builder_set_member_name (b, "whip_url");
-  json_builder_add_string_value (b, ctl->whip_url);
-  json_builder_set_member_name (b, "whep_url");
-  json_builder_add_string_value (b, ctl->whep_url);
-  json_builder_set_member_name (b, "started_at");
-  json_builder_add_double_value (b, ctl->started_at);
-  json_builder_set_member_name (b, "remote_status");
-  if (ctl->remote_status)
-    json_builder_add_value (b, json_node_copy (ctl->remote_status));
-  else {
-    json_builder_begin_object (b);
-    json_builder_end_object (b);
-  }
-  json_builder_set_member_name (b, "queue_stats");
-  add_queue_stats (ctl, b, &depth);
-  json_builder_set_member_name (b, "queue_depth");
-  json_builder_add_int_value (b, depth);
-  json_builder_set_member_name (b, "stream_settings");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "frame_rate");
-  if (ctl->settings_float)
-    json_builder_add_double_value (b, ctl->settings.frame_rate);
-  else
-    json_builder_add_int_value (b, ctl->settings.frame_rate);
-  json_builder_set_member_name (b, "frame_width");
-  json_builder_add_int_value (b, ctl->settings.frame_width);
-  json_builder_set_member_name (b, "frame_height");
-  json_builder_add_int_value (b, ctl->settings.frame_height);
-  json_builder_end_object (b);
-  json_builder_set_member_name (b, "name");
-  json_builder_add_string_value (b, ctl->name);
-  json_builder_set_member_name (b, "queue_mode");
-  json_builder_add_string_value (b, ctl->running ? ctl->run_queue_mode :
-      drtc_stream_controller_queue_mode (ctl));
-  json_builder_set_member_name (b, "reconnects");
-  json_builder_add_int_value (b, ctl->reconnects);
-  json_builder_set_member_name (b, "state");
-  json_builder_add_string_value (b, ctl->state);
-  json_builder_set_member_name (b, "state_detail");
-  json_builder_add_string_value (b, ctl->state_detail);
-  json_builder_set_member_name (b, "fps");
-  json_builder_add_double_value (b, ctl->fps);
-  json_builder_set_member_name (b, "bitrate");
-  json_builder_add_double_value (b, ctl->bitrate);
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
-}
-
-/* Stopped, and no Daydream call in flight holds it: it may be freed. */
-gboolean
-drtc_stream_controller_idle (DrtcStreamController * ctl)
-{
-  return !ctl->running && !ctl->pipeline && ctl->jobs == 0;
-}
-
-gboolean
-drtc_stream_controller_running (DrtcStreamController * ctl)
-{
-  return ctl->running;
-}
-
-gboolean
-drtc_stream_controller_frame_loop_ready (DrtcStreamController * ctl)
-{
-  return ctl->frame_loop_ready;
-}
-
-guint
-drtc_stream_controller_queue_depth (DrtcStreamController * ctl)
-{
-  g_autoptr (GstStructure) s = src_stats (ctl);
-  guint d = 0;
-
-  gst_structure_get_uint (s, "queue-depth", &d);
-  return d;
+  drtc_daydream_session_update (ctl->session, pipeline, params, on_updated,
+      pending_new (ctl, reply, user_data), job_free);
 }
 
 const DrtcRuntimeConfig *
@@ -963,18 +729,6 @@ drtc_stream_controller_set_config (DrtcStreamController * ctl,
   if (!ctl->running)
     ctl->settings = *config;
   return TRUE;
-}
-
-/**
- * drtc_stream_controller_queue_mode:
- *
- * Returns: the queue mode the next start uses unless its body names one:
- * the one /config set, else --queue-mode.
- */
-const gchar *
-drtc_stream_controller_queue_mode (DrtcStreamController * ctl)
-{
-  return ctl->queue_mode ? ctl->queue_mode : ctl->serve->opts.queue_mode;
 }
 
 /* @mode: one of drtc_serve_queue_modes (static), kept for this process */
@@ -998,94 +752,6 @@ drtc_stream_controller_whep (DrtcStreamController * ctl)
   return ctl->whep;
 }
 
-/* The Prometheus families of a stream: from framebridgesrc's stats where
- * @stat is set, else the controller's own numbers (stream_value ()). */
-static const struct
-{
-  const gchar *name, *type, *help, *stat;
-} stream_families[] = {
-  {"frames_in_total", "counter", "Frames accepted by POST /frames", "pushed"},
-  {"frames_dropped_total", "counter",
-        "Accepted frames dropped after start (full queue or missed ticks)",
-      "dropped"},
-  {"frames_dropped_before_start_total", "counter",
-        "Frames dropped because they came before the stream started",
-      "dropped-before-start"},
-  {"frames_rejected_total", "counter",
-      "Frames rejected as invalid (format, size)", "rejected"},
-  {"frames_refused_total", "counter",
-      "Frames refused by a full queue (backpressure mode)", "refused"},
-  {"frames_out_total", "counter", "Frames sent into the stream's pipeline",
-      "output"},
-  {"frames_repeated_total", "counter",
-      "Frames sent again because no new one was due", "repeated"},
-  {"queue_depth", "gauge", "Frames waiting in the stream's queue", NULL},
-  {"running", "gauge", "1 while the stream runs, else 0", NULL},
-  {"reconnects_total", "counter", "WHIP reconnections of the stream", NULL},
-  {"fps", "gauge", "Frames per second published over WHIP, last second",
-      NULL},
-  {"bitrate_bps", "gauge", "Bits per second published over WHIP, last second",
-      NULL},
-  {"bytes_sent_total", "counter", "Bytes published over WHIP", NULL},
-};
-
-static gdouble
-stream_value (DrtcStreamController * ctl, const GstStructure * stats,
-    guint family)
-{
-  const gchar *name = stream_families[family].name;
-  guint64 v = 0;
-
-  if (stream_families[family].stat) {
-    gst_structure_get_uint64 (stats, stream_families[family].stat, &v);
-    return v;
-  }
-  if (g_str_equal (name, "queue_depth"))
-    return drtc_stream_controller_queue_depth (ctl);
-  if (g_str_equal (name, "running"))
-    return ctl->running;
-  if (g_str_equal (name, "reconnects_total"))
-    return ctl->reconnects;
-  if (g_str_equal (name, "fps"))
-    return ctl->fps;
-  if (g_str_equal (name, "bitrate_bps"))
-    return ctl->bitrate;
-  return ctl->bytes_sent;
-}
-
-/**
- * drtc_stream_controller_metrics:
- * @ctls: (element-type DrtcStreamController): the streams, in output order
- *
- * Appends the streams' Prometheus families to @out, each one whole (HELP,
- * TYPE, then one sample per stream), as the text format requires.
- */
-void
-drtc_stream_controller_metrics (GPtrArray * ctls, GString * out)
-{
-  g_autoptr (GPtrArray) stats =
-      g_ptr_array_new_with_free_func ((GDestroyNotify) gst_structure_free);
-  gchar num[G_ASCII_DTOSTR_BUF_SIZE];
-
-  for (guint i = 0; i < ctls->len; i++)
-    g_ptr_array_add (stats, src_stats (ctls->pdata[i]));
-  for (guint f = 0; f < G_N_ELEMENTS (stream_families); f++) {
-    g_string_append_printf (out, "# HELP daydream_rtc_%s %s\n"
-        "# TYPE daydream_rtc_%s %s\n", stream_families[f].name,
-        stream_families[f].help, stream_families[f].name,
-        stream_families[f].type);
-    for (guint i = 0; i < ctls->len; i++) {
-      DrtcStreamController *ctl = ctls->pdata[i];
-
-      /* "C" formatting whatever the locale; names are [A-Za-z0-9_-] */
-      g_ascii_formatd (num, sizeof num, "%.15g",
-          stream_value (ctl, stats->pdata[i], f));
-      g_string_append_printf (out, "daydream_rtc_%s{stream=\"%s\"} %s\n",
-          stream_families[f].name, ctl->name, num);
-    }
-  }
-}
-
 void
 drtc_stream_controller_free (DrtcStreamController * ctl)
 {
@@ -1098,15 +764,14 @@ drtc_stream_controller_free (DrtcStreamController * ctl)
   gst_element_set_state (ctl->src, GST_STATE_NULL);
   gst_object_unref (ctl->src);
   g_clear_pointer (&ctl->whep, drtc_whep_controller_free);
-  /* the HTTP client is gone by now: nothing of theirs is in flight */
-  g_clear_pointer (&ctl->client, drtc_daydream_client_free);
-  g_ptr_array_unref (ctl->retired);
+  end_session (ctl);
   g_clear_pointer (&ctl->remote_status, json_node_unref);
   g_free (ctl->stream_id);
   g_free (ctl->playback_id);
   g_free (ctl->whip_url);
   g_free (ctl->whep_url);
   g_free (ctl->state_detail);
+  g_free (ctl->pipeline_cache);
   g_free (ctl->name);
   g_free (ctl);
 }

@@ -53,7 +53,7 @@ struct _DrtcDaydreamClient
   gchar *base;
   gchar *key;
   guint attempts;
-  GHashTable *retries;          /* GSource set: backoffs pending */
+  GHashTable *retries;          /* GSource -> Call: backoffs pending */
 };
 
 typedef struct
@@ -272,6 +272,35 @@ fail_call (Call * call, GError * error)
   call_free (call);
 }
 
+/**
+ * drtc_daydream_client_cancel_retries:
+ *
+ * The calls waiting for another attempt fail now, as cancelled (their
+ * callbacks run). Call on the DrtcHttp's context.
+ */
+void
+drtc_daydream_client_cancel_retries (DrtcDaydreamClient * client)
+{
+  g_autoptr (GPtrArray) calls = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, client->retries);
+  while (g_hash_table_iter_next (&iter, &key, &value)) {
+    Call *call = value;
+
+    call->retry = NULL;         /* the source's notify leaves it to us */
+    g_source_destroy (key);
+    g_source_unref (key);
+    g_ptr_array_add (calls, call);
+    g_hash_table_iter_remove (&iter);
+  }
+  for (guint i = 0; i < calls->len; i++)
+    fail_call (calls->pdata[i], g_error_new (DRTC_DAYDREAM_ERROR,
+            DRTC_DAYDREAM_ERROR_NETWORK, "Failed to %s stream: cancelled",
+            op_verbs[((Call *) calls->pdata[i])->op]));
+}
+
 static gboolean
 on_retry (gpointer data)
 {
@@ -313,7 +342,7 @@ retry_later (Call * call, SoupMessageHeaders * headers)
       delay_ms);
   call->retry = g_timeout_source_new (delay_ms);
   g_source_set_callback (call->retry, on_retry, call, call_source_free);
-  g_hash_table_add (call->client->retries, call->retry);
+  g_hash_table_insert (call->client->retries, call->retry, call);
   g_source_attach (call->retry, drtc_http_get_context (call->client->http));
   return TRUE;
 }

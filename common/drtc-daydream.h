@@ -19,6 +19,7 @@ typedef enum
   DRTC_DAYDREAM_ERROR_NETWORK = 1,      /* no answer: connection, timeout */
   DRTC_DAYDREAM_ERROR_RESPONSE = 2,     /* an answer we cannot use */
   DRTC_DAYDREAM_ERROR_NO_KEY = 3,
+  DRTC_DAYDREAM_ERROR_NO_STREAM = 4,   /* no stream (yet, or any more) */
 } DrtcDaydreamErrorCode;
 
 typedef struct
@@ -53,6 +54,7 @@ DrtcDaydreamClient *drtc_daydream_client_new (DrtcHttp * http,
 void drtc_daydream_client_free (DrtcDaydreamClient * client);
 void drtc_daydream_client_set_retries (DrtcDaydreamClient * client,
     guint attempts);
+void drtc_daydream_client_cancel_retries (DrtcDaydreamClient * client);
 const gchar *drtc_daydream_client_get_base (DrtcDaydreamClient * client);
 
 void drtc_daydream_create_stream (DrtcDaydreamClient * client,

@@ -234,15 +234,25 @@ find_target (GstDaydreamControl * self, const gchar * name,
   return found;
 }
 
+/* The URL, and before it the API key as the element's auth-token when the
+ * URL is on the API's own origin (a keyed daydream-rtc gateway requires it
+ * there); Daydream's WHIP/WHEP hosts never get the account key. */
 static void
-give_endpoint (GWeakRef * ref, const gchar * property, const gchar * url)
+give_endpoint (GstDaydreamControl * self, GWeakRef * ref,
+    const gchar * property, const gchar * url)
 {
   GstElement *target = g_weak_ref_get (ref);
+  g_autofree gchar *token = NULL;
 
-  if (target) {
-    g_object_set (target, property, url, NULL);
-    gst_object_unref (target);
+  if (!target)
+    return;
+  token = drtc_daydream_client_media_token (self->client, url);
+  if (token) {
+    g_object_set (target, "auth-token", token, NULL);
+    memset (token, 0, strlen (token));
   }
+  g_object_set (target, property, url, NULL);
+  gst_object_unref (target);
 }
 
 /* ---- the pipeline config ---- */
@@ -321,7 +331,7 @@ use_whep_url (GstDaydreamControl * self, const gchar * url)
   if (!first || !url || !*url)
     return;
   set_field (self, &self->whep_url, url, PROP_WHEP_URL);
-  give_endpoint (&self->whep, "whep-endpoint", url);
+  give_endpoint (self, &self->whep, "whep-endpoint", url);
 }
 
 static void
@@ -429,11 +439,10 @@ on_created (gpointer result, const GError * error, gpointer data)
   set_field (self, &self->whip_url, s->whip_url, PROP_WHIP_URL);
   post_state (self, "created", s->id);
   whip = g_weak_ref_get (&self->whip);
-  if (whip) {
+  if (whip)
     g_signal_connect_object (whip, "notify::playback-url",
         G_CALLBACK (on_playback_url), self, 0);
-    g_object_set (whip, "whip-endpoint", s->whip_url, NULL);
-  }
+  give_endpoint (self, &self->whip, "whip-endpoint", s->whip_url);
   use_whep_url (self, s->whep_url);
   schedule_poll (self, 500);
 }

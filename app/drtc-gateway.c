@@ -153,6 +153,8 @@ drtc_gateway_ensure_media (DrtcGatewayStream * stream, GError ** error)
   cfg.fps = gw->opts.fps;
   cfg.gather_timeout_ms = 3000;
   cfg.takeover_timeout_s = gw->opts.publisher_timeout_s;
+  cfg.max_viewers = gw->opts.max_viewers;
+  cfg.viewer_connect_timeout_s = gw->opts.viewer_connect_timeout_s;
   cfg.context = gw->context;
   stream->media = drtc_gateway_media_new (&cfg, on_media_event, stream, error);
   if (!stream->media)
@@ -247,8 +249,8 @@ reply_refusal (SoupServerMessage * msg, guint status, const gchar * detail)
 }
 
 /* The early handler, once the head is in and before the body is read:
- * Host, Origin and Content-Type (drtc-http-guard.c), the API key, and the
- * body's size, counted as it comes when it is chunked. */
+ * Host, Origin and Content-Type (drtc-http-guard.c), the API key (API,
+ * WHIP and WHEP alike), and the body's size, counted as it comes when it is chunked. */
 static void
 on_request_headers (SoupServer * server, SoupServerMessage * msg,
     const char *path, GHashTable * query, gpointer data)
@@ -265,7 +267,10 @@ on_request_headers (SoupServer * server, SoupServerMessage * msg,
   }
   drtc_http_guard_cors (gw->guard, msg,
       "Location, ETag, Link, Livepeer-Playback-URL, Accept-Patch");
-  if (g_str_has_prefix (path, "/v1/streams")
+  /* the key, when set, guards the media routes too: a stream key in a
+   * URL is no proof (it shows in logs, status JSON and players) */
+  if ((g_str_has_prefix (path, "/v1/streams")
+          || g_str_has_prefix (path, LIVE_PREFIX))
       && !g_str_equal (soup_server_message_get_method (msg),
           SOUP_METHOD_OPTIONS) && !drtc_gateway_api_authorized (gw, msg)) {
     drtc_http_guard_discard_body (msg);
@@ -475,6 +480,7 @@ drtc_gateway_main (int argc, char **argv)
   gint port = 8896, fps = 30, bitrate = 2000, latency = 50, timeout = 10;
   gint max_viewers = 5, fail_creates = 0, api_delay = 0;
   gint viewer_timeout = 10, whep_503 = 0;
+  gint max_pending = 10, connect_timeout = 5;
   gdouble whep_404 = 0, drop_after = 0;
   gboolean never_ready = FALSE, counter_offer = FALSE, bad_answer = FALSE;
   gchar **ice = NULL, **local = NULL, *encoder = NULL;
@@ -485,7 +491,8 @@ drtc_gateway_main (int argc, char **argv)
     {"port", 'p', 0, G_OPTION_ARG_INT, &port,
         "Port for API and media (default 8896; 0 = any free port)", "PORT"},
     {"api-key-file", 0, 0, G_OPTION_ARG_FILENAME, &key_file,
-          "Require this Bearer key (file mode 0600; or DRTC_GATEWAY_API_KEY)",
+          "Require this Bearer key on the API, WHIP and WHEP (file mode "
+          "0600; or DRTC_GATEWAY_API_KEY)",
         "FILE"},
     {"allowed-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &origins,
           "Also answer browser requests from this origin (scheme://host:port; "
@@ -516,6 +523,12 @@ drtc_gateway_main (int argc, char **argv)
         "S"},
     {"max-viewers", 0, 0, G_OPTION_ARG_INT, &max_viewers,
         "WHEP viewers per stream before 429 (default 5)", "N"},
+    {"max-pending-viewers", 0, 0, G_OPTION_ARG_INT, &max_pending,
+        "WHEP viewers per stream still connecting (they take no viewer "
+          "slot) before 503 (default 10)", "N"},
+    {"viewer-connect-timeout", 0, 0, G_OPTION_ARG_INT, &connect_timeout,
+        "Seconds a WHEP viewer has to connect after its answer before it "
+          "is dropped (default 5)", "S"},
     {"viewer-timeout", 0, 0, G_OPTION_ARG_INT, &viewer_timeout,
         "Seconds without RTCP before a WHEP viewer counts as gone "
           "(default 10)", "S"},
@@ -557,7 +570,8 @@ drtc_gateway_main (int argc, char **argv)
   }
   if (port < 0 || port > 65535 || fps < 1 || bitrate < 50 || latency < 0
       || timeout < 1 || max_viewers < 1 || fail_creates < 0 || api_delay < 0
-      || viewer_timeout < 1 || whep_503 < 0) {
+      || viewer_timeout < 1 || whep_503 < 0 || max_pending < 1
+      || connect_timeout < 1) {
     g_printerr ("daydream-rtc gateway: an option is out of range\n");
     return 2;
   }
@@ -582,6 +596,8 @@ drtc_gateway_main (int argc, char **argv)
   opts.latency_ms = latency;
   opts.publisher_timeout_s = timeout;
   opts.max_viewers = max_viewers;
+  opts.max_pending_viewers = max_pending;
+  opts.viewer_connect_timeout_s = connect_timeout;
   opts.fail_creates = fail_creates;
   opts.never_ready = never_ready;
   opts.whep_404_s = whep_404;

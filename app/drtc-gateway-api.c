@@ -123,6 +123,9 @@ status_to_json (DrtcGatewayStream * stream)
   json_builder_set_member_name (b, "viewers");
   json_builder_add_int_value (b, stream->media ?
       drtc_gateway_media_n_viewers (stream->media) : 0);
+  json_builder_set_member_name (b, "pending_viewers");
+  json_builder_add_int_value (b, stream->media ?
+      drtc_gateway_media_n_pending_viewers (stream->media) : 0);
   json_builder_set_member_name (b, "publisher_sessions");
   json_builder_add_int_value (b, stream->publisher_sessions);
   json_builder_end_object (b);

@@ -20,12 +20,16 @@ typedef struct
   gint bye;                     /* atomic */
 } ViewerLife;
 
+/* A viewer is pending (it holds no viewer slot) until its webrtcbin says
+ * CONNECTED; one still pending at @deadline_us is dropped. */
 typedef struct
 {
   gchar *id;
   GstElement *queue, *pay, *filter, *webrtc;
   GstPad *tee_pad;
   ViewerLife *life;
+  gboolean connected;
+  gint64 deadline_us;
 } Viewer;
 
 /* One WHIP session's pipeline: the current publisher's, or that of a new

@@ -33,6 +33,10 @@ typedef struct
   guint gather_timeout_ms;
   guint takeover_timeout_s;     /* a new publisher not connected by then
                                  * is dropped; the current one stays */
+  guint max_viewers;            /* connected viewers; one more that
+                                 * connects is dropped */
+  guint viewer_connect_timeout_s;       /* a viewer not connected by then
+                                         * (after its answer) is dropped */
   GMainContext *context;        /* where every callback runs */
 } DrtcGatewayMediaConfig;
 
@@ -82,7 +86,10 @@ void drtc_gateway_media_remove_viewer (DrtcGatewayMedia * media,
     const gchar * viewer_id);
 guint drtc_gateway_media_expire_viewers (DrtcGatewayMedia * media,
     gint64 timeout_us);
+void drtc_gateway_media_viewer_answered (DrtcGatewayMedia * media,
+    const gchar * viewer_id);
 guint drtc_gateway_media_n_viewers (DrtcGatewayMedia * media);
+guint drtc_gateway_media_n_pending_viewers (DrtcGatewayMedia * media);
 
 void drtc_gateway_media_sample_rates (DrtcGatewayMedia * media,
     gdouble * input_fps, gdouble * output_fps, gint64 * input_idle_us);

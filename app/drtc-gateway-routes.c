@@ -85,7 +85,8 @@ reply_refusal (SoupServerMessage * msg, guint status, const gchar * detail)
 }
 
 /* The early handler, once the head is in and before the body is read:
- * Host, Origin and Content-Type (drtc-http-guard.c), the API key, a path
+ * Host, Origin and Content-Type (drtc-http-guard.c), the API key (API,
+ * WHIP and WHEP alike), a path
  * nothing serves, and the body's size, counted as it comes when it is
  * chunked; by the route's flags (the same for a wrong method). A refusal
  * goes out at once, the body unread. */
@@ -111,7 +112,9 @@ drtc_gateway_on_request_headers (SoupServer * server, SoupServerMessage * msg,
   }
   drtc_http_guard_cors (gw->guard, msg,
       "Location, ETag, Link, Livepeer-Playback-URL, Accept-Patch");
-  if (route && (route->flags & API)
+  /* the key, when set, guards the media routes too: a stream key in a
+   * URL is no proof (it shows in logs, status JSON and players) */
+  if (route && (route->flags & (API | DRTC_GATEWAY_ROUTE_BY_KEY))
       && !g_str_equal (method, SOUP_METHOD_OPTIONS)
       && !drtc_gateway_api_authorized (gw, msg)) {
     drtc_http_guard_answer_now (msg);

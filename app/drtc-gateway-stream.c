@@ -117,6 +117,8 @@ drtc_gateway_ensure_media (DrtcGatewayStream * stream, GError ** error)
   cfg.fps = gw->opts.fps;
   cfg.gather_timeout_ms = 3000;
   cfg.takeover_timeout_s = gw->opts.publisher_timeout_s;
+  cfg.max_viewers = gw->opts.max_viewers;
+  cfg.viewer_connect_timeout_s = gw->opts.viewer_connect_timeout_s;
   cfg.context = gw->context;
   stream->media = drtc_gateway_media_new (&cfg, on_media_event, stream, error);
   if (!stream->media)

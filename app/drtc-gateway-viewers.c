@@ -106,12 +106,59 @@ report_viewer_gone (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static guint
+count_viewers (DrtcGatewayMedia * media, gboolean connected)
+{
+  GHashTableIter iter;
+  gpointer value;
+  guint n = 0;
+
+  g_hash_table_iter_init (&iter, media->viewers);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (((Viewer *) value)->connected == connected)
+      n++;
+  return n;
+}
+
+/* A pending viewer connected: it takes a viewer slot, if one is free
+ * (others may have connected meanwhile: the limit holds for connected
+ * viewers, whatever the order). */
+static gboolean
+report_viewer_connected (gpointer data)
+{
+  MediaCall *call = data;
+  DrtcGatewayMedia *media = call->media;
+  Viewer *v = media->closed ? NULL :
+      g_hash_table_lookup (media->viewers, call->text);
+
+  if (!v || v->connected)
+    return G_SOURCE_REMOVE;
+  if (count_viewers (media, TRUE) >= media->cfg.max_viewers) {
+    g_message ("viewer %s connected above the limit of %u viewers: dropped",
+        v->id, media->cfg.max_viewers);
+    drtc_gateway_media_remove_viewer (media, call->text);
+    return G_SOURCE_REMOVE;
+  }
+  v->connected = TRUE;
+  g_message ("viewer %s connected", v->id);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+report_viewer (DrtcGatewayMedia * media, GstElement * webrtc, GSourceFunc func)
+{
+  MediaCall *call = drtc_media_call_new (media, 0,
+      g_object_get_data (G_OBJECT (webrtc), "drtc-viewer"));
+
+  g_main_context_invoke_full (media->cfg.context, G_PRIORITY_DEFAULT, func,
+      call, drtc_media_call_free);
+}
+
 static void
 on_viewer_state (GstElement * webrtc, GParamSpec * pspec, gpointer data)
 {
   DrtcGatewayMedia *media = data;
   GstWebRTCPeerConnectionState state;
-  MediaCall *call;
 
   g_object_get (webrtc, "connection-state", &state, NULL);
   if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) {
@@ -123,15 +170,13 @@ on_viewer_state (GstElement * webrtc, GParamSpec * pspec, gpointer data)
     /* pushed from the sink pad: an upstream event goes to its peer */
     gst_pad_push_event (pad, ev);
     gst_object_unref (pad);
+    report_viewer (media, webrtc, report_viewer_connected);
     return;
   }
   if (state != GST_WEBRTC_PEER_CONNECTION_STATE_FAILED
       && state != GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED)
     return;
-  call = drtc_media_call_new (media, 0, g_object_get_data (G_OBJECT (webrtc),
-          "drtc-viewer"));
-  g_main_context_invoke_full (media->cfg.context, G_PRIORITY_DEFAULT,
-      report_viewer_gone, call, drtc_media_call_free);
+  report_viewer (media, webrtc, report_viewer_gone);
 }
 
 static gboolean
@@ -195,6 +240,11 @@ viewer_new (DrtcGatewayMedia * media, const gchar * viewer_id, gint payload,
   g_autofree gchar *name = g_strdup_printf ("whep-%s", viewer_id);
 
   v->id = g_strdup (viewer_id);
+  /* until answered: the gathering, then the time to connect */
+  v->deadline_us =
+      g_get_monotonic_time () +
+      (gint64) G_USEC_PER_SEC *media->cfg.viewer_connect_timeout_s +
+      media->cfg.gather_timeout_ms * (gint64) 1000;
   v->webrtc = drtc_webrtc_new (name, &media->cfg.webrtc);
   g_hash_table_insert (media->viewers, v->id, v);
   if (!v->webrtc) {
@@ -405,7 +455,8 @@ drtc_gateway_media_viewer_answer (DrtcGatewayMedia * media,
  * drtc_gateway_media_expire_viewers:
  * @timeout_us: how long a viewer may stay without RTCP
  *
- * Removes the viewers that said BYE or sent no RTCP for @timeout_us.
+ * Removes the connected viewers that said BYE or sent no RTCP for
+ * @timeout_us, and the pending ones past their connect deadline.
  *
  * Returns: how many were removed
  */
@@ -422,6 +473,13 @@ drtc_gateway_media_expire_viewers (DrtcGatewayMedia * media, gint64 timeout_us)
     Viewer *v = value;
     gint64 idle;
 
+    if (!v->connected) {
+      if (now > v->deadline_us) {
+        g_message ("viewer %s left (never connected)", v->id);
+        g_ptr_array_add (gone, g_strdup (v->id));
+      }
+      continue;
+    }
     if (!v->life)
       continue;
     idle = now - __atomic_load_n (&v->life->last_us, __ATOMIC_RELAXED);
@@ -506,10 +564,35 @@ drtc_gateway_media_remove_viewer (DrtcGatewayMedia * media,
   viewer_free (v);
 }
 
+/**
+ * drtc_gateway_media_viewer_answered:
+ *
+ * The viewer got its answer (or the gateway's offer): from now on it has
+ * the viewer connect timeout to connect.
+ */
+void
+drtc_gateway_media_viewer_answered (DrtcGatewayMedia * media,
+    const gchar * viewer_id)
+{
+  Viewer *v = g_hash_table_lookup (media->viewers, viewer_id);
+
+  if (v && !v->connected)
+    v->deadline_us =
+        g_get_monotonic_time () +
+        (gint64) G_USEC_PER_SEC *media->cfg.viewer_connect_timeout_s;
+}
+
+/* the viewers that connected: those that hold a viewer slot */
 guint
 drtc_gateway_media_n_viewers (DrtcGatewayMedia * media)
 {
-  return g_hash_table_size (media->viewers);
+  return count_viewers (media, TRUE);
+}
+
+guint
+drtc_gateway_media_n_pending_viewers (DrtcGatewayMedia * media)
+{
+  return count_viewers (media, FALSE);
 }
 
 /* Viewers go with the output as a whole: their branches stop with it. */

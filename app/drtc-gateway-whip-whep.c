@@ -398,7 +398,8 @@ on_whep_answer (const gchar * answer, const GError * error, gpointer data)
     add_link_headers (gw, h);
     drtc_http_reply_text (p->msg, SOUP_STATUS_CREATED, "application/sdp",
         answer);
-    g_message ("stream %s: viewer %s joined", stream->id, p->resource_id);
+    drtc_gateway_media_viewer_answered (stream->media, p->resource_id);
+    g_message ("stream %s: viewer %s answered", stream->id, p->resource_id);
   }
   pending_done (p);
 }
@@ -430,6 +431,7 @@ on_whep_counter_offer (const gchar * offer, const GError * error, gpointer data)
     /* WHEP draft: 406 with the server's offer; the answer comes by PATCH */
     drtc_http_reply_text (p->msg, SOUP_STATUS_NOT_ACCEPTABLE,
         "application/sdp", offer);
+    drtc_gateway_media_viewer_answered (stream->media, p->resource_id);
     g_message ("stream %s: counter-offer to viewer %s", stream->id,
         p->resource_id);
   }
@@ -440,7 +442,11 @@ static void
 on_whep_patched (const gchar * done, const GError * error, gpointer data)
 {
   Pending *p = data;
+  DrtcGatewayStream *stream = g_hash_table_lookup (p->gw->streams,
+      p->stream_id);
 
+  if (done && stream && stream->media)
+    drtc_gateway_media_viewer_answered (stream->media, p->resource_id);
   if (done)
     drtc_http_reply_empty (p->msg, SOUP_STATUS_NO_CONTENT);
   else
@@ -513,9 +519,21 @@ whep_post (DrtcGateway * gw, SoupServerMessage * msg,
     reply_plain (msg, SOUP_STATUS_NOT_FOUND, "the output is not ready yet");
     return;
   }
+  /* only connected viewers hold a slot; those still connecting have a
+   * bound of their own, so offers that never connect cannot keep real
+   * viewers out, nor pile up */
   if (drtc_gateway_media_n_viewers (stream->media) >= gw->opts.max_viewers) {
     soup_message_headers_replace (h, "Retry-After", "5");
-    reply_plain (msg, DRTC_STATUS_TOO_MANY_REQUESTS, "too many viewers");
+    drtc_gateway_reply_error (msg, DRTC_STATUS_TOO_MANY_REQUESTS,
+        "too many viewers (--max-viewers %u)", gw->opts.max_viewers);
+    return;
+  }
+  if (drtc_gateway_media_n_pending_viewers (stream->media) >=
+      gw->opts.max_pending_viewers) {
+    soup_message_headers_replace (h, "Retry-After", "2");
+    drtc_gateway_reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+        "too many viewers still connecting (--max-pending-viewers %u); "
+        "try again", gw->opts.max_pending_viewers);
     return;
   }
   if (!(offer = read_offer (msg, &payload)))

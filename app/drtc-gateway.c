@@ -179,7 +179,7 @@ typedef struct
   gchar *host, *key_file, *mode, *encoder;
   gchar **ice, **local, **origins, **hosts;
   gint port, fps, bitrate, latency, timeout, max_viewers, viewer_timeout;
-  gint fail_creates, api_delay, whep_503;
+  gint max_pending, connect_timeout, fail_creates, api_delay, whep_503;
   gdouble whep_404, drop_after;
   gboolean never_ready, counter_offer, bad_answer;
 } GatewayArgs;
@@ -206,7 +206,8 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (GatewayArgs, gateway_args_clear)
     {"port", 'p', 0, G_OPTION_ARG_INT, &a->port,
         "Port for API and media (default 8896; 0 = any free port)", "PORT"},
     {"api-key-file", 0, 0, G_OPTION_ARG_FILENAME, &a->key_file,
-          "Require this Bearer key (file mode 0600; or DRTC_GATEWAY_API_KEY)",
+          "Require this Bearer key on the API, WHIP and WHEP (file mode "
+          "0600; or DRTC_GATEWAY_API_KEY)",
         "FILE"},
     {"allowed-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &a->origins,
           "Also answer browser requests from this origin (scheme://host:port; "
@@ -237,6 +238,12 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (GatewayArgs, gateway_args_clear)
         "S"},
     {"max-viewers", 0, 0, G_OPTION_ARG_INT, &a->max_viewers,
         "WHEP viewers per stream before 429 (default 5)", "N"},
+    {"max-pending-viewers", 0, 0, G_OPTION_ARG_INT, &a->max_pending,
+        "WHEP viewers per stream still connecting (they take no viewer "
+          "slot) before 503 (default 10)", "N"},
+    {"viewer-connect-timeout", 0, 0, G_OPTION_ARG_INT, &a->connect_timeout,
+        "Seconds a WHEP viewer has to connect after its answer before it "
+          "is dropped (default 5)", "S"},
     {"viewer-timeout", 0, 0, G_OPTION_ARG_INT, &a->viewer_timeout,
         "Seconds without RTCP before a WHEP viewer counts as gone "
           "(default 10)", "S"},
@@ -290,6 +297,8 @@ parse_args (int argc, char **argv, GatewayArgs * a)
   a->timeout = 10;
   a->max_viewers = 5;
   a->viewer_timeout = 10;
+  a->max_pending = 10;
+  a->connect_timeout = 5;
   ctx = g_option_context_new ("- local Daydream-compatible service");
   g_option_context_set_summary (ctx, "Serves Daydream's stream API, WHIP "
       "ingest, a prompt-driven video effect and WHEP egress on one port, so "
@@ -311,7 +320,7 @@ parse_args (int argc, char **argv, GatewayArgs * a)
   if (a->port < 0 || a->port > 65535 || a->fps < 1 || a->bitrate < 50
       || a->latency < 0 || a->timeout < 1 || a->max_viewers < 1
       || a->fail_creates < 0 || a->api_delay < 0 || a->viewer_timeout < 1
-      || a->whep_503 < 0) {
+      || a->whep_503 < 0 || a->max_pending < 1 || a->connect_timeout < 1) {
     g_printerr ("daydream-rtc gateway: an option is out of range\n");
     return 2;
   }
@@ -335,6 +344,8 @@ args_to_options (const GatewayArgs * a, DrtcGatewayOptions * opts)
   opts->latency_ms = a->latency;
   opts->publisher_timeout_s = a->timeout;
   opts->max_viewers = a->max_viewers;
+  opts->max_pending_viewers = a->max_pending;
+  opts->viewer_connect_timeout_s = a->connect_timeout;
   opts->viewer_timeout_s = a->viewer_timeout;
   opts->whep_counter_offer = a->counter_offer;
   opts->fail_creates = a->fail_creates;

@@ -12,7 +12,8 @@ typedef struct
 {
   gchar *host;
   gint port;                    /* 0: any free port */
-  gchar *api_key;               /* Bearer key the API requires, or NULL */
+  gchar *api_key;               /* Bearer key the API, WHIP and WHEP
+                                 * require, or NULL */
   gchar **allowed_origins;      /* browser origins besides our own */
   gchar **allowed_hosts;        /* Host names besides loopback and host */
   gboolean rfc;                 /* full RFC 9725 (trickle PATCH, DELETE) */
@@ -23,7 +24,10 @@ typedef struct
   guint fps;
   guint latency_ms;
   guint publisher_timeout_s;
-  guint max_viewers;
+  guint max_viewers;            /* connected WHEP viewers per stream */
+  guint max_pending_viewers;    /* WHEP viewers still connecting, per stream */
+  guint viewer_connect_timeout_s;       /* a viewer not connected this long
+                                         * after its answer is dropped */
   guint viewer_timeout_s;       /* a viewer without RTCP this long is gone */
   gboolean whep_counter_offer;  /* WHEP POST -> 406 + our offer, PATCH */
   /* fault switches, for tests */

@@ -250,6 +250,7 @@ build_pipeline (DrtcStreamController * ctl, GError ** error)
   GstElement *sink;
   g_autoptr (GstBus) bus = NULL;
   g_autofree gchar *local = NULL;
+  g_autofree gchar *token = NULL;
 
   ensure_src_free (ctl);
   ctl->pipeline = gst_pipeline_new (ctl->name);
@@ -266,6 +267,14 @@ build_pipeline (DrtcStreamController * ctl, GError ** error)
   gst_util_set_object_arg (G_OBJECT (ctl->src), "queue-mode",
       ctl->run_queue_mode);
   g_object_set (sink, "whip-endpoint", ctl->whip_url, NULL);
+  /* the API key, only for a WHIP URL on the API's origin (a keyed local
+   * gateway requires it there); never for Daydream's WHIP hosts */
+  token = ctl->session ? drtc_daydream_session_media_token (ctl->session,
+      ctl->whip_url) : NULL;
+  if (token) {
+    g_object_set (sink, "auth-token", token, NULL);
+    memset (token, 0, strlen (token));
+  }
   if (ctl->serve->opts.ice_local_addresses) {
     local = g_strjoinv (",", ctl->serve->opts.ice_local_addresses);
     g_object_set (sink, "ice-local-addresses", local, NULL);

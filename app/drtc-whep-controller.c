@@ -17,6 +17,7 @@
  * endpoint would only be refused.
  */
 #include "drtc-serve-private.h"
+#include "drtc-daydream.h"
 
 #include <gst/app/gstappsink.h>
 #include <gst/video/video.h>
@@ -301,6 +302,25 @@ on_watch (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* The API key as whepsrc's token, only for a WHEP URL on the API's origin
+ * (a keyed local gateway requires it there): never for another host. */
+static void
+set_token (DrtcWhepController * whep, GstElement * src, const gchar * url)
+{
+  const DrtcServeOptions *opts = &whep->serve->opts;
+  g_autofree gchar *key = drtc_daydream_resolve_key (opts->api_key_file,
+      NULL);
+  g_autofree gchar *token = drtc_daydream_media_token (opts->api_url ?
+      opts->api_url : g_getenv ("DAYDREAM_API_URL"), key, url);
+
+  if (token) {
+    g_object_set (src, "auth-token", token, NULL);
+    memset (token, 0, strlen (token));
+  }
+  if (key)
+    memset (key, 0, strlen (key));
+}
+
 static GstElement *
 build_pipeline (DrtcWhepController * whep, const gchar * url)
 {
@@ -321,6 +341,7 @@ build_pipeline (DrtcWhepController * whep, const gchar * url)
   }
   pipeline = gst_pipeline_new ("whep");
   g_object_set (src, "whep-endpoint", url, NULL);
+  set_token (whep, src, url);
   if (whep->serve->opts.ice_local_addresses) {
     g_autofree gchar *local =
         g_strjoinv (",", whep->serve->opts.ice_local_addresses);

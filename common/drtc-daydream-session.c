@@ -141,6 +141,22 @@ drtc_daydream_session_get_base (DrtcDaydreamSession * s)
   return drtc_daydream_client_get_base (s->client);
 }
 
+/**
+ * drtc_daydream_session_media_token:
+ * @url: (nullable): a WHIP or WHEP URL of the session's stream
+ *
+ * The Bearer token to send to @url (drtc_daydream_media_token()): the API
+ * key where @url is on the API's own origin, as a keyed daydream-rtc
+ * gateway requires; NULL for Daydream's WHIP/WHEP hosts.
+ *
+ * Returns: (transfer full) (nullable): the token; clear it after use
+ */
+gchar *
+drtc_daydream_session_media_token (DrtcDaydreamSession * s, const gchar * url)
+{
+  return drtc_daydream_client_media_token (s->client, url);
+}
+
 const gchar *
 drtc_daydream_session_get_stream_id (DrtcDaydreamSession * s)
 {

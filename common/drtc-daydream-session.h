@@ -7,9 +7,7 @@
 
 #include "drtc-daydream.h"
 
-G_BEGIN_DECLS
-
-typedef enum
+G_BEGIN_DECLS typedef enum
 {
   DRTC_DAYDREAM_SESSION_IDLE,   /* made, not started */
   DRTC_DAYDREAM_SESSION_CREATING,       /* the POST is in flight */
@@ -49,8 +47,7 @@ typedef struct
   void (*polled) (DrtcDaydreamSession * session,
       const DrtcDaydreamStatus * status, gpointer data);
   void (*problem) (DrtcDaydreamSession * session,
-      DrtcDaydreamSessionProblem problem, const GError * error,
-      gpointer data);
+      DrtcDaydreamSessionProblem problem, const GError * error, gpointer data);
 } DrtcDaydreamSessionCallbacks;
 
 /* @answer: the service's stream object on success (transfer none) */
@@ -83,12 +80,12 @@ DrtcDaydreamSessionState drtc_daydream_session_get_state (DrtcDaydreamSession *
     session);
 const gchar *drtc_daydream_session_state_nick (DrtcDaydreamSessionState state);
 const gchar *drtc_daydream_session_get_base (DrtcDaydreamSession * session);
+gchar *drtc_daydream_session_media_token (DrtcDaydreamSession * session,
+    const gchar * url);
 const gchar *drtc_daydream_session_get_stream_id (DrtcDaydreamSession *
     session);
-const gchar *drtc_daydream_session_get_whep_url (DrtcDaydreamSession *
-    session);
+const gchar *drtc_daydream_session_get_whep_url (DrtcDaydreamSession * session);
 const gchar *drtc_daydream_session_update_hint (const GError * error);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (DrtcDaydreamSession,
-    drtc_daydream_session_unref)
-G_END_DECLS
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DrtcDaydreamSession, drtc_daydream_session_unref)
+    G_END_DECLS

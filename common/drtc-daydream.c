@@ -636,3 +636,37 @@ drtc_daydream_delete_stream (DrtcDaydreamClient * client, const gchar * id,
   start_call (client, OP_DELETE, "DELETE", stream_url (client, id, ""), NULL,
       callback, user_data, notify);
 }
+
+/**
+ * drtc_daydream_media_token:
+ * @api_url: (nullable): the API's base as configured (DAYDREAM_API_URL),
+ *   or NULL for Daydream's
+ * @api_key: (nullable): the API key
+ * @media_url: (nullable): a WHIP or WHEP URL
+ *
+ * The Bearer token for @media_url: the API key, where @media_url is on
+ * the API's own origin (scheme, host and port), as daydream-rtc gateway's
+ * WHIP and WHEP are (with a key it requires it there too). Daydream's WHIP
+ * and WHEP URLs are on other hosts, carry the stream key in their path and
+ * take no Authorization: the account-wide key never goes there.
+ *
+ * Returns: (transfer full) (nullable): a copy of @api_key, or NULL
+ */
+gchar *
+drtc_daydream_media_token (const gchar * api_url, const gchar * api_key,
+    const gchar * media_url)
+{
+  g_autofree gchar *base = drtc_daydream_normalize_base (api_url);
+
+  if (!api_key || !*api_key || !drtc_http_same_origin (base, media_url))
+    return NULL;
+  return g_strdup (api_key);
+}
+
+/* drtc_daydream_media_token() with the client's API and key */
+gchar *
+drtc_daydream_client_media_token (DrtcDaydreamClient * client,
+    const gchar * media_url)
+{
+  return drtc_daydream_media_token (client->base, client->key, media_url);
+}

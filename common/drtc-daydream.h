@@ -56,6 +56,8 @@ void drtc_daydream_client_set_retries (DrtcDaydreamClient * client,
     guint attempts);
 void drtc_daydream_client_cancel_retries (DrtcDaydreamClient * client);
 const gchar *drtc_daydream_client_get_base (DrtcDaydreamClient * client);
+gchar *drtc_daydream_client_media_token (DrtcDaydreamClient * client,
+    const gchar * media_url);
 
 void drtc_daydream_create_stream (DrtcDaydreamClient * client,
     const gchar * pipeline, JsonObject * params, const gchar * name,
@@ -75,6 +77,8 @@ gchar *drtc_daydream_normalize_base (const gchar * url);
 gchar *drtc_daydream_read_secret (const gchar * file, const gchar * what,
     GError ** error);
 gchar *drtc_daydream_resolve_key (const gchar * key_file, GError ** error);
+gchar *drtc_daydream_media_token (const gchar * api_url,
+    const gchar * api_key, const gchar * media_url);
 JsonNode *drtc_daydream_default_config (void);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DrtcDaydreamClient, drtc_daydream_client_free)

@@ -566,6 +566,24 @@ same_origin (GUri * a, GUri * b)
 }
 
 /**
+ * drtc_http_same_origin:
+ * @a: (nullable): a URL
+ * @b: (nullable): another
+ *
+ * Returns: %TRUE when both are http(s) URLs with the same scheme, host and
+ *   port (a missing port is the scheme's)
+ */
+gboolean
+drtc_http_same_origin (const gchar * a, const gchar * b)
+{
+  g_autoptr (GUri) ua = a ? g_uri_parse (a, G_URI_FLAGS_NONE, NULL) : NULL;
+  g_autoptr (GUri) ub = b ? g_uri_parse (b, G_URI_FLAGS_NONE, NULL) : NULL;
+
+  return drtc_http_uri_is_http (ua) && drtc_http_uri_is_http (ub)
+      && same_origin (ua, ub);
+}
+
+/**
  * drtc_http_redirect_policy:
  * @from: the URL that answered with a redirect
  * @to: where the redirect points (absolute)

@@ -71,6 +71,7 @@ gboolean drtc_http_send_and_wait (DrtcHttp * http,
 gchar *drtc_http_resolve (GUri * base, const gchar * reference);
 gboolean drtc_http_uri_is_http (GUri * uri);
 gboolean drtc_http_host_is_loopback (const gchar * host);
+gboolean drtc_http_same_origin (const gchar * a, const gchar * b);
 DrtcHttpRedirect drtc_http_redirect_policy (GUri * from, GUri * to,
     DrtcHttpBearerScope scope);
 GPtrArray *drtc_http_ice_servers_from_links (SoupMessageHeaders * headers);

@@ -14,6 +14,8 @@
 
 #include "daydreamcontrol-private.h"
 
+#include <string.h>
+
 #include "drtc-pipeline-config.h"
 #include "daydreamcontrol-targets.h"
 
@@ -83,9 +85,12 @@ static void
 on_whep_url (DrtcDaydreamSession * session, const gchar * url, gpointer data)
 {
   GstDaydreamControl *self = data;
+  g_autofree gchar *token = drtc_daydream_session_media_token (session, url);
 
   control_set_field (self, &self->whep_url, url, PROP_WHEP_URL);
-  control_give_endpoint (&self->whep, "whep-endpoint", url);
+  control_give_endpoint (&self->whep, "whep-endpoint", url, token);
+  if (token)
+    memset (token, 0, strlen (token));
 }
 
 /* whipsink learnt the WHEP URL from the WHIP answer (Livepeer-Playback-URL):
@@ -113,6 +118,7 @@ on_created (DrtcDaydreamSession * session, const DrtcDaydreamStream * s,
 {
   GstDaydreamControl *self = data;
   g_autoptr (GstElement) whip = NULL;
+  g_autofree gchar *token = NULL;
 
   control_set_field (self, &self->stream_id, s->id, PROP_STREAM_ID);
   control_set_field (self, &self->playback_id, s->playback_id,
@@ -125,8 +131,11 @@ on_created (DrtcDaydreamSession * session, const DrtcDaydreamStream * s,
             G_SIGNAL_MATCH_DATA, 0, 0, NULL, on_playback_url, self))
       g_signal_connect_object (whip, "notify::playback-url",
           G_CALLBACK (on_playback_url), self, 0);
-    g_object_set (whip, "whip-endpoint", s->whip_url, NULL);
   }
+  token = drtc_daydream_session_media_token (session, s->whip_url);
+  control_give_endpoint (&self->whip, "whip-endpoint", s->whip_url, token);
+  if (token)
+    memset (token, 0, strlen (token));
 }
 
 static void

@@ -57,13 +57,18 @@ control_find_target (GstElement * control, const gchar * name,
   return found;
 }
 
+/* The URL, and before it @token as the element's auth-token when there is
+ * one (the API key on the API's own origin: a keyed daydream-rtc gateway;
+ * Daydream's WHIP/WHEP hosts never get the account key). */
 void
 control_give_endpoint (GWeakRef * ref, const gchar * property,
-    const gchar * url)
+    const gchar * url, const gchar * token)
 {
   GstElement *target = g_weak_ref_get (ref);
 
   if (target) {
+    if (token)
+      g_object_set (target, "auth-token", token, NULL);
     g_object_set (target, property, url, NULL);
     gst_object_unref (target);
   }

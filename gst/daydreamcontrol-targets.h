@@ -7,10 +7,9 @@
 #include <gst/gst.h>
 
 G_BEGIN_DECLS
-
-GstElement *control_find_target (GstElement * control, const gchar * name,
+    GstElement * control_find_target (GstElement * control, const gchar * name,
     const gchar * factory);
 void control_give_endpoint (GWeakRef * ref, const gchar * property,
-    const gchar * url);
+    const gchar * url, const gchar * token);
 
 G_END_DECLS

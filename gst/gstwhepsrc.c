@@ -240,7 +240,10 @@ gst_daydream_whep_src_set_property (GObject * object, guint prop_id,
     set_endpoint (self, g_value_get_string (value));
     return;
   }
-  if (prop_id != PROP_STATS && !settable (self, pspec))
+  /* a token set while playing is for the next connection: daydreamcontrol
+   * gives it with the endpoint, once the stream exists */
+  if (prop_id != PROP_STATS && prop_id != PROP_AUTH_TOKEN
+      && !settable (self, pspec))
     return;
   g_mutex_lock (&self->lock);
   switch (prop_id) {
@@ -823,8 +826,9 @@ gst_daydream_whep_src_class_init (GstDaydreamWhepSrcClass * klass)
       GST_PARAM_MUTABLE_PLAYING);
   props[PROP_AUTH_TOKEN] = g_param_spec_string ("auth-token", "Auth token",
       "Bearer token for every WHEP request, kept across redirects (write "
-      "only, never logged)", NULL, G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS |
-      GST_PARAM_MUTABLE_READY);
+      "only, never logged; a change while playing applies from the next "
+      "connection)", NULL, G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_PLAYING);
   props[PROP_STUN_SERVER] = g_param_spec_string ("stun-server",
       "STUN server", "STUN server as stun://host:port (default: none, "
       "host candidates only)", NULL, rw);

@@ -1882,8 +1882,9 @@ gst_daydream_whip_sink_class_init (GstDaydreamWhipSinkClass * klass)
       "while playing moves the session to the new endpoint", NULL,
       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
   props[PROP_AUTH_TOKEN] = g_param_spec_string ("auth-token", "Auth token",
-      "Bearer token for every WHIP request; write-only, never logged", NULL,
-      G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+      "Bearer token for every WHIP request; write-only, never logged; a "
+      "change while playing applies from the next request", NULL,
+      G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
   props[PROP_STUN_SERVER] = g_param_spec_string ("stun-server", "STUN server",
       "STUN server, stun://host:port (none by default)", NULL, rw);
   props[PROP_TURN_SERVER] = g_param_spec_string ("turn-server",

@@ -23,9 +23,9 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def start_streaming(gw, serve_factory, port=0):
+def start_streaming(gw, serve_factory, port=0, key="any-key"):
     s = serve_factory(
-        "--port", str(port), env={"DAYDREAM_API_URL": gw.url, "DAYDREAM_API_KEY": "any-key"}
+        "--port", str(port), env={"DAYDREAM_API_URL": gw.url, "DAYDREAM_API_KEY": key}
     )
     body = {
         "frame_rate": 15,
@@ -91,6 +91,46 @@ def test_gateway_preview_plays_its_output_and_the_prompt_changes_it(streaming):
     assert out["first"]["mode"] == "webrtc" and out["first"]["state"] == "playing"
     r = requests.get(f"{gw.url}/v1/streams/{stream_id}/status", timeout=5).json()
     assert r["data"]["inference_status"]["last_params"]["prompt"] == "invert"
+
+
+GATEWAY_KEY = "preview-gateway-key-31c9"
+
+
+@pytest.fixture
+def keyed_streaming(gateway_factory, serve_factory, ports, tmp_path):
+    """As `streaming`, with a gateway that requires GATEWAY_KEY (serve's API key)."""
+    key_file = tmp_path / "gateway.key"
+    key_file.write_text(GATEWAY_KEY)
+    key_file.chmod(0o600)
+    origins = [a for p in ports for a in ("--allowed-origin", f"http://127.0.0.1:{p}")]
+    gw = gateway_factory("--api-key-file", str(key_file), *origins)
+    s, pusher = start_streaming(gw, serve_factory, ports[0], key=GATEWAY_KEY)
+    yield gw, s
+    pusher.stop()
+
+
+def test_keyed_gateway_preview_plays_with_the_key_in_the_fragment(keyed_streaming):
+    """The page is public; the key comes in the fragment (never sent to a server) and goes
+    with its API calls and WHEP requests."""
+    gw, s = keyed_streaming
+    stream_id = requests.get(f"{s.url}/status", timeout=5).json()["stream_id"]
+    page = requests.get(f"{gw.url}/preview?stream={stream_id}", timeout=5)
+    assert page.status_code == 200 and GATEWAY_KEY not in page.text
+    status = f"{gw.url}/v1/streams/{stream_id}/status"
+    assert requests.get(status, timeout=5).status_code == 401
+    out = plays(f"{gw.url}/preview?stream={stream_id}#token={GATEWAY_KEY}", input=False)
+    assert out["first"]["mode"] == "webrtc" and out["first"]["state"] == "playing"
+    assert GATEWAY_KEY not in gw.log_text()
+
+
+def test_serve_preview_against_a_keyed_gateway_falls_back_to_jpeg(keyed_streaming):
+    """serve's page has no gateway key: its direct WHEP POST gets 401, and the output comes
+    as JPEG stills through serve, whose own subscription carries the key."""
+    gw, s = keyed_streaming
+    out = plays(f"{s.url}/preview", fallback="keyed")
+    assert out["first"]["mode"] == "jpeg" and out["first"]["state"] == "fallback"
+    assert "401" in out["first"]["text"], out["first"]
+    assert GATEWAY_KEY not in s.log_text() and GATEWAY_KEY not in gw.log_text()
 
 
 def test_gateway_preview_answers_the_counter_offer(gateway_factory, serve_factory):

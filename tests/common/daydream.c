@@ -154,6 +154,39 @@ test_normalize_base (void)
   }
 }
 
+/* the API key goes to WHIP/WHEP only on the API's own origin */
+static void
+test_media_token (void)
+{
+  static const struct
+  {
+    const gchar *api, *media;
+    gboolean keyed;
+  } cases[] = {
+    {"http://127.0.0.1:8896", "http://127.0.0.1:8896/live/video-to-video/"
+          "stk_1/whip", TRUE},
+    {"http://127.0.0.1:8896/v1/streams/", "http://127.0.0.1:8896/x", TRUE},
+    {"https://api.example", "https://API.example:443/whep", TRUE},
+    /* Daydream: WHIP/WHEP on other hosts, never the account key */
+    {NULL, "https://ai.livepeer.com/live/video-to-video/stk_1/whip", FALSE},
+    {"http://127.0.0.1:8896", "http://127.0.0.1:8897/whip", FALSE},
+    {"http://127.0.0.1:8896", "http://localhost:8896/whip", FALSE},
+    {"https://api.example", "http://api.example/whip", FALSE},
+    {"http://127.0.0.1:8896", "rtsp://127.0.0.1:8896/whip", FALSE},
+    {"http://127.0.0.1:8896", "not a url", FALSE},
+    {"http://127.0.0.1:8896", NULL, FALSE},
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree gchar *got = drtc_daydream_media_token (cases[i].api, KEY,
+        cases[i].media);
+
+    g_assert_cmpstr (got, ==, cases[i].keyed ? KEY : NULL);
+  }
+  g_assert_null (drtc_daydream_media_token ("http://a", NULL, "http://a/"));
+  g_assert_null (drtc_daydream_media_token ("http://a", "", "http://a/"));
+}
+
 static void
 test_key_sources (void)
 {
@@ -358,6 +391,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/daydream/base/normalize", test_normalize_base);
   g_test_add_func ("/daydream/key/sources", test_key_sources);
+  g_test_add_func ("/daydream/key/media-token", test_media_token);
   g_test_add_func ("/daydream/config/default", test_default_config_is_valid);
   g_test_add_func ("/daydream/gateway/lifecycle", test_full_lifecycle);
   g_test_add_func ("/daydream/gateway/key-and-retries",

@@ -180,6 +180,15 @@ def test_whep_404_before_output_and_429_above_limit(gateway_factory):
         await wait_online(gw, stream)
         first = WhepSubscriber()
         await first.start(whep_url)
+        # a viewer takes its place once connected (until then it is pending)
+        await asyncio.get_running_loop().run_in_executor(
+            None,
+            wait_until,
+            lambda: status(gw, stream)["gateway_status"]["viewers"] == 1,
+            10,
+            0.1,
+            "the first viewer connected",
+        )
         second = WhepSubscriber()
         with pytest.raises(WhepError) as err:
             await second.start(whep_url)

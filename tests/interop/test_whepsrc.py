@@ -240,6 +240,8 @@ def test_gateway_429_waits_for_a_free_place(gateway_factory, aio):
     other = WhepSubscriber()
     wait_until(lambda: requests.post(whep_url(gw, stream), timeout=5).status_code != 404, 10)
     aio.run(other.start(whep_url(gw, stream)))
+    # a viewer takes its place once connected (until then it is pending)
+    wait_until(lambda: viewers(gw, stream) == 1, 10, what="the other viewer connected")
     pipe = whepsrc(whep_url(gw, stream), FAST + " busy-retry-interval=800")
     try:
         pipe.wait_for(

@@ -128,6 +128,7 @@ def gateway_cases(gw):
     key = {"Authorization": "Bearer s3cret"}
     whip = "/live/video-to-video/stk_nope/whip"
     sdp = {"Content-Type": "application/sdp", "Content-Length": str(ANNOUNCED)}
+    keyed_sdp = {**sdp, **key}
     return [
         ("no key, Content-Length", head(gw, "POST", "/v1/streams", json_post()) + FEW_KB, 401),
         (
@@ -137,7 +138,8 @@ def gateway_cases(gw):
         ),
         *browser_cases(gw, "/v1/streams", key),
         ("API body over 256 KiB", head(gw, "POST", "/v1/streams", json_post(key)) + FEW_KB, 413),
-        ("SDP over 256 KiB", head(gw, "POST", whip, sdp) + FEW_KB, 413),
+        ("WHIP offer, no key", head(gw, "POST", whip, sdp) + FEW_KB, 401),
+        ("SDP over 256 KiB", head(gw, "POST", whip, keyed_sdp) + FEW_KB, 413),
         ("no such route", head(gw, "POST", "/nope", json_post(key, 128 * 1024)) + FEW_KB, 404),
         (
             "chunked past 256 KiB",

@@ -7,9 +7,11 @@
 #include <glib.h>
 
 G_BEGIN_DECLS
+
 #define DRTC_FRAME_MAX_SIDE 16384
-#define DRTC_FRAME_MAX_PIXELS (1 << 25) /* 8192x4096: 96 MiB as RGB */
-    typedef enum
+#define DRTC_FRAME_MAX_PIXELS (1 << 25)  /* 8192x4096: 96 MiB as RGB */
+
+typedef enum
 {
   DRTC_FRAME_PNG = 1,
   DRTC_FRAME_JPEG,

@@ -3,8 +3,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Decoding and encoding run on GTask's worker threads, never on the main
- * loop: base64 and the checks of drtc-frame-check.c, PNG (or JPEG)
- * through a pngdec/jpegdec pipeline kept per worker thread (fed on that
+ * loop: base64 and the checks of drtc-frame-check.c, PNG through libpng
+ * (or JPEG through a jpegdec pipeline kept per worker thread, fed on that
  * thread), and the push into framebridgesrc, which waits for room
  * there (backpressure) up to --frames-timeout. The raw path takes RGB/RGBA/
  * BGRx bytes as they are: no base64, no PNG, no copy.
@@ -14,14 +14,16 @@
 #include "drtc-http-util.h"
 #include "drtc-json.h"
 
+#include <png.h>
 #include <string.h>
 #include <gst/app/gstappsink.h>
 #include <gst/video/video.h>
 
 #include "daydreamrtc/framebridge.h"
 
-/* ---- decoding: pngdec or jpegdec, on the caller's thread ---- */
+/* ---- decoding, on the caller's thread ---- */
 
+/* JPEG: jpegdec, in a pipeline kept per worker thread */
 typedef struct
 {
   GstElement *pipeline, *sink;
@@ -41,7 +43,6 @@ decoder_free (gpointer data)
   g_free (d);
 }
 
-static GPrivate png_decoder = G_PRIVATE_INIT (decoder_free);
 static GPrivate jpeg_decoder = G_PRIVATE_INIT (decoder_free);
 
 static void
@@ -59,17 +60,15 @@ decoder_start_segment (Decoder * d)
  * bus drops every message: a broken image is a warning, and the frame
  * comes out or it does not. */
 static Decoder *
-decoder_new (gboolean png)
+decoder_new (void)
 {
   g_autoptr (GstElement) dec = NULL;
   g_autoptr (GstPad) sinkpad = NULL;
   g_autoptr (GstBus) bus = NULL;
-  g_autoptr (GstCaps) caps = gst_caps_new_simple (png ? "image/png" :
-      "image/jpeg", "parsed", G_TYPE_BOOLEAN, TRUE, NULL);
-  GstElement *pipeline = gst_parse_launch (png ? "pngdec name=dec ! "
-      "videoconvert ! video/x-raw,format=RGB ! appsink name=sink sync=false "
-      "async=false" : "jpegdec name=dec ! videoconvert ! "
-      "video/x-raw,format=RGB ! appsink name=sink sync=false async=false",
+  g_autoptr (GstCaps) caps = gst_caps_new_simple ("image/jpeg", "parsed",
+      G_TYPE_BOOLEAN, TRUE, NULL);
+  GstElement *pipeline = gst_parse_launch ("jpegdec name=dec ! videoconvert "
+      "! video/x-raw,format=RGB ! appsink name=sink sync=false async=false",
       NULL);
   Decoder *d;
 
@@ -96,18 +95,6 @@ decoder_new (gboolean png)
   return d;
 }
 
-/* One long-lived decoder per worker thread and image type. */
-static Decoder *
-get_decoder (gboolean png)
-{
-  GPrivate *key = png ? &png_decoder : &jpeg_decoder;
-  Decoder *d = g_private_get (key);
-
-  if (!d && (d = decoder_new (png)))
-    g_private_set (key, d);
-  return d;
-}
-
 /* Nothing of one image stays in the decoder for the next. */
 static void
 decoder_flush (Decoder * d)
@@ -117,12 +104,135 @@ decoder_flush (Decoder * d)
   decoder_start_segment (d);
 }
 
+static GstSample *
+decode_jpeg (GBytes * image)
+{
+  Decoder *d = g_private_get (&jpeg_decoder);
+  GstSample *sample, *extra;
+  GstFlowReturn flow;
+
+  if (!d && (d = decoder_new ()))
+    g_private_set (&jpeg_decoder, d);
+  if (!d)
+    return NULL;
+  flow = gst_pad_push (d->pad, gst_buffer_new_wrapped_bytes (image));
+  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (d->sink), 0);
+  while ((extra = gst_app_sink_try_pull_sample (GST_APP_SINK (d->sink), 0)))
+    gst_sample_unref (extra);
+  if (flow != GST_FLOW_OK)
+    g_private_replace (&jpeg_decoder, NULL);
+  else if (!sample)
+    decoder_flush (d);
+  return sample;
+}
+
+/* PNG: libpng itself, which frees all it allocated whatever the image
+ * holds (pngdec, on a libpng error, keeps the frame it was decoding, and
+ * with it its output buffer and buffer pool: 12 MB and two file
+ * descriptors for each broken 2048x2048 PNG, for good). The transforms are
+ * pngdec's and videoconvert's: palette and grey expanded, 16 bits cut to
+ * 8, alpha dropped, no gamma correction. */
+typedef struct
+{
+  const guint8 *data;
+  gsize len, at;
+} PngSource;
+
+static void
+png_read_from (png_structp png, png_bytep out, png_size_t n)
+{
+  PngSource *src = png_get_io_ptr (png);
+
+  if (n > src->len - src->at)
+    png_error (png, "read past the end");
+  memcpy (out, src->data + src->at, n);
+  src->at += n;
+}
+
+static void
+png_failed (png_structp png, png_const_charp message)
+{
+  g_debug ("PNG frame: %s", message);
+  png_longjmp (png, 1);
+}
+
+static void
+png_warned (png_structp png, png_const_charp message)
+{
+  g_debug ("PNG frame: %s", message);
+}
+
+/* After png_read_info: the transforms, and RGB rows of @check's size. */
+static gboolean
+png_to_rgb (png_structp png, png_infop info, const DrtcFrameCheck * check)
+{
+  png_set_expand (png);
+  png_set_strip_16 (png);
+  png_set_strip_alpha (png);
+  png_set_gray_to_rgb (png);
+  png_set_interlace_handling (png);
+  png_read_update_info (png, info);
+  return png_get_image_width (png, info) == check->width
+      && png_get_image_height (png, info) == check->height
+      && png_get_rowbytes (png, info) == (gsize) check->width * 3;
+}
+
+static GstSample *
+decode_png (GBytes * image, const DrtcFrameCheck * check)
+{
+  PngSource src = { 0 };
+  png_structp png = png_create_read_struct (PNG_LIBPNG_VER_STRING, NULL,
+      png_failed, png_warned);
+  png_infop info = png ? png_create_info_struct (png) : NULL;
+  GstBuffer *volatile buf = NULL;
+  png_bytep *volatile rows = NULL;
+  volatile gboolean mapped = FALSE;
+  GstSample *sample = NULL;
+  GstVideoInfo vinfo;
+  GstMapInfo map;
+  GstCaps *caps;
+
+  if (!info) {
+    png_destroy_read_struct (&png, NULL, NULL);
+    return NULL;
+  }
+  src.data = g_bytes_get_data (image, &src.len);
+  if (setjmp (png_jmpbuf (png)) == 0) {
+    png_set_read_fn (png, &src, png_read_from);
+    png_set_user_limits (png, DRTC_FRAME_MAX_SIDE, DRTC_FRAME_MAX_SIDE);
+    png_read_info (png, info);
+    if (png_to_rgb (png, info, check)) {
+      gst_video_info_set_format (&vinfo, GST_VIDEO_FORMAT_RGB, check->width,
+          check->height);
+      buf = gst_buffer_new_allocate (NULL, vinfo.size, NULL);
+      mapped = gst_buffer_map (buf, &map, GST_MAP_WRITE);
+      rows = g_new (png_bytep, check->height);
+      for (guint y = 0; y < check->height; y++)
+        rows[y] = map.data + (gsize) y *GST_VIDEO_INFO_PLANE_STRIDE (&vinfo, 0);
+      png_read_image (png, rows);
+      png_read_end (png, NULL);
+      gst_buffer_unmap (buf, &map);
+      mapped = FALSE;
+      caps = gst_video_info_to_caps (&vinfo);
+      sample = gst_sample_new (buf, caps, NULL, NULL);
+      gst_caps_unref (caps);
+    }
+  } else if (mapped) {
+    gst_buffer_unmap (buf, &map);
+  }
+  g_free (rows);
+  if (buf)
+    gst_buffer_unref (buf);
+  png_destroy_read_struct (&png, &info, NULL);
+  return sample;
+}
+
 /**
  * drtc_frames_decode_image:
  * @image: an image drtc_frame_check() passed, cut to its size
  *
- * Decodes @image to RGB on the calling thread, through the thread's
- * long-lived pngdec or jpegdec pipeline.
+ * Decodes @image to RGB on the calling thread: a PNG with libpng, a JPEG
+ * through the thread's long-lived jpegdec pipeline.
  *
  * Returns: (transfer full) (nullable): the frame, or NULL with @error set
  */
@@ -130,24 +240,9 @@ GstSample *
 drtc_frames_decode_image (GBytes * image, const DrtcFrameCheck * check,
     GError ** error)
 {
-  gboolean png = check->type == DRTC_FRAME_PNG;
-  Decoder *d = get_decoder (png);
-  GstSample *sample, *extra;
-  GstFlowReturn flow;
+  GstSample *sample = check->type == DRTC_FRAME_PNG ?
+      decode_png (image, check) : decode_jpeg (image);
 
-  if (!d) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-        "no %s decoder", png ? "PNG" : "JPEG");
-    return NULL;
-  }
-  flow = gst_pad_push (d->pad, gst_buffer_new_wrapped_bytes (image));
-  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (d->sink), 0);
-  while ((extra = gst_app_sink_try_pull_sample (GST_APP_SINK (d->sink), 0)))
-    gst_sample_unref (extra);
-  if (flow != GST_FLOW_OK)
-    g_private_replace (png ? &png_decoder : &jpeg_decoder, NULL);
-  else if (!sample)
-    decoder_flush (d);
   if (!sample)
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
         "frame_b64 is not a decodable image");

@@ -9,6 +9,7 @@ a 780 kB PNG a 16384x16384 frame (800 MB).
 import base64
 import io
 import json
+import os
 import struct
 import zlib
 
@@ -52,9 +53,9 @@ def black_png(width, height):
     )
 
 
-def post_frame(url, image):
+def post_frame(url, image, session=requests):
     body = json.dumps({"frame_b64": base64.b64encode(image).decode()})
-    return requests.post(f"{url}/frames", data=body, headers=JSON, timeout=60)
+    return session.post(f"{url}/frames", data=body, headers=JSON, timeout=60)
 
 
 def test_images_past_the_limits_are_refused_before_decoding(serve_factory):
@@ -83,3 +84,39 @@ def test_truncated_jpegs_are_not_frames(serve_factory):
     # what follows EOI is not the decoder's: the image before it is the frame
     assert post_frame(s.url, jpeg() + b"trailing bytes").status_code == 200
     assert requests.get(f"{s.url}/status", timeout=5).json()["queue_depth"] == 3
+
+
+def broken_png(size=(2048, 2048)):
+    """A whole PNG whose last image data chunk has a wrong CRC: libpng fails on it after
+    the decoder allocated the frame."""
+    out = io.BytesIO()
+    Image.effect_mandelbrot(size, (-2, -1.5, 1, 1.5), 30).convert("RGB").save(out, "PNG")
+    data = bytearray(out.getvalue())
+    data[-20] ^= 0xFF  # in the CRC of the last IDAT (IEND is the last 12 bytes)
+    return bytes(data)
+
+
+def open_fds(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+
+def test_broken_pngs_leave_nothing_behind(serve_factory):
+    # pngdec kept the frame it was decoding when libpng failed, with its 12 MB output
+    # buffer and its buffer pool's two file descriptors: 30 of these grew serve by 360 MB
+    # and 60 descriptors, for good
+    s = serve_factory()
+    image = broken_png()
+    session = requests.Session()  # one connection: its socket is counted once
+    assert post_frame(s.url, image, session).status_code == 400
+    fds, rss = open_fds(s.proc.pid), rss_kb(s.proc.pid)
+    for _ in range(30):
+        r = post_frame(s.url, image, session)
+        assert r.status_code == 400 and "not a decodable image" in r.text, r.text
+    assert open_fds(s.proc.pid) - fds < 10
+    assert rss_kb(s.proc.pid) - rss < 100_000
+    assert post_frame(s.url, jpeg()).status_code == 200

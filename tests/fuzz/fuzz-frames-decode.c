@@ -1,8 +1,8 @@
 /* daydream-rtc: libFuzzer harness for the decoder stage of POST /frames
  * (app/drtc-frames.c): an image that passes drtc_frame_check() goes, as
- * serve hands it, through the thread's long-lived pngdec or jpegdec
- * pipeline (drtc_frames_decode_image), reused across inputs the way a
- * worker thread of serve reuses it. A frame comes out with the size the
+ * serve hands it, to drtc_frames_decode_image: a PNG to libpng, a JPEG
+ * through the thread's long-lived jpegdec pipeline, reused across inputs
+ * the way a worker thread of serve reuses it. A frame comes out with the size the
  * check read, or an error does; nothing of one input may reach the next.
  * A PNG's chunk CRCs are made right first (a hostile sender computes them),
  * so that mutations reach libpng's decoding, not just its CRC check. At

@@ -66,6 +66,25 @@ check (GByteArray * a, DrtcFrameCheck * c, const gchar * refused)
   return ok;
 }
 
+/* @a passes as a @type of @width x @height, whole; bytes after its end
+ * (appended here) are not handed on. */
+static void
+check_passes (GByteArray * a, DrtcFrameType type, guint width, guint height)
+{
+  DrtcFrameCheck c;
+  gsize whole = a->len;
+
+  g_assert_true (check (a, &c, NULL));
+  g_assert_cmpint (c.type, ==, type);
+  g_assert_cmpuint (c.width, ==, width);
+  g_assert_cmpuint (c.height, ==, height);
+  g_assert_cmpuint (c.size, ==, whole);
+  g_byte_array_append (a, (const guint8 *) "\x00junk", 5);
+  g_assert_true (check (a, &c, NULL));
+  g_assert_cmpuint (c.size, ==, whole);
+  g_byte_array_set_size (a, whole);
+}
+
 static void
 test_png (void)
 {
@@ -76,15 +95,7 @@ test_png (void)
   DrtcFrameCheck c;
   gsize whole = good->len;
 
-  g_assert_true (check (good, &c, NULL));
-  g_assert_cmpint (c.type, ==, DRTC_FRAME_PNG);
-  g_assert_cmpuint (c.width, ==, 5);
-  g_assert_cmpuint (c.height, ==, 3);
-  g_assert_cmpuint (c.size, ==, whole);
-  /* what follows IEND is not handed on */
-  g_byte_array_append (good, (const guint8 *) "junk", 4);
-  g_assert_true (check (good, &c, NULL));
-  g_assert_cmpuint (c.size, ==, whole);
+  check_passes (good, DRTC_FRAME_PNG, 5, 3);
   /* without IEND */
   g_byte_array_set_size (good, whole - 12);
   check (good, &c, "not a complete PNG");
@@ -130,15 +141,8 @@ test_jpeg (void)
   DrtcFrameCheck c;
   gsize whole = good->len;
 
-  g_assert_true (check (good, &c, NULL));
-  g_assert_cmpint (c.type, ==, DRTC_FRAME_JPEG);
-  g_assert_cmpuint (c.width, ==, 640);
-  g_assert_cmpuint (c.height, ==, 480);
-  g_assert_cmpuint (c.size, ==, whole);
-  g_byte_array_append (good, (const guint8 *) "\x00\x01", 2);
-  g_assert_true (check (good, &c, NULL));
-  g_assert_cmpuint (c.size, ==, whole);
-  g_assert_true (check (progressive, &c, NULL));
+  check_passes (good, DRTC_FRAME_JPEG, 640, 480);
+  check_passes (progressive, DRTC_FRAME_JPEG, 16, 8);
   check (truncated, &c, "not a complete JPEG");
   check (huge, &c, "at most 16384x16384");
   check (empty, &c, "not a complete JPEG");

@@ -205,7 +205,8 @@ decode_png (GBytes * image, const DrtcFrameCheck * check)
       gst_video_info_set_format (&vinfo, GST_VIDEO_FORMAT_RGB, check->width,
           check->height);
       buf = gst_buffer_new_allocate (NULL, vinfo.size, NULL);
-      mapped = gst_buffer_map (buf, &map, GST_MAP_WRITE);
+      if (!(mapped = gst_buffer_map (buf, &map, GST_MAP_WRITE)))
+        png_error (png, "cannot map the frame");
       rows = g_new (png_bytep, check->height);
       for (guint y = 0; y < check->height; y++)
         rows[y] = map.data + (gsize) y *GST_VIDEO_INFO_PLANE_STRIDE (&vinfo, 0);

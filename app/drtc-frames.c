@@ -3,25 +3,31 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Decoding and encoding run on GTask's worker threads, never on the main
- * loop: base64, PNG (or JPEG) through a pngdec/jpegdec pipeline kept per
- * worker thread, and the push into framebridgesrc, which waits for room
+ * loop: base64 and the checks of drtc-frame-check.c, PNG through libpng
+ * (or JPEG through a jpegdec pipeline kept per worker thread, fed on that
+ * thread), and the push into framebridgesrc, which waits for room
  * there (backpressure) up to --frames-timeout. The raw path takes RGB/RGBA/
  * BGRx bytes as they are: no base64, no PNG, no copy.
  */
 #include "drtc-frames.h"
+#include "drtc-frame-check.h"
 #include "drtc-http-util.h"
 #include "drtc-json.h"
 
+#include <png.h>
 #include <string.h>
 #include <gst/app/gstappsink.h>
-#include <gst/app/gstappsrc.h>
 #include <gst/video/video.h>
 
 #include "daydreamrtc/framebridge.h"
 
+/* ---- decoding, on the caller's thread ---- */
+
+/* JPEG: jpegdec, in a pipeline kept per worker thread */
 typedef struct
 {
-  GstElement *pipeline, *src, *sink;
+  GstElement *pipeline, *sink;
+  GstPad *pad;                  /* ours, linked to the decoder's sink pad */
 } Decoder;
 
 static void
@@ -30,232 +36,217 @@ decoder_free (gpointer data)
   Decoder *d = data;
 
   gst_element_set_state (d->pipeline, GST_STATE_NULL);
-  gst_object_unref (d->src);
+  gst_pad_set_active (d->pad, FALSE);
+  gst_object_unref (d->pad);
   gst_object_unref (d->sink);
   gst_object_unref (d->pipeline);
   g_free (d);
 }
 
-static GPrivate png_decoder = G_PRIVATE_INIT (decoder_free);
 static GPrivate jpeg_decoder = G_PRIVATE_INIT (decoder_free);
 
-/* One long-lived decoding pipeline per worker thread and image type. */
-static Decoder *
-get_decoder (gboolean png)
+static void
+decoder_start_segment (Decoder * d)
 {
-  GPrivate *key = png ? &png_decoder : &jpeg_decoder;
-  Decoder *d = g_private_get (key);
+  GstSegment segment;
 
-  if (d)
-    return d;
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  gst_pad_push_event (d->pad, gst_event_new_segment (&segment));
+}
+
+/* The decoding pipeline, fed through a pad of our own: a push runs the
+ * decoder, the converter and the sink on the calling thread and returns
+ * once the frame is decoded or dropped, so nothing waits on a timeout. Its
+ * bus drops every message: a broken image is a warning, and the frame
+ * comes out or it does not. */
+static Decoder *
+decoder_new (void)
+{
+  g_autoptr (GstElement) dec = NULL;
+  g_autoptr (GstPad) sinkpad = NULL;
+  g_autoptr (GstBus) bus = NULL;
+  g_autoptr (GstCaps) caps = gst_caps_new_simple ("image/jpeg", "parsed",
+      G_TYPE_BOOLEAN, TRUE, NULL);
+  GstElement *pipeline = gst_parse_launch ("jpegdec name=dec ! videoconvert "
+      "! video/x-raw,format=RGB ! appsink name=sink sync=false async=false",
+      NULL);
+  Decoder *d;
+
+  if (!pipeline)
+    return NULL;
   d = g_new0 (Decoder, 1);
-  d->pipeline = gst_parse_launch (png ?
-      "appsrc name=src caps=image/png format=time ! pngdec ! videoconvert ! "
-      "video/x-raw,format=RGB ! appsink name=sink sync=false" :
-      "appsrc name=src caps=image/jpeg format=time ! jpegdec ! videoconvert "
-      "! video/x-raw,format=RGB ! appsink name=sink sync=false", NULL);
-  if (!d->pipeline) {
-    g_free (d);
+  d->pipeline = pipeline;
+  d->sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  dec = gst_bin_get_by_name (GST_BIN (pipeline), "dec");
+  sinkpad = gst_element_get_static_pad (dec, "sink");
+  bus = gst_element_get_bus (pipeline);
+  gst_bus_set_flushing (bus, TRUE);
+  d->pad = gst_pad_new ("src", GST_PAD_SRC);
+  gst_pad_set_active (d->pad, TRUE);
+  if (gst_pad_link (d->pad, sinkpad) != GST_PAD_LINK_OK
+      || gst_element_set_state (pipeline, GST_STATE_PLAYING)
+      == GST_STATE_CHANGE_FAILURE) {
+    decoder_free (d);
     return NULL;
   }
-  d->src = gst_bin_get_by_name (GST_BIN (d->pipeline), "src");
-  d->sink = gst_bin_get_by_name (GST_BIN (d->pipeline), "sink");
-  gst_element_set_state (d->pipeline, GST_STATE_PLAYING);
-  g_private_set (key, d);
+  gst_pad_push_event (d->pad, gst_event_new_stream_start ("drtc-frames"));
+  gst_pad_push_event (d->pad, gst_event_new_caps (caps));
+  decoder_start_segment (d);
   return d;
 }
 
-/* ---- PNG completeness ---- */
-
-#define MAX_SIDE 16384
-
-typedef struct
+/* Nothing of one image stays in the decoder for the next. */
+static void
+decoder_flush (Decoder * d)
 {
-  guint32 width, height;
-  guint8 depth, color, interlace;
-} PngHeader;
-
-/* Bytes of filtered scanlines a PNG of @h declares (Adam7: seven passes). */
-static guint64
-png_raw_size (const PngHeader * h)
-{
-  static const guint8 channels[7] = { 1, 0, 3, 1, 2, 0, 4 };
-  static const guint8 x0[7] = { 0, 4, 0, 2, 0, 1, 0 }, dx[7] = {
-    8, 8, 4, 4, 2, 2, 1
-  }, y0[7] = {
-    0, 0, 4, 0, 2, 0, 1
-  }, dy[7] = {
-    8, 8, 8, 4, 4, 2, 2
-  };
-  guint64 bits = (guint64) channels[h->color % 7] * h->depth, total = 0;
-
-  if (!h->interlace)
-    return h->height * (1 + (h->width * bits + 7) / 8);
-  for (gint p = 0; p < 7; p++) {
-    guint64 cols = h->width > x0[p] ? (h->width - x0[p] + dx[p] - 1) / dx[p] :
-        0;
-    guint64 rows = h->height > y0[p] ? (h->height - y0[p] + dy[p] - 1) /
-        dy[p] : 0;
-
-    if (cols && rows)
-      total += rows * (1 + (cols * bits + 7) / 8);
-  }
-  return total;
+  gst_pad_push_event (d->pad, gst_event_new_flush_start ());
+  gst_pad_push_event (d->pad, gst_event_new_flush_stop (TRUE));
+  decoder_start_segment (d);
 }
 
-/* Inflates @idat, counting (not keeping) what comes out, up to @want. The
- * zlib header is skipped and the stream inflated raw: pngdec checks the
- * Adler-32 sum, this only counts. */
-static guint64
-inflated_size (GByteArray * idat, guint64 want)
-{
-  g_autoptr (GConverter) z =
-      G_CONVERTER (g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_RAW));
-  g_autofree guint8 *out = g_malloc (64 * 1024);
-  gsize in_at = 2, read, written;
-
-  if (idat->len < 2 || (idat->data[1] & 0x20))  /* no preset dictionaries */
-    return 0;
-  guint64 total = 0;
-
-  while (total < want) {
-    g_autoptr (GError) err = NULL;
-    GConverterResult r = g_converter_convert (z, idat->data + in_at,
-        idat->len - in_at, out, 64 * 1024, G_CONVERTER_INPUT_AT_END, &read,
-        &written, &err);
-
-    if (r == G_CONVERTER_ERROR)
-      break;
-    in_at += read;
-    total += written;
-    if (r == G_CONVERTER_FINISHED)
-      break;
-  }
-  return total;
-}
-
-/* Byte by byte: GST_READ_UINT32_BE is an unaligned 32-bit load on x86,
- * undefined behaviour in C (UBSan reports it) at any odd offset. */
-static guint32
-read_be32 (const guint8 * p)
-{
-  return (guint32) p[0] << 24 | (guint32) p[1] << 16 | (guint32) p[2] << 8 |
-      p[3];
-}
-
-/* The header and the image data of a PNG; FALSE when its chunks do not
- * make one (no IHDR or IEND, a chunk past the end, too large). */
-static gboolean
-png_scan (const guint8 * data, gsize len, PngHeader * h, GByteArray * idat,
-    GError ** error)
-{
-  gboolean header = FALSE, end = FALSE;
-  gsize at = 8;
-
-  while (!end && len - at >= 12) {
-    guint32 n = read_be32 (data + at);
-    const guint8 *type = data + at + 4, *body = data + at + 8;
-
-    if (n > len - at - 12)
-      break;
-    if (memcmp (type, "IHDR", 4) == 0 && n == 13) {
-      h->width = read_be32 (body);
-      h->height = read_be32 (body + 4);
-      h->depth = body[8];
-      h->color = body[9];
-      h->interlace = body[12];
-      header = TRUE;
-    } else if (memcmp (type, "IDAT", 4) == 0) {
-      g_byte_array_append (idat, body, n);
-    }
-    end = memcmp (type, "IEND", 4) == 0;
-    at += 12 + (gsize) n;
-  }
-  if (header && end && h->width > 0 && h->height > 0 && h->width <= MAX_SIDE
-      && h->height <= MAX_SIDE)
-    return TRUE;
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-      "frame_b64 is not a complete PNG of at most %dx%d", MAX_SIDE, MAX_SIDE);
-  return FALSE;
-}
-
-/* pngdec turns a PNG whose data ends before its last row into a frame with
- * the missing rows made up: refuse one whose image data holds fewer bytes
- * than its header declares. */
-static gboolean
-png_rows_complete (const PngHeader * h, GByteArray * idat, GError ** error)
-{
-  if (inflated_size (idat, png_raw_size (h)) >= png_raw_size (h))
-    return TRUE;
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-      "frame_b64 is a truncated PNG: its data holds fewer than the %u rows "
-      "its header declares", h->height);
-  return FALSE;
-}
-
-/* The decoded frame, or NULL as soon as the pipeline errors (a broken
- * image) or after 1 s. */
 static GstSample *
-pull_decoded (Decoder * d)
+decode_jpeg (GBytes * image)
 {
-  g_autoptr (GstBus) bus = gst_element_get_bus (d->pipeline);
-  gint64 until = g_get_monotonic_time () + G_USEC_PER_SEC;
-  GstSample *sample = NULL;
-  GstMessage *error;
+  Decoder *d = g_private_get (&jpeg_decoder);
+  GstSample *sample, *extra;
+  GstFlowReturn flow;
 
-  while (!sample && g_get_monotonic_time () < until) {
-    sample = gst_app_sink_try_pull_sample (GST_APP_SINK (d->sink),
-        10 * GST_MSECOND);
-    if (!sample && (error = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR))) {
-      gst_message_unref (error);
-      break;
-    }
-  }
+  if (!d && (d = decoder_new ()))
+    g_private_set (&jpeg_decoder, d);
+  if (!d)
+    return NULL;
+  flow = gst_pad_push (d->pad, gst_buffer_new_wrapped_bytes (image));
+  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (d->sink), 0);
+  while ((extra = gst_app_sink_try_pull_sample (GST_APP_SINK (d->sink), 0)))
+    gst_sample_unref (extra);
+  if (flow != GST_FLOW_OK)
+    g_private_replace (&jpeg_decoder, NULL);
+  else if (!sample)
+    decoder_flush (d);
   return sample;
 }
 
-static GstSample *
-decode_image (GBytes * image, GError ** error)
+/* PNG: libpng itself, which frees all it allocated whatever the image
+ * holds (pngdec, on a libpng error, keeps the frame it was decoding, and
+ * with it its output buffer and buffer pool: 12 MB and two file
+ * descriptors for each broken 2048x2048 PNG, for good). The transforms are
+ * pngdec's and videoconvert's: palette and grey expanded, 16 bits cut to
+ * 8, alpha dropped, no gamma correction. */
+typedef struct
 {
-  gsize len = 0;
-  const guint8 *data = g_bytes_get_data (image, &len);
-  gboolean png = len >= 8 && memcmp (data, "\x89PNG\r\n\x1a\n", 8) == 0;
-  gboolean jpeg = len >= 3 && data[0] == 0xff && data[1] == 0xd8;
-  g_autoptr (GByteArray) idat = g_byte_array_new ();
-  g_autoptr (GError) rows_error = NULL;
-  gboolean complete = TRUE;
-  PngHeader h = { 0 };
-  Decoder *d;
-  GstSample *sample;
+  const guint8 *data;
+  gsize len, at;
+} PngSource;
 
-  if (!png && !jpeg) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-        "frame_b64 is not a PNG or JPEG image");
+static void
+png_read_from (png_structp png, png_bytep out, png_size_t n)
+{
+  PngSource *src = png_get_io_ptr (png);
+
+  if (n > src->len - src->at)
+    png_error (png, "read past the end");
+  memcpy (out, src->data + src->at, n);
+  src->at += n;
+}
+
+static void
+png_failed (png_structp png, png_const_charp message)
+{
+  g_debug ("PNG frame: %s", message);
+  png_longjmp (png, 1);
+}
+
+static void
+png_warned (png_structp png, png_const_charp message)
+{
+  g_debug ("PNG frame: %s", message);
+}
+
+/* After png_read_info: the transforms, and RGB rows of @check's size. */
+static gboolean
+png_to_rgb (png_structp png, png_infop info, const DrtcFrameCheck * check)
+{
+  png_set_expand (png);
+  png_set_strip_16 (png);
+  png_set_strip_alpha (png);
+  png_set_gray_to_rgb (png);
+  png_set_interlace_handling (png);
+  png_read_update_info (png, info);
+  return png_get_image_width (png, info) == check->width
+      && png_get_image_height (png, info) == check->height
+      && png_get_rowbytes (png, info) == (gsize) check->width * 3;
+}
+
+static GstSample *
+decode_png (GBytes * image, const DrtcFrameCheck * check)
+{
+  PngSource src = { 0 };
+  png_structp png = png_create_read_struct (PNG_LIBPNG_VER_STRING, NULL,
+      png_failed, png_warned);
+  png_infop info = png ? png_create_info_struct (png) : NULL;
+  GstBuffer *volatile buf = NULL;
+  png_bytep *volatile rows = NULL;
+  volatile gboolean mapped = FALSE;
+  GstSample *sample = NULL;
+  GstVideoInfo vinfo;
+  GstMapInfo map;
+  GstCaps *caps;
+
+  if (!info) {
+    png_destroy_read_struct (&png, NULL, NULL);
     return NULL;
   }
-  if (png && !png_scan (data, len, &h, idat, error))
-    return NULL;
-  d = get_decoder (png);
-  if (!d) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-        "no %s decoder", png ? "PNG" : "JPEG");
-    return NULL;
+  src.data = g_bytes_get_data (image, &src.len);
+  if (setjmp (png_jmpbuf (png)) == 0) {
+    png_set_read_fn (png, &src, png_read_from);
+    png_set_user_limits (png, DRTC_FRAME_MAX_SIDE, DRTC_FRAME_MAX_SIDE);
+    png_read_info (png, info);
+    if (png_to_rgb (png, info, check)) {
+      gst_video_info_set_format (&vinfo, GST_VIDEO_FORMAT_RGB, check->width,
+          check->height);
+      buf = gst_buffer_new_allocate (NULL, vinfo.size, NULL);
+      if (!(mapped = gst_buffer_map (buf, &map, GST_MAP_WRITE)))
+        png_error (png, "cannot map the frame");
+      rows = g_new (png_bytep, check->height);
+      for (guint y = 0; y < check->height; y++)
+        rows[y] = map.data + (gsize) y *GST_VIDEO_INFO_PLANE_STRIDE (&vinfo, 0);
+      png_read_image (png, rows);
+      png_read_end (png, NULL);
+      gst_buffer_unmap (buf, &map);
+      mapped = FALSE;
+      caps = gst_video_info_to_caps (&vinfo);
+      sample = gst_sample_new (buf, caps, NULL, NULL);
+      gst_caps_unref (caps);
+    }
+  } else if (mapped) {
+    gst_buffer_unmap (buf, &map);
   }
-  gst_app_src_push_buffer (GST_APP_SRC (d->src),
-      gst_buffer_new_wrapped_bytes (image));
-  /* counted while pngdec decodes on its own thread */
-  if (png)
-    complete = png_rows_complete (&h, idat, &rows_error);
-  sample = pull_decoded (d);
-  if (!sample) {
-    /* a broken image errors the pipeline: start afresh next time */
-    g_private_replace (png ? &png_decoder : &jpeg_decoder, NULL);
+  g_free (rows);
+  if (buf)
+    gst_buffer_unref (buf);
+  png_destroy_read_struct (&png, &info, NULL);
+  return sample;
+}
+
+/**
+ * drtc_frames_decode_image:
+ * @image: an image drtc_frame_check() passed, cut to its size
+ *
+ * Decodes @image to RGB on the calling thread: a PNG with libpng, a JPEG
+ * through the thread's long-lived jpegdec pipeline.
+ *
+ * Returns: (transfer full) (nullable): the frame, or NULL with @error set
+ */
+GstSample *
+drtc_frames_decode_image (GBytes * image, const DrtcFrameCheck * check,
+    GError ** error)
+{
+  GstSample *sample = check->type == DRTC_FRAME_PNG ?
+      decode_png (image, check) : decode_jpeg (image);
+
+  if (!sample)
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
         "frame_b64 is not a decodable image");
-  } else if (!complete) {
-    g_clear_pointer (&sample, gst_sample_unref);
-    g_propagate_error (error, g_steal_pointer (&rows_error));
-  }
   return sample;
 }
 
@@ -263,24 +254,18 @@ decode_image (GBytes * image, GError ** error)
  * drtc_frames_decode_b64:
  * @b64: the frame_b64 of POST /frames, from the network
  *
- * Base64, then PNG or JPEG, to an RGB sample. Blocks (at most about 1 s):
- * call it on a worker thread.
+ * Base64, the checks of drtc_frame_check(), then PNG or JPEG to an RGB
+ * sample. Blocks while it decodes: call it on a worker thread.
  *
  * Returns: (transfer full) (nullable): the frame, or NULL with @error set
  */
 GstSample *
 drtc_frames_decode_b64 (const gchar * b64, GError ** error)
 {
-  gsize len = 0;
-  guchar *bytes = g_base64_decode (b64, &len);
-  g_autoptr (GBytes) image = g_bytes_new_take (bytes, len);
+  DrtcFrameCheck check;
+  g_autoptr (GBytes) image = drtc_frame_check_b64 (b64, &check, error);
 
-  if (len == 0) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-        "frame_b64 is empty or not base64");
-    return NULL;
-  }
-  return decode_image (image, error);
+  return image ? drtc_frames_decode_image (image, &check, error) : NULL;
 }
 
 /* ---- POST /frames ---- */

@@ -9,10 +9,14 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "drtc-frame-check.h"
+
 G_BEGIN_DECLS
     void drtc_frames_push_b64 (GstElement * src, SoupServerMessage * msg,
     const gchar * b64, guint timeout_ms);
 GstSample *drtc_frames_decode_b64 (const gchar * b64, GError ** error);
+GstSample *drtc_frames_decode_image (GBytes * image,
+    const DrtcFrameCheck * check, GError ** error);
 gboolean drtc_frames_parse_raw_params (const gchar * w, const gchar * h,
     const gchar * f, guint * width, guint * height, GstVideoFormat * format,
     gchar ** error);

@@ -15,15 +15,11 @@
  * the field named; nesting over 64 levels, strings over 64 KiB) or 500.
  */
 #include "drtc-gateway-private.h"
+#include "drtc-gateway-bodies.h"
 #include "drtc-http-util.h"
 #include "drtc-json.h"
-#include "drtc-pipeline-config.h"
 
 #include <string.h>
-
-#define MAX_BODY DRTC_GATEWAY_MAX_BODY
-#define MAX_STRING (64 * 1024)  /* bytes of one JSON string */
-#define MAX_NAME 256            /* characters of a stream's name */
 
 void
 drtc_gateway_reply_error (SoupServerMessage * msg, guint status,
@@ -156,87 +152,15 @@ now_iso8601 (void)
 static JsonObject *
 read_object (SoupServerMessage * msg)
 {
-  static const DrtcJsonLimits limits = { MAX_BODY, 64, MAX_STRING };
   g_autoptr (GBytes) body = drtc_http_request_body (msg);
   g_autoptr (GError) err = NULL;
-  g_autoptr (JsonNode) root = NULL;
   gsize len = 0;
   const gchar *data = g_bytes_get_data (body, &len);
+  JsonObject *object = drtc_gateway_body_object (data, len, &err);
 
-  if (len > MAX_BODY) {
-    drtc_gateway_reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
-        "request body over %d bytes", MAX_BODY);
-    return NULL;
-  }
-  /* strict and bounded before json-glib sees it (it recurses per level) */
-  root = drtc_json_parse_limited (data, len, &limits, &err);
-  if (!root) {
-    gboolean bound = g_error_matches (err, DRTC_JSON_SCAN_ERROR,
-        DRTC_JSON_SCAN_ERROR_DEPTH) || g_error_matches (err,
-        DRTC_JSON_SCAN_ERROR, DRTC_JSON_SCAN_ERROR_STRING);
-
-    drtc_gateway_reply_error (msg, bound ? SOUP_STATUS_UNPROCESSABLE_ENTITY :
-        SOUP_STATUS_BAD_REQUEST, "request body is not valid JSON: %s",
-        err->message);
-    return NULL;
-  }
-  if (!JSON_NODE_HOLDS_OBJECT (root)) {
-    drtc_gateway_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
-        "request body must be a JSON object");
-    return NULL;
-  }
-  return json_object_ref (json_node_get_object (root));
-}
-
-/* Nested values are shared, not copied: params are replaced, never edited
- * in place. */
-static void
-copy_members (JsonObject * from, JsonObject * to)
-{
-  JsonObjectIter iter;
-  const gchar *name;
-  JsonNode *value;
-
-  json_object_iter_init_ordered (&iter, from);
-  while (json_object_iter_next_ordered (&iter, &name, &value))
-    json_object_set_member (to, name, json_node_copy (value));
-}
-
-/* pipeline + params of a create/update body, validated; NULL after 422 */
-static JsonObject *
-read_params (SoupServerMessage * msg, JsonObject * body,
-    const gchar * current_pipeline, JsonObject * current, gchar ** pipeline)
-{
-  JsonNode *node = json_object_get_member (body, "params");
-  JsonObject *params;
-  g_autoptr (GError) err = NULL;
-  const gchar *given = drtc_json_get_string (body, "pipeline");
-
-  if (json_object_has_member (body, "pipeline") && !given) {
-    drtc_gateway_reply_error (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY,
-        "pipeline must be a string");
-    return NULL;
-  }
-  if (!node || !JSON_NODE_HOLDS_OBJECT (node)) {
-    drtc_gateway_reply_error (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY,
-        "params must be an object");
-    return NULL;
-  }
-  /* an update changes the members it names and keeps the others */
-  params = json_object_new ();
-  if (current)
-    copy_members (current, params);
-  copy_members (json_node_get_object (node), params);
-  *pipeline = g_strdup (given ? given : current_pipeline ? current_pipeline :
-      DRTC_PIPELINE_CONFIG_DEFAULT_PIPELINE);
-  if (!drtc_pipeline_config_validate (*pipeline, params, &err)) {
-    drtc_gateway_reply_error (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY, "%s",
-        err->message);
-    g_clear_pointer (pipeline, g_free);
-    json_object_unref (params);
-    return NULL;
-  }
-  return params;
+  if (!object)
+    drtc_gateway_reply_error (msg, err->code, "%s", err->message);
+  return object;
 }
 
 static void
@@ -245,6 +169,7 @@ create_stream (DrtcGateway * gw, SoupServerMessage * msg)
   g_autoptr (JsonObject) body = NULL;
   g_autoptr (JsonNode) reply = NULL;
   DrtcGatewayStream *stream;
+  g_autoptr (GError) err = NULL;
   JsonObject *params;
   gchar *pipeline = NULL;
   const gchar *name;
@@ -256,15 +181,12 @@ create_stream (DrtcGateway * gw, SoupServerMessage * msg)
   }
   if (!(body = read_object (msg)))
     return;
-  name = drtc_json_get_string (body, "name");
-  if ((json_object_has_member (body, "name") && !name)
-      || (name && g_utf8_strlen (name, MAX_NAME + 1) > MAX_NAME)) {
-    drtc_gateway_reply_error (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY,
-        "name must be a string of at most %d characters", MAX_NAME);
+  if (!drtc_gateway_body_name (body, &name, &err)
+      || !(params = drtc_gateway_body_params (body, NULL, NULL, &pipeline,
+              &err))) {
+    drtc_gateway_reply_error (msg, err->code, "%s", err->message);
     return;
   }
-  if (!(params = read_params (msg, body, NULL, NULL, &pipeline)))
-    return;
   stream = g_new0 (DrtcGatewayStream, 1);
   stream->gateway = gw;
   stream->id = drtc_gateway_random_id ("str_");
@@ -287,14 +209,18 @@ update_stream (DrtcGatewayStream * stream, SoupServerMessage * msg)
 {
   g_autoptr (JsonObject) body = NULL;
   g_autoptr (JsonNode) reply = NULL;
+  g_autoptr (GError) err = NULL;
   JsonObject *params;
   gchar *pipeline = NULL;
 
   if (!(body = read_object (msg)))
     return;
-  params = read_params (msg, body, stream->pipeline, stream->params, &pipeline);
-  if (!params)
+  params = drtc_gateway_body_params (body, stream->pipeline, stream->params,
+      &pipeline, &err);
+  if (!params) {
+    drtc_gateway_reply_error (msg, err->code, "%s", err->message);
     return;
+  }
   json_object_unref (stream->params);
   stream->params = params;
   g_free (stream->pipeline);

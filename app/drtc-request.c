@@ -118,7 +118,8 @@ add_scan_problem (DrtcRequest * req, const GError * err)
 }
 
 /**
- * drtc_request_new_limited:
+ * drtc_request_new_from_bytes:
+ * @data: (array length=len): a request body, from the network
  * @body_required: an absent body is a problem (FastAPI: "missing")
  * @limits: (nullable): size, depth and string bounds (drtc_json_scan())
  *
@@ -126,14 +127,11 @@ add_scan_problem (DrtcRequest * req, const GError * err)
  * member names) within @limits, checked before json-glib parses it.
  */
 DrtcRequest *
-drtc_request_new_limited (SoupServerMessage * msg, gboolean body_required,
-    const DrtcJsonLimits * limits)
+drtc_request_new_from_bytes (const gchar * data, gsize len,
+    gboolean body_required, const DrtcJsonLimits * limits)
 {
   DrtcRequest *req = g_new0 (DrtcRequest, 1);
-  g_autoptr (GBytes) body = drtc_http_request_body (msg);
   g_autoptr (GError) err = NULL;
-  gsize len = 0;
-  const gchar *data = g_bytes_get_data (body, &len);
 
   req->problems = json_builder_new ();
   json_builder_begin_array (req->problems);
@@ -158,6 +156,22 @@ drtc_request_new_limited (SoupServerMessage * msg, gboolean body_required,
     req->object = json_object_ref (json_node_get_object (req->root));
   }
   return req;
+}
+
+/**
+ * drtc_request_new_limited:
+ *
+ * drtc_request_new_from_bytes() of the body of @msg.
+ */
+DrtcRequest *
+drtc_request_new_limited (SoupServerMessage * msg, gboolean body_required,
+    const DrtcJsonLimits * limits)
+{
+  g_autoptr (GBytes) body = drtc_http_request_body (msg);
+  gsize len = 0;
+  const gchar *data = g_bytes_get_data (body, &len);
+
+  return drtc_request_new_from_bytes (data, len, body_required, limits);
 }
 
 /* drtc_request_new_limited() with the default limits (1 MiB, 64 levels,

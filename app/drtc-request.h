@@ -14,6 +14,8 @@ G_BEGIN_DECLS
 
 typedef struct _DrtcRequest DrtcRequest;
 
+DrtcRequest *drtc_request_new_from_bytes (const gchar * data, gsize len,
+    gboolean body_required, const DrtcJsonLimits * limits);
 DrtcRequest *drtc_request_new (SoupServerMessage * msg, gboolean body_required);
 DrtcRequest *drtc_request_new_limited (SoupServerMessage * msg,
     gboolean body_required, const DrtcJsonLimits * limits);

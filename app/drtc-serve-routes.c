@@ -12,6 +12,7 @@
 #include "drtc-serve.h"
 #include "drtc-serve-private.h"
 #include "drtc-frames.h"
+#include "drtc-serve-bodies.h"
 #include "drtc-http-util.h"
 #include "drtc-json.h"
 #include "drtc-request.h"
@@ -22,8 +23,6 @@
 
 #define MAX_STREAMS 32
 #define MAX_STREAM_NAME 64
-#define MAX_DAYDREAM_NAME 256   /* the Daydream stream's name */
-#define MAX_URL 4096
 
 gchar *
 drtc_serve_pipeline_cache_path (DrtcServe * serve)
@@ -105,50 +104,17 @@ route_healthz (gpointer server, SoupServerMessage * msg, DrtcRouteMatch * m)
   drtc_http_reply_json (msg, SOUP_STATUS_OK, body);
 }
 
-static const gchar *const queue_modes[] = {
-  "backpressure", "leaky", "latest", NULL
-};
-
-/**
- * drtc_serve_queue_mode_lookup:
- *
- * Returns: (nullable): the static copy of @mode, NULL when it is none of
- * framebridgesrc's queue modes
- */
-const gchar *
-drtc_serve_queue_mode_lookup (const gchar * mode)
-{
-  for (guint i = 0; mode && queue_modes[i]; i++)
-    if (g_str_equal (mode, queue_modes[i]))
-      return queue_modes[i];
-  return NULL;
-}
-
 static void
 route_start (gpointer server, SoupServerMessage * msg, DrtcRouteMatch * m)
 {
   DrtcStreamController *ctl = m->stream;
   g_autoptr (DrtcRequest) req = drtc_request_new (msg, TRUE);
-  DrtcStartRequest start = { NULL, NULL, -1, -1, -1, NULL };
-  const gchar *name = NULL;
-  JsonNode *config = NULL;
+  DrtcStartRequest start;
 
-  if (drtc_request_string (req, "stream_name", FALSE, &name)
-      && g_utf8_strlen (name, MAX_DAYDREAM_NAME + 1) > MAX_DAYDREAM_NAME)
-    drtc_request_problem (req, "string_too_long", "stream_name",
-        "String should have at most " G_STRINGIFY (MAX_DAYDREAM_NAME)
-        " characters");
-  drtc_request_object_field (req, "pipeline_config", FALSE, TRUE, &config);
-  drtc_request_size (req, "frame_rate", 1, 240, FALSE, &start.frame_rate);
-  drtc_request_size (req, "frame_width", 64, 4096, TRUE, &start.frame_width);
-  drtc_request_size (req, "frame_height", 64, 4096, TRUE, &start.frame_height);
-  drtc_request_enum (req, "queue_mode", queue_modes, &start.queue_mode);
-  if (!drtc_request_ok (req)) {
+  if (!drtc_serve_body_start (req, &start)) {
     reply_invalid (msg, req);
     return;
   }
-  start.stream_name = (gchar *) name;
-  start.pipeline_config = config;
   soup_server_message_pause (msg);
   drtc_stream_controller_start (ctl, &start, reply_later, g_object_ref (msg));
 }
@@ -172,10 +138,6 @@ static void
 route_frames (gpointer server, SoupServerMessage * msg, DrtcRouteMatch * m)
 {
   DrtcServe *serve = server;
-  /* one base64 image: a long string, nothing deep */
-  static const DrtcJsonLimits limits = { DRTC_SERVE_MAX_BODY, 0,
-    DRTC_SERVE_MAX_BODY
-  };
   g_autoptr (DrtcRequest) req = NULL;
   const gchar *b64 = NULL;
   GstElement *src = drtc_stream_controller_frame_source (m->stream);
@@ -184,9 +146,8 @@ route_frames (gpointer server, SoupServerMessage * msg, DrtcRouteMatch * m)
     drtc_frames_push_raw (src, msg, m->query, serve->opts.frames_timeout_ms);
     return;
   }
-  req = drtc_request_new_limited (msg, TRUE, &limits);
-  drtc_request_string (req, "frame_b64", TRUE, &b64);
-  if (!drtc_request_ok (req)) {
+  req = drtc_request_new_limited (msg, TRUE, &drtc_serve_frames_limits);
+  if (!drtc_serve_body_frames (req, &b64)) {
     reply_invalid (msg, req);
     return;
   }
@@ -217,15 +178,10 @@ route_config_post (gpointer server, SoupServerMessage * msg, DrtcRouteMatch * m)
   g_autoptr (JsonNode) body = NULL;
   g_autoptr (GError) err = NULL;
   DrtcRuntimeConfig c;
-  gint64 rate = 0, width = 0, height = 0;
   const gchar *queue_mode = NULL;
 
   req = drtc_request_new (msg, TRUE);
-  drtc_request_int (req, "frame_rate", TRUE, FALSE, &rate);
-  drtc_request_int (req, "frame_width", TRUE, FALSE, &width);
-  drtc_request_int (req, "frame_height", TRUE, FALSE, &height);
-  drtc_request_enum (req, "queue_mode", queue_modes, &queue_mode);
-  if (!drtc_request_ok (req)) {
+  if (!drtc_serve_body_config (req, &c, &queue_mode)) {
     reply_invalid (msg, req);
     return;
   }
@@ -234,10 +190,6 @@ route_config_post (gpointer server, SoupServerMessage * msg, DrtcRouteMatch * m)
         "Stream is running; stop before changing settings");
     return;
   }
-  /* clamped as the reference does; sizes also made even for 4:2:0 */
-  c.frame_rate = (gint) CLAMP (rate, 1, 240);
-  c.frame_width = (gint) CLAMP (width, 64, 4096) & ~1;
-  c.frame_height = (gint) CLAMP (height, 64, 4096) & ~1;
   if (!drtc_stream_controller_set_config (ctl, &c, &err)) {
     drtc_http_reply_detail (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR,
         err->message);
@@ -301,8 +253,7 @@ route_pipeline_cache (gpointer server, SoupServerMessage * msg,
   JsonNode *config = NULL;
   const gchar *pipeline;
 
-  drtc_request_object_field (req, "pipeline_config", TRUE, FALSE, &config);
-  if (!drtc_request_ok (req)) {
+  if (!drtc_serve_body_pipeline (req, &config)) {
     reply_invalid (msg, req);
     return;
   }
@@ -333,8 +284,7 @@ route_pipeline (gpointer server, SoupServerMessage * msg, DrtcRouteMatch * m)
   g_autoptr (DrtcRequest) req = drtc_request_new (msg, TRUE);
   JsonNode *config = NULL;
 
-  drtc_request_object_field (req, "pipeline_config", TRUE, FALSE, &config);
-  if (!drtc_request_ok (req)) {
+  if (!drtc_serve_body_pipeline (req, &config)) {
     reply_invalid (msg, req);
     return;
   }
@@ -364,27 +314,17 @@ route_whep_connect (gpointer server, SoupServerMessage * msg,
 {
   DrtcWhepController *whep = drtc_stream_controller_whep (m->stream);
   g_autoptr (DrtcRequest) req = drtc_request_new (msg, TRUE);
-  const gchar *url = NULL;
-  g_autofree gchar *trimmed = NULL, *problem = NULL;
+  g_autofree gchar *url = NULL, *detail = NULL;
+  guint refused = 0;
 
-  drtc_request_string (req, "whep_url", TRUE, &url);
-  if (!drtc_request_ok (req)) {
-    reply_invalid (msg, req);
+  if (!(url = drtc_serve_body_whep_connect (req, &refused, &detail))) {
+    if (drtc_request_ok (req))
+      drtc_http_reply_detail (msg, refused, detail);
+    else
+      reply_invalid (msg, req);
     return;
   }
-  trimmed = g_strstrip (g_strdup (url));
-  if (!*trimmed) {
-    drtc_http_reply_detail (msg, SOUP_STATUS_BAD_REQUEST,
-        "whep_url is required");
-    return;
-  }
-  if ((problem = drtc_http_url_problem (trimmed, MAX_URL))) {
-    g_autofree gchar *detail = g_strdup_printf ("whep_url %s", problem);
-
-    drtc_http_reply_detail (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY, detail);
-    return;
-  }
-  drtc_whep_controller_connect (whep, trimmed);
+  drtc_whep_controller_connect (whep, url);
   reply_whep_status (msg, whep, FALSE);
 }
 

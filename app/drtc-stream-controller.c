@@ -51,6 +51,7 @@ struct _DrtcStreamController
                                  * reconnecting failed */
   gchar *state_detail;
   gdouble fps, bitrate;         /* sent, over the last second */
+  gdouble rtt;                  /* s, to the WHIP peer (RTCP); 0: none yet */
   guint64 bytes_sent;
   guint64 last_frames, last_bytes;
   gint64 last_sample_us;
@@ -322,7 +323,7 @@ on_playback_url (GObject * sink, GParamSpec * pspec, gpointer data)
       take_whep_url, call, url_call_free);
 }
 
-/* ---- fps and bitrate, sampled from whipsink's stats every second ---- */
+/* ---- fps, bitrate and RTT, sampled from whipsink's stats every second ---- */
 
 static gboolean
 sample_rates (gpointer data)
@@ -341,6 +342,9 @@ sample_rates (gpointer data)
   g_object_get (sink, "stats", &stats, NULL);
   gst_structure_get_uint64 (stats, "frames-sent", &frames);
   gst_structure_get_uint64 (stats, "bytes-sent", &bytes);
+  if (!gst_structure_get_double (stats, "round-trip-time", &ctl->rtt)
+      || !(ctl->rtt >= 0))
+    ctl->rtt = 0.0;
   dt = (now - ctl->last_sample_us) / 1e6;
   if (ctl->last_sample_us && dt > 0) {
     /* counters restart with a reconnection: no negative rates */
@@ -366,7 +370,7 @@ stop_rates (DrtcStreamController * ctl)
     g_source_destroy (ctl->rate);
     g_clear_pointer (&ctl->rate, g_source_unref);
   }
-  ctl->fps = ctl->bitrate = 0.0;
+  ctl->fps = ctl->bitrate = ctl->rtt = 0.0;
   ctl->last_frames = ctl->last_bytes = 0;
   ctl->last_sample_us = 0;
 }
@@ -912,6 +916,8 @@ drtc_stream_controller_status (DrtcStreamController * ctl)
   json_builder_add_double_value (b, ctl->fps);
   json_builder_set_member_name (b, "bitrate");
   json_builder_add_double_value (b, ctl->bitrate);
+  json_builder_set_member_name (b, "rtt");
+  json_builder_add_double_value (b, ctl->rtt);
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }

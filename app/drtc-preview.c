@@ -15,6 +15,8 @@
  *
  * The assets are public (they are the code of the page); the input frame
  * is the stream's content and takes serve's access token when it has one.
+ * Errors come in the host's own shape: serve's {"detail"}, the gateway's
+ * Daydream-style {"success": false, "error"}.
  */
 #include "drtc-preview.h"
 
@@ -22,10 +24,15 @@
 #include <string.h>
 
 #include "drtc-frames.h"
+#include "drtc-gateway-private.h"
 #include "drtc-http-util.h"
 #include "drtc-serve-private.h"
 
 #define RESOURCE_PREFIX "/live/daydream/rtc/preview/"
+
+/* how the host answers an error */
+typedef void (*ReplyError) (SoupServerMessage * msg, guint status,
+    const gchar * message);
 
 GResource *drtc_preview_get_resource (void);
 void drtc_preview_register_resource (void);
@@ -38,7 +45,7 @@ static const gchar *const assets[][2] = {
 };
 
 static void
-reply_asset (SoupServerMessage * msg, const gchar * name)
+reply_asset (SoupServerMessage * msg, const gchar * name, ReplyError error)
 {
   static gsize registered = 0;
   g_autoptr (GBytes) data = NULL;
@@ -65,12 +72,13 @@ reply_asset (SoupServerMessage * msg, const gchar * name)
         g_bytes_get_data (data, NULL), g_bytes_get_size (data));
     return;
   }
-  drtc_http_reply_detail (msg, SOUP_STATUS_NOT_FOUND, "Not Found");
+  error (msg, SOUP_STATUS_NOT_FOUND, "Not Found");
 }
 
 /* TRUE when it answered (an asset, the host kind, or an error) */
 static gboolean
-reply_common (SoupServerMessage * msg, const char *path, const gchar * host)
+reply_common (SoupServerMessage * msg, const char *path, const gchar * host,
+    ReplyError error)
 {
   const gchar *method = soup_server_message_get_method (msg);
   const gchar *rest = path + strlen ("/preview");
@@ -79,17 +87,16 @@ reply_common (SoupServerMessage * msg, const char *path, const gchar * host)
       && !g_str_equal (method, SOUP_METHOD_HEAD)) {
     soup_message_headers_replace (soup_server_message_get_response_headers
         (msg), "Allow", "GET, HEAD");
-    drtc_http_reply_detail (msg, SOUP_STATUS_METHOD_NOT_ALLOWED,
-        "Method Not Allowed");
+    error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "Method Not Allowed");
   } else if (!*rest || g_str_equal (rest, "/")) {
-    reply_asset (msg, "preview.html");
+    reply_asset (msg, "preview.html", error);
   } else if (g_str_equal (rest, "/host.json")) {
     g_autofree gchar *body = g_strdup_printf ("{\"host\":\"%s\"}", host);
 
     drtc_http_reply_text (msg, SOUP_STATUS_OK, "application/json", body);
   } else if (rest[0] == '/' && !strchr (rest + 1, '/')
       && !g_str_equal (rest, "/input.jpg")) {
-    reply_asset (msg, rest + 1);
+    reply_asset (msg, rest + 1, error);
   } else {
     return FALSE;
   }
@@ -189,7 +196,7 @@ drtc_preview_serve_handler (SoupServer * server, SoupServerMessage * msg,
 {
   DrtcServe *serve = data;
 
-  if (reply_common (msg, path, "serve"))
+  if (reply_common (msg, path, "serve", drtc_http_reply_detail))
     return;
   if (!g_str_equal (path, "/preview/input.jpg"))
     drtc_http_reply_detail (msg, SOUP_STATUS_NOT_FOUND, "Not Found");
@@ -197,10 +204,16 @@ drtc_preview_serve_handler (SoupServer * server, SoupServerMessage * msg,
     reply_input (serve, msg, query);
 }
 
+static void
+gateway_error (SoupServerMessage * msg, guint status, const gchar * message)
+{
+  drtc_gateway_reply_error (msg, status, "%s", message);
+}
+
 void
 drtc_preview_gateway_handler (SoupServer * server, SoupServerMessage * msg,
     const char *path, GHashTable * query, gpointer gateway)
 {
-  if (!reply_common (msg, path, "gateway"))
-    drtc_http_reply_detail (msg, SOUP_STATUS_NOT_FOUND, "Not Found");
+  if (!reply_common (msg, path, "gateway", gateway_error))
+    gateway_error (msg, SOUP_STATUS_NOT_FOUND, "Not Found");
 }

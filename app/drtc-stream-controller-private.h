@@ -11,9 +11,7 @@
 #include "drtc-serve-private.h"
 #include "drtc-daydream-session.h"
 
-G_BEGIN_DECLS
-
-struct _DrtcStreamController
+G_BEGIN_DECLS struct _DrtcStreamController
 {
   DrtcServe *serve;
   gchar *name;
@@ -44,6 +42,7 @@ struct _DrtcStreamController
                                  * reconnecting failed */
   gchar *state_detail;
   gdouble fps, bitrate;         /* sent, over the last second */
+  gdouble rtt;                  /* s, to the WHIP peer (RTCP); 0: none yet */
   guint64 bytes_sent;
   guint64 last_frames, last_bytes;
   gint64 last_sample_us;

@@ -4,7 +4,7 @@
  *
  * From memory, never waiting on Daydream or the pipeline: the controller's
  * fields, framebridgesrc's stats and whipsink's counters sampled once a
- * second into fps and bitrate.
+ * second into fps, bitrate and RTT.
  */
 #include "drtc-stream-controller-private.h"
 
@@ -18,7 +18,7 @@ drtc_stream_report_src_stats (DrtcStreamController * ctl)
   return s;
 }
 
-/* ---- fps and bitrate, sampled from whipsink's stats every second ---- */
+/* ---- fps, bitrate and RTT, sampled from whipsink's stats every second ---- */
 
 static gboolean
 sample_rates (gpointer data)
@@ -37,6 +37,9 @@ sample_rates (gpointer data)
   g_object_get (sink, "stats", &stats, NULL);
   gst_structure_get_uint64 (stats, "frames-sent", &frames);
   gst_structure_get_uint64 (stats, "bytes-sent", &bytes);
+  if (!gst_structure_get_double (stats, "round-trip-time", &ctl->rtt)
+      || !(ctl->rtt >= 0))
+    ctl->rtt = 0.0;
   dt = (now - ctl->last_sample_us) / 1e6;
   if (ctl->last_sample_us && dt > 0) {
     /* counters restart with a reconnection: no negative rates */
@@ -62,7 +65,7 @@ drtc_stream_report_stop_rates (DrtcStreamController * ctl)
     g_source_destroy (ctl->rate);
     g_clear_pointer (&ctl->rate, g_source_unref);
   }
-  ctl->fps = ctl->bitrate = 0.0;
+  ctl->fps = ctl->bitrate = ctl->rtt = 0.0;
   ctl->last_frames = ctl->last_bytes = 0;
   ctl->last_sample_us = 0;
 }
@@ -173,6 +176,8 @@ drtc_stream_controller_status (DrtcStreamController * ctl)
   json_builder_add_double_value (b, ctl->fps);
   json_builder_set_member_name (b, "bitrate");
   json_builder_add_double_value (b, ctl->bitrate);
+  json_builder_set_member_name (b, "rtt");
+  json_builder_add_double_value (b, ctl->rtt);
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }

@@ -7,8 +7,9 @@
 //
 // /status is polled every second with a 1.5 s abort, as the original did;
 // polling pauses while the browser tab is hidden. Listeners get every
-// snapshot: {server, status, whep, error}.
-import { errorMessage } from "./daydream-live-core.js";
+// snapshot: {server, status, whep, viewer, error, badge}; `badge` is the
+// one source of the badge's text (toolbar, sidebar and its icon).
+import { badgeFor, errorMessage } from "./daydream-live-core.js";
 
 /** An answer that was not 2xx, with the server's message. */
 export class RtcError extends Error {
@@ -24,7 +25,7 @@ export class RtcError extends Error {
 
 /**
  * @typedef {{fetchApi(route: string, options?: RequestInit): Promise<Response>, apiURL(route: string): string}} FetchApi
- * @typedef {{server: any, status: any, whep: any, viewer: any, error: string | null, at: number}} Snapshot
+ * @typedef {{server: any, status: any, whep: any, viewer: any, error: string | null, badge: string, at: number}} Snapshot
  */
 
 export class RtcClient {
@@ -34,7 +35,7 @@ export class RtcClient {
     /** @type {Set<(s: Snapshot) => void>} */
     this.listeners = new Set();
     /** @type {Snapshot} */
-    this.snapshot = { server: null, status: null, whep: null, viewer: null, error: null, at: 0 };
+    this.snapshot = { server: null, status: null, whep: null, viewer: null, error: null, badge: "STOPPED", at: 0 };
     this.periodMs = 1000;
     this.abortMs = 1500;
     /** @type {ReturnType<typeof setTimeout> | null} */
@@ -140,7 +141,10 @@ export class RtcClient {
 
   /** @param {Partial<Snapshot>} part */
   update(part) {
-    this.snapshot = { ...this.snapshot, ...part, at: Date.now() };
+    const next = { ...this.snapshot, ...part, at: Date.now() };
+    const st = next.status;
+    next.badge = badgeFor(st, !!(next.server && next.server.running && st && st.running));
+    this.snapshot = next;
     for (const fn of this.listeners) fn(this.snapshot);
   }
 

@@ -102,6 +102,12 @@ export function num(v, digits = 1) {
   return typeof v === "number" && Number.isFinite(v) ? v.toFixed(digits) : "–";
 }
 
+/** Seconds as milliseconds, finer below 10 ms (loopback). @param {number} s */
+export function millis(s) {
+  const ms = s * 1000;
+  return `${ms < 10 ? ms.toFixed(1) : ms.toFixed(0)} ms`;
+}
+
 /** @param {unknown} bps */
 export function kbps(bps) {
   return typeof bps === "number" && Number.isFinite(bps) ? `${(bps / 1000).toFixed(0)} kbit/s` : "–";

@@ -4,7 +4,7 @@
 // (serve's /start and /stop through the relay), the live numbers of the
 // last /status and /whep/status, and the runtime settings (/config; FPS
 // 1–240, width/height 64–4096, clamped here as the server clamps them).
-import { badgeFor, badgeKind, clampConfig, kbps, num, playbackLink, serverSettings } from "./daydream-live-core.js";
+import { badgeKind, clampConfig, kbps, millis, num, playbackLink, serverSettings } from "./daydream-live-core.js";
 import { el } from "./daydream-live-dom.js";
 
 /**
@@ -89,6 +89,10 @@ export function renderSidebar(container, client, host) {
   );
 
   let configLoaded = false;
+  // Daydream's fps of its last status poll, kept through the local phases
+  // (PIPELINE_UPDATED, ...) in between, for the same stream
+  let inference = {};
+  let inferenceOf = "";
   const unsubscribe = client.subscribe((snap) => {
     const srv = snap.server;
     if (srv && srv.running && !configLoaded) {
@@ -97,15 +101,19 @@ export function renderSidebar(container, client, host) {
     }
     server.textContent = srv && srv.running ? `running on ${srv.host}:${srv.port}${srv.pid ? ` (pid ${srv.pid})` : ""}` : "not running";
     const st = snap.status;
-    const text = badgeFor(st, !!(srv && srv.running && st && st.running));
-    badge.textContent = text;
-    badge.className = `ddl-badge ${badgeKind(text)}`;
+    badge.textContent = snap.badge;
+    badge.className = `ddl-badge ${badgeKind(snap.badge)}`;
     const href = playbackLink(st && st.playback_id);
     link.hidden = !href;
     if (href) link.setAttribute("href", href);
     const w = snap.whep || {};
+    // the preview's last numbers, while a stream runs
+    const viewer = st && st.running ? snap.viewer : null;
     const body = (st && st.remote_status && st.remote_status.body) || {};
-    const inference = (body.data && body.data.inference_status) || {};
+    const streamId = (st && st.running && st.stream_id) || "";
+    if (body.data && body.data.inference_status) inference = body.data.inference_status;
+    else if (streamId !== inferenceOf) inference = {};
+    inferenceOf = streamId;
     const rows = {
       phase: st && st.remote_status && st.remote_status.phase,
       state: st && (st.state_detail ? `${st.state} (${st.state_detail})` : st.state),
@@ -113,9 +121,11 @@ export function renderSidebar(container, client, host) {
       "output fps": num(inference.output_fps),
       "sent fps": num(st && st.fps),
       bitrate: kbps(st && st.bitrate),
-      // serve reports no RTT of its own: the preview node's WHEP viewer measures one
-      "viewer RTT": snap.viewer && typeof snap.viewer.rtt === "number" ? `${(snap.viewer.rtt * 1000).toFixed(0)} ms` : "–",
-      "viewer fps": snap.viewer ? num(snap.viewer.fps) : "–",
+      // serve's, to the WHIP peer (RTCP; 0 before a measurement)
+      RTT: st && st.rtt > 0 ? millis(st.rtt) : "–",
+      // the preview node's WHEP viewer measures its own
+      "viewer RTT": viewer && typeof viewer.rtt === "number" ? millis(viewer.rtt) : "–",
+      "viewer fps": viewer ? num(viewer.fps) : "–",
       "queue depth": st && st.queue_depth,
       "frames sent": st && st.frames_sent,
       WHEP: w.connection_state ? `${w.connection_state}${w.frames_received ? `, ${w.frames_received} frames` : ""}` : "–",

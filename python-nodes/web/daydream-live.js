@@ -18,7 +18,6 @@ import {
   SETTING_API_URL,
   SETTING_DASHBOARD,
   SETTING_SERVER,
-  badgeFor,
   badgeKind,
   serverSettings,
 } from "./daydream-live-core.js";
@@ -119,6 +118,18 @@ async function migratePlaintextKey() {
   }
 }
 
+/**
+ * Where the badge goes in the top bar: the legacy menu's group, which the
+ * current frontend shows in its action bar (its own `.comfy-menu` is hidden
+ * and the action bar is not mounted yet at setup), else an older frontend's
+ * menu.
+ */
+function toolbarHost() {
+  const legacy = app.menu && app.menu.settingsGroup && app.menu.settingsGroup.element;
+  if (legacy) return legacy;
+  return [".comfyui-menu-right", ".actionbar-container", ".comfyui-menu"].map((sel) => document.querySelector(sel)).find((x) => x) || null;
+}
+
 /** The badge in ComfyUI's top bar; a click opens the sidebar tab. */
 function mountToolbarBadge() {
   const badge = el("button", {
@@ -134,16 +145,26 @@ function mountToolbarBadge() {
       }
     },
   });
-  const bar = [".comfyui-menu-right", ".actionbar-container", ".comfyui-menu", ".comfy-menu"]
-    .map((sel) => document.querySelector(sel))
-    .find((x) => x);
+  const bar = toolbarHost();
   if (bar) bar.prepend(badge);
   else document.body.append(badge);
   client.subscribe((snap) => {
-    const st = snap.status;
-    const text = badgeFor(st, !!(snap.server && snap.server.running && st && st.running));
-    badge.textContent = text;
-    badge.className = `ddl-badge ddl-toolbar-badge ${badgeKind(text)}`;
+    badge.textContent = snap.badge;
+    badge.className = `ddl-badge ddl-toolbar-badge ${badgeKind(snap.badge)}`;
+  });
+}
+
+/**
+ * The sidebar icon's badge follows the snapshot's. The frontend draws it
+ * from a computed property of the tab it keeps (a reactive object): a
+ * function there is called once, so the badge is set on that object
+ * instead, whenever it changes. Hidden while STOPPED.
+ */
+function followIconBadge() {
+  client.subscribe((snap) => {
+    const text = snap.badge === "STOPPED" ? "" : snap.badge;
+    const tab = app.extensionManager.getSidebarTabs().find((t) => t.id === SIDEBAR_ID);
+    if (tab && tab.iconBadge !== text) tab.iconBadge = text;
   });
 }
 
@@ -228,16 +249,13 @@ const extension = {
       tooltip: "Daydream Live",
       icon: "pi pi-video",
       type: "custom",
-      iconBadge: () => {
-        const st = client.snapshot.status;
-        const text = badgeFor(st, !!(client.snapshot.server && client.snapshot.server.running && st && st.running));
-        return text === "STOPPED" ? null : text;
-      },
+      iconBadge: "",
       render: (container) => {
         renderSidebar(container, client, { fail, serverUrl: () => getSetting(SETTING_SERVER) });
       },
     });
     mountToolbarBadge();
+    followIconBadge();
     api.addEventListener(/** @type {any} */ (NOTIFICATION), onNotification);
     api.addEventListener(/** @type {any} */ (WIDGET_VALUE), onWidgetValue);
     client.start();

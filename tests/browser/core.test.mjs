@@ -1,7 +1,7 @@
 // node --test: the extension's pure parts (python-nodes/web/daydream-live-core.js).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { badgeFor, clampConfig, playbackLink, serverSettings } from "../../python-nodes/web/daydream-live-core.js";
+import { badgeFor, clampConfig, millis, playbackLink, serverSettings } from "../../python-nodes/web/daydream-live-core.js";
 
 const st = (remote, extra = {}) => ({ running: true, remote_status: remote, ...extra });
 
@@ -42,4 +42,10 @@ test("URLs", () => {
   assert.equal(serverSettings("javascript:alert(1)"), null);
   assert.equal(playbackLink('a"><b>'), "https://lvpr.tv/?v=a%22%3E%3Cb%3E");
   assert.equal(playbackLink(""), null);
+});
+
+test("RTTs in milliseconds, finer on loopback", () => {
+  assert.equal(millis(0.012), "12 ms");
+  assert.equal(millis(0.0004), "0.4 ms");
+  assert.equal(millis(0.25), "250 ms");
 });

@@ -2,8 +2,9 @@
 // by a real aiohttp server with the pack's relay; serve's /status scripted
 // (ScriptedServe), so each badge phase can be seen. Checks: settings with
 // their ids and defaults, the plaintext key moved out of the settings, the
-// sidebar, start -> CREATING, STARTING, ONLINE, stop -> STOPPED, a
-// notification toast, a failed action's toast with the server's message,
+// sidebar, start -> CREATING, STARTING, ONLINE, the toolbar badge, the
+// sidebar's and its icon's saying the same during REMOTE_STATUS, serve's RTT,
+// stop -> STOPPED, a notification toast, a failed action's toast with the server's message,
 // the key field never showing a key, a playback_id inserted as text only,
 // /status polled about once a second and not while the tab is hidden.
 import { launch, newPage, run, waitFor } from "./lib.mjs";
@@ -44,13 +45,25 @@ run(async ({ url, plaintextKey, newKey, notifyUrl, readsUrl, screenshot }) => {
     await waitFor(page, "ONLINE", () => document.querySelector('[data-testid="ddl-toolbar-badge"]').textContent === "ONLINE");
     const sidebarBadge = await text(page, '[data-testid="ddl-sidebar-badge"]');
     const stats = await text(page, '[data-testid="ddl-stats"]');
-    if (screenshot) {
-      await sleep(700); // the stand-in redraws the sidebar icon's badge twice a second
-      await page.screenshot({ path: screenshot });
-    }
+    // Daydream's status poll: all three badges from the one state
+    await waitFor(page, "REMOTE_STATUS", () => document.querySelector('[data-testid="ddl-stats"]').textContent.includes("REMOTE_STATUS"));
+    const remote = await page.evaluate(() => {
+      const toolbar = document.querySelector('[data-testid="ddl-toolbar-badge"]');
+      const r = toolbar.getBoundingClientRect();
+      const rows = [...document.querySelectorAll('[data-testid="ddl-stats"] dt')].map((dt) => [dt.textContent, dt.nextElementSibling.textContent]);
+      return {
+        toolbar: toolbar.textContent,
+        toolbarShown: r.width > 0 && r.height > 0 && !toolbar.closest("[hidden]"),
+        sidebar: document.querySelector('[data-testid="ddl-sidebar-badge"]').textContent,
+        icon: document.querySelector('#sidebar-icons [data-tab="DaydreamLive"] .icon-badge').textContent,
+        stats: Object.fromEntries(rows),
+      };
+    });
+    if (screenshot) await page.screenshot({ path: screenshot });
     await page.click('[data-testid="ddl-stop"]');
     await waitFor(page, "STOPPED after stop", () => document.querySelector('[data-testid="ddl-toolbar-badge"]').textContent === "STOPPED");
     const badgeSeen = await page.evaluate(() => window.badgeSeen);
+    const iconAfterStop = await text(page, '#sidebar-icons [data-tab="DaydreamLive"] .icon-badge');
 
     // a notification from the server: a toast
     await fetch(notifyUrl, { method: "POST", body: JSON.stringify({ severity: "success", summary: "Stream ready", detail: "<b>bold?</b>" }) });
@@ -99,7 +112,7 @@ run(async ({ url, plaintextKey, newKey, notifyUrl, readsUrl, screenshot }) => {
     before = await reads();
     await sleep(2500);
     const resumedReads = (await reads()) - before;
-    return { widgetValue, migratedKey, defs, tabs, badgeSeen, sidebarBadge, stats, toast, toastHtml, failure, keyState, leaks, hidden, shownAgain, visibleReads, hiddenReads, resumedReads };
+    return { widgetValue, migratedKey, defs, tabs, badgeSeen, sidebarBadge, stats, remote, iconAfterStop, toast, toastHtml, failure, keyState, leaks, hidden, shownAgain, visibleReads, hiddenReads, resumedReads };
   } finally {
     await browser.close();
   }

@@ -75,10 +75,21 @@ class ScriptedServe(_Threaded):
     """serve's /status, /start, /stop, /config, /whep/status, answering what a test scripts.
 
     After /start the phase goes STREAM_CREATED, WHIP_OFFER, WHIP_ESTABLISHED, each for
-    `polls_per_phase` reads of /status, as serve's own phases follow one another.
+    `polls_per_phase` reads of /status, as serve's own phases follow one another, then
+    REMOTE_STATUS: Daydream's status poll (ONLINE) as serve reports it.
     """
 
-    PHASES = ("STREAM_CREATED", "WHIP_OFFER", "WHIP_ESTABLISHED")
+    PHASES = ("STREAM_CREATED", "WHIP_OFFER", "WHIP_ESTABLISHED", "REMOTE_STATUS")
+    REMOTE = {
+        "http_status": 200,
+        "body": {
+            "success": True,
+            "data": {
+                "state": "ONLINE",
+                "inference_status": {"input_fps": 29.5, "output_fps": 28.5},
+            },
+        },
+    }
 
     def __init__(self, polls_per_phase: int = 3) -> None:
         super().__init__()
@@ -104,13 +115,17 @@ class ScriptedServe(_Threaded):
         }
         if self._reads_since_start is not None:
             i = min(self._reads_since_start // self.polls_per_phase, len(self.PHASES) - 1)
+            remote = {"phase": self.PHASES[i]}
+            if self.PHASES[i] == "REMOTE_STATUS":
+                remote.update(self.REMOTE)
             body.update(
                 running=True,
                 stream_id="str_scripted",
                 state="streaming",
-                remote_status={"phase": self.PHASES[i]},
+                remote_status=remote,
                 fps=30.0,
                 bitrate=250000,
+                rtt=0.012,
                 frames_sent=10 * self._reads_since_start,
                 queue_depth=1,
             )

@@ -56,6 +56,14 @@ def test_extension_settings_sidebar_badge_toasts_and_key(comfy):
     assert seen[-1] == "STOPPED", seen
     assert out["sidebarBadge"] == "ONLINE"
     assert "WHIP_ESTABLISHED" in out["stats"] and "250 kbit/s" in out["stats"]
+    # Daydream's status poll: the toolbar (shown in the top bar), the sidebar and its icon agree
+    remote = out["remote"]
+    assert (remote["toolbar"], remote["sidebar"], remote["icon"]) == ("ONLINE",) * 3, remote
+    assert remote["toolbarShown"], remote
+    assert out["iconAfterStop"] == "", "no icon badge while STOPPED"
+    # serve's RTT (to the WHIP peer) and Daydream's fps
+    assert remote["stats"]["RTT"] == "12 ms", remote["stats"]
+    assert (remote["stats"]["input fps"], remote["stats"]["output fps"]) == ("29.5", "28.5")
     assert any(c.get("action") == "start" for c in comfy.control_calls), "started the server"
     # the toast of the notification, 3.5 s, its text as text
     assert out["toast"] == {
@@ -105,9 +113,9 @@ def test_extension_type_checks_against_the_frontend_types():
 
 
 def test_extension_core_under_node_test():
-    """node --test core.test.mjs: the badge mapping case by case, the clamps, the URLs."""
+    """node --test core.test.mjs: the badge mapping case by case, the clamps, the URLs, RTTs."""
     proc = subprocess.run(
         ["node", "--test", str(HERE / "core.test.mjs")], capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "# fail 0" in proc.stdout and "# pass 3" in proc.stdout
+    assert "# fail 0" in proc.stdout and "# pass 4" in proc.stdout

@@ -179,6 +179,37 @@ def test_preview_assets_are_built_in(serve_factory, gateway_factory):
     assert requests.get(f"{s.url}/preview/input.jpg?stream=nope", timeout=5).status_code == 404
 
 
+def test_preview_errors_come_in_the_hosts_shape(serve_factory, gateway_factory):
+    """serve's errors are {"detail"}; the gateway's, /preview's included, Daydream's
+    {"success": false, "error"} (docs/gateway.md), as a client of either expects."""
+    s, gw = serve_factory().url, gateway_factory().url
+    for path in ("/preview/nope.js", "/preview/a/b.js", "/preview/input.jpg"):
+        r = requests.get(gw + path, timeout=5)
+        assert r.status_code == 404 and r.json() == {"success": False, "error": "Not Found"}, path
+        assert requests.get(gw + "/nope", timeout=5).json().keys() == r.json().keys()
+    r = requests.post(f"{gw}/preview", timeout=5)
+    assert r.status_code == 405 and r.json() == {"success": False, "error": "Method Not Allowed"}
+    assert r.headers["Allow"] == "GET, HEAD"
+    for path in ("/preview/nope.js", "/preview/a/b.js"):
+        r = requests.get(s + path, timeout=5)
+        assert r.status_code == 404 and r.json() == {"detail": "Not Found"}, path
+    assert requests.post(f"{s}/preview", timeout=5).json() == {"detail": "Method Not Allowed"}
+
+
+def test_openapi_lists_the_preview_routes(serve_factory):
+    """serve's /openapi.json documents /preview and /preview/input.jpg as it serves them."""
+    s = serve_factory().url
+    doc = requests.get(f"{s}/openapi.json", timeout=5).json()
+    page = doc["paths"]["/preview"]["get"]["responses"]["200"]["content"]
+    assert "text/html" in page
+    still = doc["paths"]["/preview/input.jpg"]["get"]
+    assert "image/jpeg" in still["responses"]["200"]["content"]
+    assert [p["name"] for p in still["parameters"]] == ["stream"]
+    assert requests.get(f"{s}/preview", timeout=5).headers["Content-Type"].startswith("text/html")
+    r = requests.get(f"{s}/preview/input.jpg?stream=default", timeout=10)
+    assert r.headers["Content-Type"] == "image/jpeg"
+
+
 def test_serve_input_still_takes_the_access_token(serve_factory, tmp_path):
     token = tmp_path / "token"
     token.write_text("s3cret-token\n")

@@ -123,6 +123,14 @@ def test_frames_through_the_gateway_and_back(stack):
             10,
             what="an fps near 30 in /status",
         )
+        # serve's RTT to the gateway, from whipsink's RTCP (a report every few seconds)
+        rtt = wait_until(
+            lambda: requests.get(f"{s.url}/status", timeout=5).json()["rtt"],
+            20,
+            0.2,
+            what="an RTT in /status",
+        )
+        assert 0 < rtt < 1.0, rtt
         metrics = requests.get(f"{s.url}/metrics", timeout=5).text
         assert 'daydream_rtc_fps{stream="default"}' in metrics
         assert 'daydream_rtc_bytes_sent_total{stream="default"} 0\n' not in metrics

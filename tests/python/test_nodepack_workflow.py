@@ -5,6 +5,7 @@ the spec's pipeline config from them; the graphs convert to the API format."""
 
 import json
 import os
+import uuid
 
 import pytest
 
@@ -89,6 +90,14 @@ def test_workflow_validates_and_converts(classes, path):
     assert {"RTCStreamPipelineConfig", "StartRTCStream", "RTCStreamStatus"} <= types
     start = next(n for n in prompt.values() if n["class_type"] == "StartRTCStream")
     assert wh.is_link(start["inputs"]["pipeline_config"])
+
+
+@pytest.mark.parametrize("path", [ORIGINAL, OURS], ids=["original", "ours"])
+def test_workflow_id_is_a_uuid(path):
+    """The frontend checks a workflow against its schema when it loads one: an id that is
+    no UUID gives an "Invalid workflow against zod schema" alert (seen in ComfyUI 1.35.9)."""
+    doc = json.loads(path.read_text())
+    assert str(uuid.UUID(doc["id"])) == doc["id"]
 
 
 @pytest.mark.parametrize("path", [ORIGINAL, OURS], ids=["original", "ours"])

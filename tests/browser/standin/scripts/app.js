@@ -1,7 +1,7 @@
 // Stand-in for ComfyUI's /scripts/app.js: the shape of ComfyApp that the
 // extension uses. Kept small: settings (stored through the stand-in server,
-// like ComfyUI's /settings), the sidebar, toasts, commands, node types with
-// a prototype and DOM widgets. Tests read window.standin.
+// like ComfyUI's /settings), the sidebar, toasts, commands, the legacy menu,
+// node types with a prototype and DOM widgets. Tests read window.standin.
 import { api } from "./api.js";
 
 const settings = new Map();
@@ -37,8 +37,22 @@ const extensionManager = {
     document.getElementById("sidebar-icons").append(button);
     const container = document.getElementById("sidebar");
     tab.render(container);
-    if (typeof tab.iconBadge === "function") setInterval(() => (badge.textContent = tab.iconBadge() || ""), 500);
-    window.standin.sidebarTabs.push(tab);
+    // As the frontend's SidebarIcon: the badge is a computed of the tab the
+    // store keeps (a reactive object): a function is called once, and the
+    // badge is drawn again only when a property of that object is set.
+    const draw = () => {
+      const value = typeof tab.iconBadge === "function" ? tab.iconBadge() : tab.iconBadge;
+      badge.textContent = value || "";
+    };
+    draw();
+    const kept = new Proxy(tab, {
+      set(target, key, value) {
+        target[key] = value;
+        draw();
+        return true;
+      },
+    });
+    window.standin.sidebarTabs.push(kept);
   },
   unregisterSidebarTab() {},
   getSidebarTabs: () => window.standin.sidebarTabs,
@@ -120,6 +134,13 @@ class Node {
   }
 }
 
+// ComfyAppMenu: the current frontend moves its element into the action bar
+// when the top menu mounts; custom scripts add to its groups.
+const menuElement = document.createElement("div");
+const group = () => ({ element: document.createElement("div") });
+const menu = { element: menuElement, actionsGroup: group(), settingsGroup: group(), viewGroup: group() };
+menuElement.append(menu.actionsGroup.element, menu.settingsGroup.element, menu.viewGroup.element);
+
 const graphNodes = new Map();
 const graph = {
   getNodeById: (id) => graphNodes.get(Number(id)) || null,
@@ -133,6 +154,7 @@ const graph = {
 export const app = {
   extensionManager,
   graph,
+  menu,
   canvas: null,
   registerExtension(ext) {
     extensions.push(ext);
@@ -148,6 +170,7 @@ export const app = {
     renderSettings();
     await api.connect();
     for (const ext of extensions) await ext.setup?.(app);
+    document.getElementById("legacy-commands").append(menu.element);
     const types = {};
     for (const name of nodeNames) {
       const nodeType = class extends Node {

@@ -123,43 +123,6 @@ GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (whepsrc, "whepsrc", GST_RANK_NONE,
 
 /* ---- settings ---- */
 
-WhepSettings *
-whep_settings_copy (const WhepSettings * s)
-{
-  WhepSettings *c = g_new0 (WhepSettings, 1);
-
-  *c = *s;
-  c->endpoint = g_strdup (s->endpoint);
-  c->auth_token = g_strdup (s->auth_token);
-  c->stun_server = g_strdup (s->stun_server);
-  c->turn_server = g_strdup (s->turn_server);
-  c->local_addresses = g_strdupv (s->local_addresses);
-  c->video_caps = s->video_caps ? gst_caps_ref (s->video_caps) : NULL;
-  c->audio_caps = s->audio_caps ? gst_caps_ref (s->audio_caps) : NULL;
-  return c;
-}
-
-void
-whep_settings_clear (WhepSettings * s)
-{
-  g_clear_pointer (&s->endpoint, g_free);
-  g_clear_pointer (&s->auth_token, g_free);
-  g_clear_pointer (&s->stun_server, g_free);
-  g_clear_pointer (&s->turn_server, g_free);
-  g_clear_pointer (&s->local_addresses, g_strfreev);
-  gst_clear_caps (&s->video_caps);
-  gst_clear_caps (&s->audio_caps);
-}
-
-void
-whep_settings_free (WhepSettings * s)
-{
-  if (!s)
-    return;
-  whep_settings_clear (s);
-  g_free (s);
-}
-
 /* "127.0.0.1, 10.0.0.2" -> {"127.0.0.1", "10.0.0.2"}; NULL when empty */
 static gchar **
 split_addresses (const gchar * text)
@@ -545,6 +508,69 @@ remove_audio_pad (GstDaydreamWhepSrc * self)
   }
 }
 
+/* NULL->READY: settings checked, the HTTP thread made */
+static gboolean
+prepare (GstDaydreamWhepSrc * self)
+{
+  /* before our lock: this looks through the bins above us */
+  gboolean managed = gst_daydream_control_is_managing (GST_ELEMENT (self));
+  gboolean ok;
+
+  g_mutex_lock (&self->lock);
+  self->managed = managed;
+  ok = check_settings (self, &self->settings);
+  g_mutex_unlock (&self->lock);
+  if (ok)
+    self->http = drtc_http_new ("whepsrc-http");
+  return ok;
+}
+
+/* READY->PAUSED: the connection starts, or waits for its endpoint */
+static void
+start_connection (GstDaydreamWhepSrc * self)
+{
+  WhepSettings *copy;
+  WhepConn *conn;
+  g_autofree gchar *host = NULL;
+
+  whep_src_reset_status (self);
+  g_atomic_int_set (&self->ended, FALSE);
+  g_mutex_lock (&self->lock);
+  self->running = TRUE;
+  copy = self->settings.endpoint && *self->settings.endpoint ?
+      whep_settings_copy (&self->settings) : NULL;
+  g_mutex_unlock (&self->lock);
+  if (!copy) {
+    /* daydreamcontrol gives the endpoint once the stream exists */
+    whep_src_post_state (self, WHEP_STATE_WAITING, 0, 0, 0,
+        "waiting for daydreamcontrol to set whep-endpoint");
+    return;
+  }
+  host = drtc_http_redact_url (copy->endpoint);
+  GST_INFO_OBJECT (self, "connecting to %s", host);
+  conn = whep_conn_start (self, copy);
+  g_mutex_lock (&self->lock);
+  self->conn = conn;
+  g_mutex_unlock (&self->lock);
+}
+
+/* PAUSED->READY, after the children: the session's resource is deleted */
+static void
+release_session (GstDaydreamWhepSrc * self, const gchar * location)
+{
+  guint timeout;
+  g_autofree gchar *token = NULL;
+
+  g_mutex_lock (&self->lock);
+  timeout = self->settings.timeout_s;
+  token = g_strdup (self->settings.auth_token);
+  self->state = WHEP_STATE_IDLE;
+  g_mutex_unlock (&self->lock);
+  /* bounded: a server that does not answer cannot hold the pipeline */
+  whep_conn_delete_sync (self->http, location, token, timeout);
+  remove_audio_pad (self);
+}
+
 static GstStateChangeReturn
 gst_daydream_whep_src_change_state (GstElement * element,
     GstStateChange transition)
@@ -552,20 +578,12 @@ gst_daydream_whep_src_change_state (GstElement * element,
   GstDaydreamWhepSrc *self = GST_DAYDREAM_WHEP_SRC (element);
   GstStateChangeReturn ret;
   g_autofree gchar *location = NULL;
-  gboolean ok, managed;
   gint64 now;
 
   switch (transition) {
     case GST_STATE_CHANGE_NULL_TO_READY:
-      /* before our lock: this looks through the bins above us */
-      managed = gst_daydream_control_is_managing (element);
-      g_mutex_lock (&self->lock);
-      self->managed = managed;
-      ok = check_settings (self, &self->settings);
-      g_mutex_unlock (&self->lock);
-      if (!ok)
+      if (!prepare (self))
         return GST_STATE_CHANGE_FAILURE;
-      self->http = drtc_http_new ("whepsrc-http");
       break;
     case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
       /* time spent paused is no stall */
@@ -592,53 +610,16 @@ gst_daydream_whep_src_change_state (GstElement * element,
   }
 
   switch (transition) {
-    case GST_STATE_CHANGE_READY_TO_PAUSED:{
-      WhepSettings *copy;
-      WhepConn *conn;
-
-      whep_src_reset_status (self);
-      g_atomic_int_set (&self->ended, FALSE);
-      g_mutex_lock (&self->lock);
-      self->running = TRUE;
-      copy = self->settings.endpoint && *self->settings.endpoint ?
-          whep_settings_copy (&self->settings) : NULL;
-      g_mutex_unlock (&self->lock);
-      if (!copy) {
-        /* daydreamcontrol gives the endpoint once the stream exists */
-        whep_src_post_state (self, WHEP_STATE_WAITING, 0, 0, 0,
-            "waiting for daydreamcontrol to set whep-endpoint");
-        ret = GST_STATE_CHANGE_NO_PREROLL;
-        break;
-      }
-      {
-        g_autofree gchar *host = drtc_http_redact_url (copy->endpoint);
-
-        GST_INFO_OBJECT (self, "connecting to %s", host);
-      }
-      conn = whep_conn_start (self, copy);
-      g_mutex_lock (&self->lock);
-      self->conn = conn;
-      g_mutex_unlock (&self->lock);
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      start_connection (self);
       ret = GST_STATE_CHANGE_NO_PREROLL;
       break;
-    }
     case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
       ret = GST_STATE_CHANGE_NO_PREROLL;
       break;
-    case GST_STATE_CHANGE_PAUSED_TO_READY:{
-      guint timeout;
-      g_autofree gchar *token = NULL;
-
-      g_mutex_lock (&self->lock);
-      timeout = self->settings.timeout_s;
-      token = g_strdup (self->settings.auth_token);
-      self->state = WHEP_STATE_IDLE;
-      g_mutex_unlock (&self->lock);
-      /* bounded: a server that does not answer cannot hold the pipeline */
-      whep_conn_delete_sync (self->http, location, token, timeout);
-      remove_audio_pad (self);
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      release_session (self, location);
       break;
-    }
     case GST_STATE_CHANGE_READY_TO_NULL:
       g_clear_pointer (&self->http, drtc_http_free);
       break;
@@ -781,6 +762,7 @@ gst_daydream_whep_src_init (GstDaydreamWhepSrc * self)
   self->srcpad = gst_ghost_pad_new_no_target_from_template ("src", templ);
   gst_object_unref (templ);
   gst_pad_set_query_function (self->srcpad, src_query);
+  self->watch_output = whep_src_watch_output;
   whep_src_watch_output (self, self->srcpad);
   gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
   GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);

@@ -50,7 +50,7 @@ on_patch_response (DrtcHttpResponse * r, const GError * error, gpointer data)
     whep_conn_retry_later (conn, r->status, whep_retry_after_ms (r->headers),
         r->status == 429, reason);
   } else {
-    whep_conn_fail_http (conn, "answer (PATCH)", r);
+    whep_session_fail_http (conn, "answer (PATCH)", r);
   }
 }
 
@@ -67,7 +67,7 @@ on_counter_gathered (GstElement * webrtc, gboolean complete, gpointer data)
     return;
   sdp = drtc_webrtc_local_sdp (webrtc);
   if (!sdp) {
-    whep_conn_fail (conn, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_FAILED, 0,
+    whep_session_fail (conn, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_FAILED, 0,
         "webrtcbin has no local description", NULL);
     return;
   }
@@ -96,7 +96,7 @@ on_counter_answer_created (GstPromise * promise, gpointer data)
   if (!whep_job_live (job))
     return;
   if (!(answer = drtc_promise_description (promise, "answer", &err))) {
-    whep_conn_fail (conn, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_FAILED, 0,
+    whep_session_fail (conn, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_FAILED, 0,
         "webrtcbin could not answer the counter-offer", err->message);
     return;
   }
@@ -120,7 +120,7 @@ on_counter_offer_set (GstPromise * promise, gpointer data)
     g_autofree gchar *text = g_strdup_printf ("webrtcbin refused the "
         "counter-offer: %s", err->message);
 
-    whep_conn_fail_answer (conn, 406, text, NULL);
+    whep_session_fail_answer (conn, 406, text, NULL);
     return;
   }
   next = whep_conn_promise (conn, on_counter_answer_created);
@@ -144,21 +144,21 @@ whep_counter_offer_take (WhepConn * conn, DrtcHttpResponse * r)
   if (!self)
     return;
   if (!offer) {
-    whep_conn_fail_answer (conn, r->status, err->message, r->body);
+    whep_session_fail_answer (conn, r->status, err->message, r->body);
     return;
   }
   codec = whep_sdp_video_codec (offer, conn->video_rtp);
   /* answer with one codec we asked for, none the server may prefer */
   if (!codec || !drtc_sdp_keep_codec (offer, codec, NULL, &err)) {
     gst_sdp_message_free (offer);
-    whep_conn_fail_answer (conn, r->status,
+    whep_session_fail_answer (conn, r->status,
         "the counter-offer has no video codec of " "video-caps", r->body);
     return;
   }
   whep_conn_keep_resource (conn, r);
   if (!conn->location) {
     gst_sdp_message_free (offer);
-    whep_conn_fail_answer (conn, r->status,
+    whep_session_fail_answer (conn, r->status,
         "a counter-offer needs a Location to " "PATCH the answer to", r->body);
     return;
   }
@@ -171,7 +171,7 @@ whep_counter_offer_take (WhepConn * conn, DrtcHttpResponse * r)
   conn->etag = g_steal_pointer (&etag);
   if (!whep_session_new (conn, self)) {
     gst_sdp_message_free (offer);
-    whep_conn_fail (conn, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN, 0,
+    whep_session_fail (conn, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN, 0,
         "webrtcbin is missing", NULL);
     return;
   }

@@ -68,6 +68,7 @@
 #endif
 
 #include "framebridge-private.h"
+#include "drtc-props.h"
 
 GST_DEBUG_CATEGORY (gst_daydream_frame_bridge_src_debug);
 #define GST_CAT_DEFAULT gst_daydream_frame_bridge_src_debug
@@ -526,56 +527,52 @@ settable (GstDaydreamFrameBridgeSrc * self, GParamSpec * pspec)
   return FALSE;
 }
 
+/* the properties that are a field; framerate and stats are more */
+#define FIELD(prop, member) \
+    DRTC_PROP_FIELD (prop, GstDaydreamFrameBridgeSrc, member)
+static const DrtcPropField fields[] = {
+  FIELD (PROP_MAX_FRAMES, max_frames),
+  FIELD (PROP_QUEUE_MODE, mode),
+  FIELD (PROP_WIDTH, width),
+  FIELD (PROP_HEIGHT, height),
+  FIELD (PROP_FORMAT, format),
+  FIELD (PROP_FALLBACK, fallback),
+  FIELD (PROP_FALLBACK_LOCATION, fallback_location),
+  FIELD (PROP_FALLBACK_PATTERN, fallback_pattern),
+};
+
+#undef FIELD
+/* enum fields are stored as gint */
+G_STATIC_ASSERT (sizeof (GstDaydreamFrameBridgeQueueMode) == sizeof (gint));
+G_STATIC_ASSERT (sizeof (GstVideoFormat) == sizeof (gint));
+G_STATIC_ASSERT (sizeof (GstDaydreamFrameBridgeFallback) == sizeof (gint));
+
 static void
 gst_daydream_frame_bridge_src_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstDaydreamFrameBridgeSrc *self = GST_DAYDREAM_FRAME_BRIDGE_SRC (object);
+  gboolean known = TRUE;
 
   if (!settable (self, pspec))
     return;
   g_mutex_lock (&self->lock);
-  switch (prop_id) {
-    case PROP_MAX_FRAMES:
-      self->max_frames = g_value_get_uint (value);
-      g_cond_broadcast (&self->room);
-      break;
-    case PROP_QUEUE_MODE:
-      self->mode = g_value_get_enum (value);
-      break;
-    case PROP_FRAMERATE:
-      if (gst_value_get_fraction_numerator (value) <= 0) {
-        GST_WARNING_OBJECT (self, "framerate must be above 0");
-        break;
-      }
+  if (prop_id == PROP_FRAMERATE) {
+    if (gst_value_get_fraction_numerator (value) <= 0) {
+      GST_WARNING_OBJECT (self, "framerate must be above 0");
+    } else {
       self->fps_n = gst_value_get_fraction_numerator (value);
       self->fps_d = gst_value_get_fraction_denominator (value);
-      break;
-    case PROP_WIDTH:
-      self->width = g_value_get_int (value);
-      break;
-    case PROP_HEIGHT:
-      self->height = g_value_get_int (value);
-      break;
-    case PROP_FORMAT:
-      self->format = g_value_get_enum (value);
-      break;
-    case PROP_FALLBACK:
-      self->fallback = g_value_get_enum (value);
-      break;
-    case PROP_FALLBACK_LOCATION:
-      g_free (self->fallback_location);
-      self->fallback_location = g_value_dup_string (value);
-      break;
-    case PROP_FALLBACK_PATTERN:
-      g_free (self->fallback_pattern);
-      self->fallback_pattern = g_value_dup_string (value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
+    }
+  } else {
+    known = drtc_props_set (self, fields, G_N_ELEMENTS (fields), prop_id,
+        value);
+    if (prop_id == PROP_MAX_FRAMES)
+      g_cond_broadcast (&self->room);
   }
   g_mutex_unlock (&self->lock);
+  if (!known)
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
 
 static void
@@ -583,45 +580,21 @@ gst_daydream_frame_bridge_src_get_property (GObject * object, guint prop_id,
     GValue * value, GParamSpec * pspec)
 {
   GstDaydreamFrameBridgeSrc *self = GST_DAYDREAM_FRAME_BRIDGE_SRC (object);
+  gboolean known = TRUE;
 
   if (prop_id == PROP_STATS) {
     g_value_take_boxed (value, stats_to_structure (self));
     return;
   }
   g_mutex_lock (&self->lock);
-  switch (prop_id) {
-    case PROP_MAX_FRAMES:
-      g_value_set_uint (value, self->max_frames);
-      break;
-    case PROP_QUEUE_MODE:
-      g_value_set_enum (value, self->mode);
-      break;
-    case PROP_FRAMERATE:
-      gst_value_set_fraction (value, self->fps_n, self->fps_d);
-      break;
-    case PROP_WIDTH:
-      g_value_set_int (value, self->width);
-      break;
-    case PROP_HEIGHT:
-      g_value_set_int (value, self->height);
-      break;
-    case PROP_FORMAT:
-      g_value_set_enum (value, self->format);
-      break;
-    case PROP_FALLBACK:
-      g_value_set_enum (value, self->fallback);
-      break;
-    case PROP_FALLBACK_LOCATION:
-      g_value_set_string (value, self->fallback_location);
-      break;
-    case PROP_FALLBACK_PATTERN:
-      g_value_set_string (value, self->fallback_pattern);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
+  if (prop_id == PROP_FRAMERATE)
+    gst_value_set_fraction (value, self->fps_n, self->fps_d);
+  else
+    known = drtc_props_get (self, fields, G_N_ELEMENTS (fields), prop_id,
+        value);
   g_mutex_unlock (&self->lock);
+  if (!known)
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
 
 static void
@@ -649,8 +622,7 @@ gst_daydream_frame_bridge_src_finalize (GObject * object)
 
   clear_streaming_state (self);
   g_queue_clear_full (&self->queue, (GDestroyNotify) framebridge_frame_free);
-  g_free (self->fallback_location);
-  g_free (self->fallback_pattern);
+  drtc_props_clear (self, fields, G_N_ELEMENTS (fields), props);
   g_cond_clear (&self->room);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (parent_class)->finalize (object);

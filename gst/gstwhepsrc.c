@@ -59,6 +59,7 @@
 #endif
 
 #include "whepsrc-private.h"
+#include "drtc-props.h"
 #include "gstdaydreamcontrol.h"
 
 #include <string.h>
@@ -192,12 +193,40 @@ set_endpoint (GstDaydreamWhepSrc * self, const gchar * endpoint)
   }
 }
 
+/* the properties that are a field of the settings */
+#define FIELD(prop, member) \
+    DRTC_PROP_FIELD (prop, GstDaydreamWhepSrc, settings.member)
+static const DrtcPropField fields[] = {
+  FIELD (PROP_WHEP_ENDPOINT, endpoint),
+  FIELD (PROP_AUTH_TOKEN, auth_token),
+  FIELD (PROP_STUN_SERVER, stun_server),
+  FIELD (PROP_TURN_SERVER, turn_server),
+  FIELD (PROP_USE_LINK_HEADERS, use_link_headers),
+  FIELD (PROP_ICE_TRANSPORT_POLICY, ice_transport_policy),
+  FIELD (PROP_VIDEO_CAPS, video_caps),
+  FIELD (PROP_AUDIO_CAPS, audio_caps),
+  FIELD (PROP_DECODE, decode),
+  FIELD (PROP_TIMEOUT, timeout_s),
+  FIELD (PROP_CONNECT_TIMEOUT, connect_timeout_s),
+  FIELD (PROP_LATENCY, latency_ms),
+  FIELD (PROP_RETRY_INTERVAL, retry_interval_ms),
+  FIELD (PROP_MAX_RETRY_INTERVAL, max_retry_interval_ms),
+  FIELD (PROP_BUSY_RETRY_INTERVAL, busy_retry_interval_ms),
+  FIELD (PROP_STALL_TIMEOUT, stall_timeout_ms),
+  FIELD (PROP_MEDIA_TIMEOUT, media_timeout_ms),
+};
+
+#undef FIELD
+/* enum fields are stored as gint */
+G_STATIC_ASSERT (sizeof (GstWebRTCICETransportPolicy) == sizeof (gint));
+
 static void
 gst_daydream_whep_src_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstDaydreamWhepSrc *self = GST_DAYDREAM_WHEP_SRC (object);
   WhepSettings *s = &self->settings;
+  gboolean known = TRUE;
 
   if (prop_id == PROP_WHEP_ENDPOINT) {
     set_endpoint (self, g_value_get_string (value));
@@ -206,69 +235,16 @@ gst_daydream_whep_src_set_property (GObject * object, guint prop_id,
   if (prop_id != PROP_STATS && !settable (self, pspec))
     return;
   g_mutex_lock (&self->lock);
-  switch (prop_id) {
-    case PROP_AUTH_TOKEN:
-      g_free (s->auth_token);
-      s->auth_token = g_value_dup_string (value);
-      break;
-    case PROP_STUN_SERVER:
-      g_free (s->stun_server);
-      s->stun_server = g_value_dup_string (value);
-      break;
-    case PROP_TURN_SERVER:
-      g_free (s->turn_server);
-      s->turn_server = g_value_dup_string (value);
-      break;
-    case PROP_USE_LINK_HEADERS:
-      s->use_link_headers = g_value_get_boolean (value);
-      break;
-    case PROP_ICE_TRANSPORT_POLICY:
-      s->ice_transport_policy = g_value_get_enum (value);
-      break;
-    case PROP_ICE_LOCAL_ADDRESSES:
-      g_strfreev (s->local_addresses);
-      s->local_addresses = split_addresses (g_value_get_string (value));
-      break;
-    case PROP_VIDEO_CAPS:
-      gst_clear_caps (&s->video_caps);
-      s->video_caps = g_value_dup_boxed (value);
-      break;
-    case PROP_AUDIO_CAPS:
-      gst_clear_caps (&s->audio_caps);
-      s->audio_caps = g_value_dup_boxed (value);
-      break;
-    case PROP_DECODE:
-      s->decode = g_value_get_boolean (value);
-      break;
-    case PROP_TIMEOUT:
-      s->timeout_s = g_value_get_uint (value);
-      break;
-    case PROP_CONNECT_TIMEOUT:
-      s->connect_timeout_s = g_value_get_uint (value);
-      break;
-    case PROP_LATENCY:
-      s->latency_ms = g_value_get_uint (value);
-      break;
-    case PROP_RETRY_INTERVAL:
-      s->retry_interval_ms = g_value_get_uint (value);
-      break;
-    case PROP_MAX_RETRY_INTERVAL:
-      s->max_retry_interval_ms = g_value_get_uint (value);
-      break;
-    case PROP_BUSY_RETRY_INTERVAL:
-      s->busy_retry_interval_ms = g_value_get_uint (value);
-      break;
-    case PROP_STALL_TIMEOUT:
-      s->stall_timeout_ms = g_value_get_uint (value);
-      break;
-    case PROP_MEDIA_TIMEOUT:
-      s->media_timeout_ms = g_value_get_uint (value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
+  if (prop_id == PROP_ICE_LOCAL_ADDRESSES) {
+    g_strfreev (s->local_addresses);
+    s->local_addresses = split_addresses (g_value_get_string (value));
+  } else {
+    known = drtc_props_set (self, fields, G_N_ELEMENTS (fields), prop_id,
+        value);
   }
   g_mutex_unlock (&self->lock);
+  if (!known)
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
 
 static void
@@ -277,70 +253,22 @@ gst_daydream_whep_src_get_property (GObject * object, guint prop_id,
 {
   GstDaydreamWhepSrc *self = GST_DAYDREAM_WHEP_SRC (object);
   WhepSettings *s = &self->settings;
+  gboolean known = TRUE;
 
   if (prop_id == PROP_STATS) {
     g_value_take_boxed (value, whep_src_make_stats (self));
     return;
   }
   g_mutex_lock (&self->lock);
-  switch (prop_id) {
-    case PROP_WHEP_ENDPOINT:
-      g_value_set_string (value, s->endpoint);
-      break;
-    case PROP_STUN_SERVER:
-      g_value_set_string (value, s->stun_server);
-      break;
-    case PROP_TURN_SERVER:
-      g_value_set_string (value, s->turn_server);
-      break;
-    case PROP_USE_LINK_HEADERS:
-      g_value_set_boolean (value, s->use_link_headers);
-      break;
-    case PROP_ICE_TRANSPORT_POLICY:
-      g_value_set_enum (value, s->ice_transport_policy);
-      break;
-    case PROP_ICE_LOCAL_ADDRESSES:
-      g_value_take_string (value, s->local_addresses ?
-          g_strjoinv (",", s->local_addresses) : NULL);
-      break;
-    case PROP_VIDEO_CAPS:
-      g_value_set_boxed (value, s->video_caps);
-      break;
-    case PROP_AUDIO_CAPS:
-      g_value_set_boxed (value, s->audio_caps);
-      break;
-    case PROP_DECODE:
-      g_value_set_boolean (value, s->decode);
-      break;
-    case PROP_TIMEOUT:
-      g_value_set_uint (value, s->timeout_s);
-      break;
-    case PROP_CONNECT_TIMEOUT:
-      g_value_set_uint (value, s->connect_timeout_s);
-      break;
-    case PROP_LATENCY:
-      g_value_set_uint (value, s->latency_ms);
-      break;
-    case PROP_RETRY_INTERVAL:
-      g_value_set_uint (value, s->retry_interval_ms);
-      break;
-    case PROP_MAX_RETRY_INTERVAL:
-      g_value_set_uint (value, s->max_retry_interval_ms);
-      break;
-    case PROP_BUSY_RETRY_INTERVAL:
-      g_value_set_uint (value, s->busy_retry_interval_ms);
-      break;
-    case PROP_STALL_TIMEOUT:
-      g_value_set_uint (value, s->stall_timeout_ms);
-      break;
-    case PROP_MEDIA_TIMEOUT:
-      g_value_set_uint (value, s->media_timeout_ms);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
+  if (prop_id == PROP_ICE_LOCAL_ADDRESSES)
+    g_value_take_string (value, s->local_addresses ?
+        g_strjoinv (",", s->local_addresses) : NULL);
+  else
+    known = drtc_props_get (self, fields, G_N_ELEMENTS (fields), prop_id,
+        value);
   g_mutex_unlock (&self->lock);
+  if (!known)
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
 
 /* ---- states ---- */

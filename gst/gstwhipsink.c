@@ -39,6 +39,7 @@
 
 #include "whipsink-private.h"
 #include "gstdaydreamcontrol.h"
+#include "drtc-props.h"
 
 GST_DEBUG_CATEGORY (gst_daydream_whip_sink_debug);
 #define GST_CAT_DEFAULT gst_daydream_whip_sink_debug
@@ -264,11 +265,56 @@ gst_daydream_whip_sink_change_state (GstElement * element,
 
 /* ---- properties ---- */
 
+/* the properties that are a field; whip-endpoint and stats are more */
+#define FIELD(prop, member) DRTC_PROP_FIELD (prop, GstDaydreamWhipSink, member)
+static const DrtcPropField fields[] = {
+  FIELD (PROP_WHIP_ENDPOINT, endpoint),
+  FIELD (PROP_AUTH_TOKEN, auth_token),
+  FIELD (PROP_STUN_SERVER, stun_server),
+  FIELD (PROP_TURN_SERVER, turn_servers),
+  FIELD (PROP_USE_LINK_HEADERS, use_link_headers),
+  FIELD (PROP_ICE_TRANSPORT_POLICY, policy),
+  FIELD (PROP_ICE_LOCAL_ADDRESSES, local_addresses),
+  FIELD (PROP_TIMEOUT, timeout),
+  FIELD (PROP_TRICKLE, trickle),
+  FIELD (PROP_VIDEO_ENCODER, video_encoder),
+  FIELD (PROP_BITRATE, bitrate),
+  FIELD (PROP_RECONNECT, reconnect),
+  FIELD (PROP_MAX_RECONNECTS, max_reconnects),
+  FIELD (PROP_PEER_TIMEOUT, peer_timeout),
+  FIELD (PROP_RESOURCE_URL, resource_url),
+  FIELD (PROP_PLAYBACK_URL, playback_url),
+};
+
+#undef FIELD
+/* enum fields are stored as gint */
+G_STATIC_ASSERT (sizeof (GstDaydreamWhipTrickle) == sizeof (gint));
+G_STATIC_ASSERT (sizeof (GstWebRTCICETransportPolicy) == sizeof (gint));
+
+/* A new endpoint while running moves the session there (HTTP thread). */
+static void
+set_endpoint (GstDaydreamWhipSink * self, const GValue * value)
+{
+  gboolean changed;
+  DrtcHttp *http;
+
+  g_mutex_lock (&self->lock);
+  changed = g_strcmp0 (self->endpoint, g_value_get_string (value)) != 0;
+  drtc_props_set (self, fields, G_N_ELEMENTS (fields), PROP_WHIP_ENDPOINT,
+      value);
+  http = self->http;
+  g_mutex_unlock (&self->lock);
+  if (changed && http && GST_STATE (self) >= GST_STATE_READY)
+    drtc_http_invoke (http, on_endpoint_changed, whip_weak_ref_new (self),
+        whip_weak_ref_free);
+}
+
 static void
 gst_daydream_whip_sink_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstDaydreamWhipSink *self = GST_DAYDREAM_WHIP_SINK (object);
+  gboolean known;
 
   if ((pspec->flags & GST_PARAM_MUTABLE_READY)
       && GST_STATE (self) > GST_STATE_READY) {
@@ -277,72 +323,14 @@ gst_daydream_whip_sink_set_property (GObject * object, guint prop_id,
     return;
   }
   if (prop_id == PROP_WHIP_ENDPOINT) {
-    gboolean changed;
-    DrtcHttp *http;
-
-    g_mutex_lock (&self->lock);
-    changed = g_strcmp0 (self->endpoint, g_value_get_string (value)) != 0;
-    g_free (self->endpoint);
-    self->endpoint = g_value_dup_string (value);
-    http = self->http;
-    g_mutex_unlock (&self->lock);
-    if (changed && http && GST_STATE (self) >= GST_STATE_READY) {
-      GWeakRef *ref = whip_weak_ref_new (self);
-      drtc_http_invoke (http, on_endpoint_changed, ref, whip_weak_ref_free);
-    }
+    set_endpoint (self, value);
     return;
   }
   g_mutex_lock (&self->lock);
-  switch (prop_id) {
-    case PROP_AUTH_TOKEN:
-      g_free (self->auth_token);
-      self->auth_token = g_value_dup_string (value);
-      break;
-    case PROP_STUN_SERVER:
-      g_free (self->stun_server);
-      self->stun_server = g_value_dup_string (value);
-      break;
-    case PROP_TURN_SERVER:
-      g_free (self->turn_servers);
-      self->turn_servers = g_value_dup_string (value);
-      break;
-    case PROP_USE_LINK_HEADERS:
-      self->use_link_headers = g_value_get_boolean (value);
-      break;
-    case PROP_ICE_TRANSPORT_POLICY:
-      self->policy = g_value_get_enum (value);
-      break;
-    case PROP_ICE_LOCAL_ADDRESSES:
-      g_free (self->local_addresses);
-      self->local_addresses = g_value_dup_string (value);
-      break;
-    case PROP_TIMEOUT:
-      self->timeout = g_value_get_uint (value);
-      break;
-    case PROP_TRICKLE:
-      self->trickle = g_value_get_enum (value);
-      break;
-    case PROP_VIDEO_ENCODER:
-      g_free (self->video_encoder);
-      self->video_encoder = g_value_dup_string (value);
-      break;
-    case PROP_BITRATE:
-      self->bitrate = g_value_get_uint (value);
-      break;
-    case PROP_RECONNECT:
-      self->reconnect = g_value_get_boolean (value);
-      break;
-    case PROP_MAX_RECONNECTS:
-      self->max_reconnects = g_value_get_uint (value);
-      break;
-    case PROP_PEER_TIMEOUT:
-      self->peer_timeout = g_value_get_uint (value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
+  known = drtc_props_set (self, fields, G_N_ELEMENTS (fields), prop_id, value);
   g_mutex_unlock (&self->lock);
+  if (!known)
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
 
 static void
@@ -350,63 +338,17 @@ gst_daydream_whip_sink_get_property (GObject * object, guint prop_id,
     GValue * value, GParamSpec * pspec)
 {
   GstDaydreamWhipSink *self = GST_DAYDREAM_WHIP_SINK (object);
+  gboolean known;
 
   if (prop_id == PROP_STATS) {
     g_value_take_boxed (value, whip_make_stats (self));
     return;
   }
   g_mutex_lock (&self->lock);
-  switch (prop_id) {
-    case PROP_WHIP_ENDPOINT:
-      g_value_set_string (value, self->endpoint);
-      break;
-    case PROP_STUN_SERVER:
-      g_value_set_string (value, self->stun_server);
-      break;
-    case PROP_TURN_SERVER:
-      g_value_set_string (value, self->turn_servers);
-      break;
-    case PROP_USE_LINK_HEADERS:
-      g_value_set_boolean (value, self->use_link_headers);
-      break;
-    case PROP_ICE_TRANSPORT_POLICY:
-      g_value_set_enum (value, self->policy);
-      break;
-    case PROP_ICE_LOCAL_ADDRESSES:
-      g_value_set_string (value, self->local_addresses);
-      break;
-    case PROP_TIMEOUT:
-      g_value_set_uint (value, self->timeout);
-      break;
-    case PROP_TRICKLE:
-      g_value_set_enum (value, self->trickle);
-      break;
-    case PROP_VIDEO_ENCODER:
-      g_value_set_string (value, self->video_encoder);
-      break;
-    case PROP_BITRATE:
-      g_value_set_uint (value, self->bitrate);
-      break;
-    case PROP_RECONNECT:
-      g_value_set_boolean (value, self->reconnect);
-      break;
-    case PROP_MAX_RECONNECTS:
-      g_value_set_uint (value, self->max_reconnects);
-      break;
-    case PROP_PEER_TIMEOUT:
-      g_value_set_uint (value, self->peer_timeout);
-      break;
-    case PROP_RESOURCE_URL:
-      g_value_set_string (value, self->resource_url);
-      break;
-    case PROP_PLAYBACK_URL:
-      g_value_set_string (value, self->playback_url);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
+  known = drtc_props_get (self, fields, G_N_ELEMENTS (fields), prop_id, value);
   g_mutex_unlock (&self->lock);
+  if (!known)
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
 
 static void
@@ -446,14 +388,7 @@ gst_daydream_whip_sink_finalize (GObject * object)
 
   g_clear_pointer (&self->http, drtc_http_free);
   gst_clear_object (&self->webrtc);
-  g_free (self->endpoint);
-  g_free (self->auth_token);
-  g_free (self->stun_server);
-  g_free (self->turn_servers);
-  g_free (self->local_addresses);
-  g_free (self->video_encoder);
-  g_free (self->resource_url);
-  g_free (self->playback_url);
+  drtc_props_clear (self, fields, G_N_ELEMENTS (fields), props);
   g_free (self->etag);
   gst_clear_caps (&self->rtp_caps);
   g_clear_pointer (&self->link_servers, g_ptr_array_unref);

@@ -98,6 +98,8 @@ void whep_session_fail_answer (WhepConn * conn, guint status,
     const gchar * why, GBytes * body);
 void whep_session_fail_http (WhepConn * conn, const gchar * method,
     DrtcHttpResponse * r);
+void whep_session_fail_negotiation (WhepConn * conn, const GError * error,
+    const gchar * what);
 
 /* whepsrc-counter-offer.c */
 void whep_counter_offer_take (WhepConn * conn, DrtcHttpResponse * r);

@@ -12,6 +12,7 @@
 #endif
 
 #include "whepsrc-conn.h"
+#include "drtc-negotiate.h"
 
 #include <string.h>
 
@@ -54,21 +55,21 @@ on_patch_response (DrtcHttpResponse * r, const GError * error, gpointer data)
   }
 }
 
+/* Our answer is set and gathered: PATCH it to the Location. */
 static void
-on_counter_gathered (GstElement * webrtc, gboolean complete, gpointer data)
+on_counter_answer_ready (GstElement * webrtc, const gchar * sdp,
+    gboolean complete, const GError * error, gpointer data)
 {
   WhepJob *job = data;
   WhepConn *conn = job->conn;
   DrtcHttpRequest req = { 0 };
-  g_autofree gchar *sdp = NULL;
   g_autoptr (GBytes) body = NULL;
 
   if (!whep_job_live (job))
     return;
-  sdp = drtc_webrtc_local_sdp (webrtc);
-  if (!sdp) {
-    whep_session_fail (conn, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_FAILED, 0,
-        "webrtcbin has no local description", NULL);
+  if (error) {
+    whep_session_fail_negotiation (conn, error,
+        "webrtcbin could not answer the counter-offer");
     return;
   }
   body = g_bytes_new (sdp, strlen (sdp));
@@ -86,33 +87,12 @@ on_counter_gathered (GstElement * webrtc, gboolean complete, gpointer data)
 }
 
 static void
-on_counter_answer_created (GstPromise * promise, gpointer data)
-{
-  WhepJob *job = data;
-  WhepConn *conn = job->conn;
-  g_autoptr (GError) err = NULL;
-  GstWebRTCSessionDescription *answer;
-
-  if (!whep_job_live (job))
-    return;
-  if (!(answer = drtc_promise_description (promise, "answer", &err))) {
-    whep_session_fail (conn, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_FAILED, 0,
-        "webrtcbin could not answer the counter-offer", err->message);
-    return;
-  }
-  g_signal_emit_by_name (conn->webrtc, "set-local-description", answer, NULL);
-  gst_webrtc_session_description_free (answer);
-  drtc_webrtc_when_gathered (conn->webrtc, conn->context, GATHER_TIMEOUT_MS,
-      on_counter_gathered, whep_job_new (conn), whep_job_free);
-}
-
-static void
 on_counter_offer_set (GstPromise * promise, gpointer data)
 {
   WhepJob *job = data;
   WhepConn *conn = job->conn;
   g_autoptr (GError) err = NULL;
-  GstPromise *next;
+  DrtcNegotiateOptions opts = { GST_WEBRTC_SDP_TYPE_ANSWER };
 
   if (!whep_job_live (job))
     return;
@@ -123,9 +103,10 @@ on_counter_offer_set (GstPromise * promise, gpointer data)
     whep_session_fail_answer (conn, 406, text, NULL);
     return;
   }
-  next = whep_conn_promise (conn, on_counter_answer_created);
-  g_signal_emit_by_name (conn->webrtc, "create-answer", NULL, next);
-  gst_promise_unref (next);
+  opts.context = conn->context;
+  opts.gather_timeout_ms = GATHER_TIMEOUT_MS;
+  drtc_negotiate_local (conn->webrtc, &opts, on_counter_answer_ready,
+      whep_job_new (conn), whep_job_free);
 }
 
 /* The server turned our offer down with its own: answer it instead. */

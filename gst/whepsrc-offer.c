@@ -12,6 +12,7 @@
 #endif
 
 #include "whepsrc-conn.h"
+#include "drtc-negotiate.h"
 
 #include <string.h>
 
@@ -121,46 +122,27 @@ post_offer (WhepConn * conn)
       whep_job_free);
 }
 
+/* The offer is set and gathered (Daydream does not trickle: it carries
+ * every candidate): POST it. */
 static void
-on_offer_gathered (GstElement * webrtc, gboolean complete, gpointer data)
+on_offer_ready (GstElement * webrtc, const gchar * sdp, gboolean complete,
+    const GError * error, gpointer data)
 {
   WhepJob *job = data;
   WhepConn *conn = job->conn;
 
   if (!whep_job_live (job))
     return;
+  if (error) {
+    whep_session_fail_negotiation (conn, error,
+        "webrtcbin could not create an offer");
+    return;
+  }
   if (!complete)
     GST_WARNING ("ICE gathering still running after %u ms: offering the "
         "candidates found so far", GATHER_TIMEOUT_MS);
-  conn->offer_sdp = drtc_webrtc_local_sdp (webrtc);
-  if (!conn->offer_sdp) {
-    whep_session_fail (conn, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_FAILED, 0,
-        "webrtcbin has no local description", NULL);
-    return;
-  }
+  conn->offer_sdp = g_strdup (sdp);
   post_offer (conn);
-}
-
-static void
-on_offer_created (GstPromise * promise, gpointer data)
-{
-  WhepJob *job = data;
-  WhepConn *conn = job->conn;
-  g_autoptr (GError) err = NULL;
-  GstWebRTCSessionDescription *offer;
-
-  if (!whep_job_live (job))
-    return;
-  if (!(offer = drtc_promise_description (promise, "offer", &err))) {
-    whep_session_fail (conn, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_FAILED, 0,
-        "webrtcbin could not create an offer", err->message);
-    return;
-  }
-  g_signal_emit_by_name (conn->webrtc, "set-local-description", offer, NULL);
-  gst_webrtc_session_description_free (offer);
-  /* Daydream does not trickle: the offer carries every candidate */
-  drtc_webrtc_when_gathered (conn->webrtc, conn->context, GATHER_TIMEOUT_MS,
-      on_offer_gathered, whep_job_new (conn), whep_job_free);
 }
 
 static gboolean
@@ -182,7 +164,7 @@ void
 whep_offer_attempt (WhepConn * conn)
 {
   g_autoptr (GstDaydreamWhepSrc) self = whep_conn_self (conn);
-  GstPromise *promise;
+  DrtcNegotiateOptions opts = { GST_WEBRTC_SDP_TYPE_OFFER };
 
   if (!self || conn->stopped || conn->failed)
     return;
@@ -207,7 +189,8 @@ whep_offer_attempt (WhepConn * conn)
         "webrtcbin refused the receive-only transceivers", NULL);
     return;
   }
-  promise = whep_conn_promise (conn, on_offer_created);
-  g_signal_emit_by_name (conn->webrtc, "create-offer", NULL, promise);
-  gst_promise_unref (promise);
+  opts.context = conn->context;
+  opts.gather_timeout_ms = GATHER_TIMEOUT_MS;
+  drtc_negotiate_local (conn->webrtc, &opts, on_offer_ready,
+      whep_job_new (conn), whep_job_free);
 }

@@ -12,6 +12,7 @@
 #endif
 
 #include "whepsrc-conn.h"
+#include "drtc-negotiate.h"
 
 #include <string.h>
 
@@ -199,6 +200,7 @@ whep_session_end (WhepConn * conn, gboolean delete_resource)
   g_signal_handlers_disconnect_matched (conn->webrtc, G_SIGNAL_MATCH_FUNC,
       0, 0, NULL, on_connection_state, NULL);
   whep_conn_interrupt_promises (conn);
+  drtc_negotiate_interrupt (conn->webrtc);
   if (self)
     whep_chain_dispose (self, conn->webrtc);
   else
@@ -274,4 +276,18 @@ whep_session_fail_http (WhepConn * conn, const gchar * method,
       GST_RESOURCE_ERROR_NOT_AUTHORIZED : GST_RESOURCE_ERROR_OPEN_READ;
 
   whep_session_fail (conn, GST_RESOURCE_ERROR, code, r->status, text, debug);
+}
+
+/* A local description could not be made (drtc_negotiate_local): fatal. */
+void
+whep_session_fail_negotiation (WhepConn * conn, const GError * error,
+    const gchar * what)
+{
+  if (g_error_matches (error, DRTC_NEGOTIATE_ERROR,
+          DRTC_NEGOTIATE_ERROR_NO_SDP))
+    whep_session_fail (conn, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_FAILED, 0,
+        "webrtcbin has no local description", NULL);
+  else
+    whep_session_fail (conn, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_FAILED, 0,
+        what, error->message);
 }

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * create-offer -> set-local-description -> (gathering, bounded) -> POST
+ * (drtc_negotiate_local () up to the POST)
  * -> 201: Location, ETag, Link headers, the answer applied. A retryable
  * failure goes to the reconnect policy (whipsink-reconnect.c).
  */
@@ -11,6 +12,7 @@
 #endif
 
 #include "whipsink-private.h"
+#include "drtc-negotiate.h"
 #include "drtc-sdp.h"
 #include "drtc-webrtc.h"
 
@@ -199,86 +201,39 @@ whip_post_offer (GstDaydreamWhipSink * self, GstElement * webrtc)
       whip_session_ref_new (self), whip_session_ref_free);
 }
 
+/* The offer is set: at once (trickle=on) or once gathered, it is POSTed;
+ * a local description that is missing after all is retried there. */
 static void
-on_gathered (GstElement * webrtc, gboolean complete, gpointer data)
+on_offer_ready (GstElement * webrtc, const gchar * sdp, gboolean complete,
+    const GError * error, gpointer data)
 {
   GstDaydreamWhipSink *self = whip_session_get (data);
-
-  if (!self)
-    return;
-  if (!complete)
-    GST_INFO_OBJECT (self, "ICE gathering not complete after the timeout: "
-        "sending the candidates found so far");
-  whip_post_offer (self, webrtc);
-  gst_object_unref (self);
-}
-
-/* The offer is in place: send it now (trickle=on) or once gathered. */
-static void
-on_local_set (GstPromise * promise, gpointer data)
-{
-  GstDaydreamWhipSink *self = whip_session_get (data);
-  g_autoptr (GstElement) webrtc = NULL;
   GstDaydreamWhipTrickle trickle;
-  guint timeout;
 
   if (!self)
     return;
-  webrtc = whip_current_webrtc (self);
   g_mutex_lock (&self->lock);
   trickle = self->trickle;
-  timeout = self->timeout;
   g_mutex_unlock (&self->lock);
-  if (!webrtc) {
-    gst_object_unref (self);
-    return;
-  }
-  if (trickle == GST_DAYDREAM_WHIP_TRICKLE_ON)
-    whip_post_offer (self, webrtc);
-  else
-    drtc_webrtc_when_gathered (webrtc, drtc_http_get_context (self->http),
-        MIN (timeout, 5) * 1000, on_gathered, whip_session_ref_new (self),
-        whip_session_ref_free);
-  gst_object_unref (self);
-}
-
-static void
-on_offer_created (GstPromise * promise, gpointer data)
-{
-  GstDaydreamWhipSink *self = whip_session_get (data);
-  GstWebRTCSessionDescription *offer;
-  g_autoptr (GstElement) webrtc = NULL;
-  g_autoptr (GError) err = NULL;
-  GstPromise *next;
-
-  if (!self)
-    return;
-  webrtc = whip_current_webrtc (self);
-  offer = drtc_promise_description (promise, "offer", &err);
-  if (!offer || !webrtc) {
+  if (error && !g_error_matches (error, DRTC_NEGOTIATE_ERROR,
+          DRTC_NEGOTIATE_ERROR_NO_SDP)) {
     GST_ELEMENT_ERROR (self, LIBRARY, FAILED,
-        ("webrtcbin could not create an offer"),
-        ("%s", err ? err->message : "webrtcbin is gone"));
-    if (offer)
-      gst_webrtc_session_description_free (offer);
+        ("webrtcbin could not create an offer"), ("%s", error->message));
     whip_fail (self, "no offer");
-    gst_object_unref (self);
-    return;
+  } else {
+    if (!complete && trickle != GST_DAYDREAM_WHIP_TRICKLE_ON)
+      GST_INFO_OBJECT (self, "ICE gathering not complete after the timeout: "
+          "sending the candidates found so far");
+    whip_post_offer (self, webrtc);
   }
-  next = drtc_promise_new (drtc_http_get_context (self->http), on_local_set,
-      whip_session_ref_new (self), whip_session_ref_free);
-  g_signal_emit_by_name (webrtc, "set-local-description", offer, next);
-  gst_promise_unref (next);
-  gst_webrtc_session_description_free (offer);
   gst_object_unref (self);
 }
-
 
 void
 whip_start_session (GstDaydreamWhipSink * self)
 {
   g_autoptr (GstElement) webrtc = whip_current_webrtc (self);
-  GstPromise *promise;
+  DrtcNegotiateOptions opts = { GST_WEBRTC_SDP_TYPE_OFFER };
 
   if (!webrtc)
     return;
@@ -289,8 +244,11 @@ whip_start_session (GstDaydreamWhipSink * self)
   self->posted = FALSE;
   self->can_trickle = FALSE;
   g_ptr_array_set_size (self->pending_candidates, 0);
-  promise = drtc_promise_new (drtc_http_get_context (self->http),
-      on_offer_created, whip_session_ref_new (self), whip_session_ref_free);
-  g_signal_emit_by_name (webrtc, "create-offer", NULL, promise);
-  gst_promise_unref (promise);
+  opts.context = drtc_http_get_context (self->http);
+  g_mutex_lock (&self->lock);
+  opts.gather_timeout_ms = MIN (self->timeout, 5) * 1000;
+  opts.no_gathering = self->trickle == GST_DAYDREAM_WHIP_TRICKLE_ON;
+  g_mutex_unlock (&self->lock);
+  drtc_negotiate_local (webrtc, &opts, on_offer_ready,
+      whip_session_ref_new (self), whip_session_ref_free);
 }

@@ -405,7 +405,7 @@ on_endpoint_changed (gpointer data)
     location = whep_conn_stop (old);
     whep_conn_unref (old);
     /* on this thread the DELETE is sent, not waited for */
-    whep_conn_delete_sync (self->http, location, token, timeout);
+    whep_conn_delete_sync (self, location, token, timeout);
   }
   if (bad)
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
@@ -495,7 +495,7 @@ release_session (GstDaydreamWhepSrc * self, const gchar * location)
   self->state = WHEP_STATE_IDLE;
   g_mutex_unlock (&self->lock);
   /* bounded: a server that does not answer cannot hold the pipeline */
-  whep_conn_delete_sync (self->http, location, token, timeout);
+  whep_conn_delete_sync (self, location, token, timeout);
   remove_audio_pad (self);
 }
 

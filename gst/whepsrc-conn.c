@@ -255,7 +255,8 @@ whep_conn_retry_later (WhepConn * conn, guint status, gint64 retry_after,
     delay = (guint) retry_after;
   g_free (conn->last_reason);
   conn->last_reason = g_strdup (reason);
-  GST_INFO ("%s: %s; next attempt in %u ms", conn->host, reason, delay);
+  WHEP_CONN_INFO (conn, "%s: %s; next attempt in %u ms", conn->host, reason,
+      delay);
   whep_conn_post_state (conn, state, status, delay, reason);
   whep_destroy_source (&conn->retry);
   conn->retry = whep_conn_timeout (conn, delay, on_retry, whep_job_new (conn),
@@ -330,7 +331,8 @@ whep_conn_keep_resource (WhepConn * conn, DrtcHttpResponse * r)
     return;
   /* too late for this session's gathering (no trickle), but TURN relays
    * still help a later check, and every reconnect starts with them */
-  GST_INFO ("%s: %u ICE server(s) from Link headers", conn->host, servers->len);
+  WHEP_CONN_INFO (conn, "%s: %u ICE server(s) from Link headers", conn->host,
+      servers->len);
   for (guint i = 0; conn->webrtc && i < servers->len; i++)
     whep_apply_ice_server (conn->webrtc, g_ptr_array_index (servers, i));
   g_clear_pointer (&conn->link_servers, g_ptr_array_unref);
@@ -358,11 +360,12 @@ whep_retryable (guint status)
 /**
  * whep_conn_delete_sync:
  *
- * DELETEs the WHEP resource at @location and waits for the answer, at most
- * @timeout_s seconds (only sends it when called on the DrtcHttp thread).
+ * DELETEs the WHEP resource at @location on @self's DrtcHttp and waits for
+ * the answer, at most @timeout_s seconds (only sends it when called on the
+ * DrtcHttp thread).
  */
 void
-whep_conn_delete_sync (DrtcHttp * http, const gchar * location,
+whep_conn_delete_sync (GstDaydreamWhepSrc * self, const gchar * location,
     const gchar * token, guint timeout_s)
 {
   DrtcHttpRequest req = { 0 };
@@ -377,8 +380,9 @@ whep_conn_delete_sync (DrtcHttp * http, const gchar * location,
   req.bearer = token;
   req.timeout_s = timeout_s;
   req.max_redirects = MAX_REDIRECTS;
-  if (drtc_http_send_and_wait (http, &req, timeout_s + 1, &status))
-    GST_INFO ("%s: DELETE answered %u", host, status);
+  if (drtc_http_send_and_wait (self->http, &req, timeout_s + 1, &status))
+    GST_INFO_OBJECT (self, "%s: DELETE answered %u", host, status);
   else
-    GST_INFO ("%s: no answer to DELETE within %u s", host, timeout_s);
+    GST_INFO_OBJECT (self, "%s: no answer to DELETE within %u s", host,
+        timeout_s);
 }

@@ -56,6 +56,22 @@ G_BEGIN_DECLS
   gchar *last_reason;
 };
 
+/* GST_*_OBJECT for code that holds a WhepConn: the element is looked up
+ * (through the weak reference) only when the level is on. */
+#define WHEP_CONN_LOG(conn, level, ...) G_STMT_START {                   \
+    if (G_UNLIKELY ((level) <=                                           \
+            gst_debug_category_get_threshold (GST_CAT_DEFAULT))) {       \
+      GstDaydreamWhepSrc *log_self_ = whep_conn_self (conn);             \
+      GST_CAT_LEVEL_LOG (GST_CAT_DEFAULT, level, log_self_, __VA_ARGS__); \
+      g_clear_object (&log_self_);                                       \
+    }                                                                    \
+  } G_STMT_END
+#define WHEP_CONN_WARNING(conn, ...) \
+    WHEP_CONN_LOG (conn, GST_LEVEL_WARNING, __VA_ARGS__)
+#define WHEP_CONN_INFO(conn, ...) WHEP_CONN_LOG (conn, GST_LEVEL_INFO, __VA_ARGS__)
+#define WHEP_CONN_DEBUG(conn, ...) \
+    WHEP_CONN_LOG (conn, GST_LEVEL_DEBUG, __VA_ARGS__)
+
 /* What a callback carries: the connection and the session it was for. */
 typedef struct
 {

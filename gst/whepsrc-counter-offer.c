@@ -41,7 +41,8 @@ on_patch_response (DrtcHttpResponse * r, const GError * error, gpointer data)
   }
   conn->last_status = r->status;
   if (r->status >= 200 && r->status < 300) {
-    GST_INFO ("%s: counter-offer answered (HTTP %u)", conn->host, r->status);
+    WHEP_CONN_INFO (conn, "%s: counter-offer answered (HTTP %u)", conn->host,
+        r->status);
     conn->answered_us = g_get_monotonic_time ();
   } else if (r->status == 429 || whep_retryable (r->status)) {
     g_autofree gchar *reason = g_strdup_printf ("PATCH answered HTTP %u",
@@ -81,7 +82,7 @@ on_counter_answer_ready (GstElement * webrtc, const gchar * sdp,
   req.if_match = conn->etag;
   req.timeout_s = conn->cfg->timeout_s;
   req.max_redirects = MAX_REDIRECTS;
-  GST_DEBUG ("%s: PATCH answer to the counter-offer", conn->host);
+  WHEP_CONN_DEBUG (conn, "%s: PATCH answer to the counter-offer", conn->host);
   drtc_http_send (conn->http, &req, on_patch_response, whep_job_new (conn),
       whep_job_free);
 }
@@ -143,7 +144,7 @@ whep_counter_offer_take (WhepConn * conn, DrtcHttpResponse * r)
         "a counter-offer needs a Location to " "PATCH the answer to", r->body);
     return;
   }
-  GST_INFO ("%s: counter-offer (HTTP 406), video %s: answering it",
+  GST_INFO_OBJECT (self, "%s: counter-offer (HTTP 406), video %s: answering it",
       conn->host, codec);
   location = g_steal_pointer (&conn->location);
   etag = g_steal_pointer (&conn->etag);

@@ -33,7 +33,8 @@ on_answer_set (GstPromise * promise, gpointer data)
     whep_session_fail_answer (job->conn, job->conn->last_status, text, NULL);
     return;
   }
-  GST_DEBUG ("%s: answer applied, connecting", job->conn->host);
+  WHEP_CONN_DEBUG (job->conn, "%s: answer applied, connecting",
+      job->conn->host);
 }
 
 static void
@@ -57,7 +58,8 @@ take_answer (WhepConn * conn, DrtcHttpResponse * r)
         "the answer accepts no video codec that " "was offered", r->body);
     return;
   }
-  GST_INFO ("%s: answered (HTTP %u), video %s", conn->host, r->status, codec);
+  WHEP_CONN_INFO (conn, "%s: answered (HTTP %u), video %s", conn->host,
+      r->status, codec);
   whep_conn_keep_resource (conn, r);
   g_clear_pointer (&conn->offer_sdp, g_free);
   conn->answered_us = g_get_monotonic_time ();
@@ -117,7 +119,8 @@ post_offer (WhepConn * conn)
   req.body = body;
   req.timeout_s = conn->cfg->timeout_s;
   req.max_redirects = MAX_REDIRECTS;
-  GST_DEBUG ("%s: POST offer (attempt %u)", conn->host, conn->attempt);
+  WHEP_CONN_DEBUG (conn, "%s: POST offer (attempt %u)", conn->host,
+      conn->attempt);
   drtc_http_send (conn->http, &req, on_post_response, whep_job_new (conn),
       whep_job_free);
 }
@@ -139,8 +142,8 @@ on_offer_ready (GstElement * webrtc, const gchar * sdp, gboolean complete,
     return;
   }
   if (!complete)
-    GST_WARNING ("ICE gathering still running after %u ms: offering the "
-        "candidates found so far", GATHER_TIMEOUT_MS);
+    WHEP_CONN_WARNING (conn, "ICE gathering still running after %u ms: "
+        "offering the " "candidates found so far", GATHER_TIMEOUT_MS);
   conn->offer_sdp = g_strdup (sdp);
   post_offer (conn);
 }

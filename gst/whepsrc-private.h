@@ -145,7 +145,7 @@ void whep_conn_session_error (WhepConn * conn, guint gen, const gchar * what);
 guint whep_conn_current_gen (WhepConn * conn);
 
 /* whepsrc-conn.c */
-void whep_conn_delete_sync (DrtcHttp * http, const gchar * location,
+void whep_conn_delete_sync (GstDaydreamWhepSrc * self, const gchar * location,
     const gchar * token, guint timeout_s);
 
 #define WHEP_GEN_KEY "drtc-whep-gen"

@@ -49,7 +49,8 @@ connected (WhepConn * conn)
     __atomic_store_n (&self->last_in_us, now, __ATOMIC_RELAXED);
     __atomic_store_n (&self->last_out_us, now, __ATOMIC_RELAXED);
   }
-  GST_INFO ("%s: connected after %u attempt(s)", conn->host, conn->attempt);
+  WHEP_CONN_INFO (conn, "%s: connected after %u attempt(s)", conn->host,
+      conn->attempt);
   whep_conn_post_state (conn, WHEP_STATE_CONNECTED, conn->last_status, 0,
       "peer connection established");
   conn->attempt = 0;
@@ -63,7 +64,7 @@ handle_connection_state (gpointer data)
 
   if (!whep_job_live (call->job))
     return G_SOURCE_REMOVE;
-  GST_DEBUG ("%s: peer connection %s", conn->host,
+  WHEP_CONN_DEBUG (conn, "%s: peer connection %s", conn->host,
       drtc_webrtc_state_name (call->state));
   switch (call->state) {
     case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED:
@@ -157,12 +158,13 @@ whep_session_new (WhepConn * conn, GstDaydreamWhepSrc * self)
 static void
 on_deleted (DrtcHttpResponse * response, const GError * error, gpointer data)
 {
-  gchar *host = data;
+  WhepConn *conn = data;
 
   if (response)
-    GST_DEBUG ("%s: DELETE answered %u", host, response->status);
+    WHEP_CONN_DEBUG (conn, "%s: DELETE answered %u", conn->host,
+        response->status);
   else
-    GST_DEBUG ("%s: DELETE failed: %s", host, error->message);
+    WHEP_CONN_DEBUG (conn, "%s: DELETE failed: %s", conn->host, error->message);
 }
 
 static void
@@ -175,7 +177,8 @@ send_delete (WhepConn * conn)
   req.bearer = conn->cfg->auth_token;
   req.timeout_s = conn->cfg->timeout_s;
   req.max_redirects = MAX_REDIRECTS;
-  drtc_http_send (conn->http, &req, on_deleted, g_strdup (conn->host), g_free);
+  drtc_http_send (conn->http, &req, on_deleted, whep_conn_ref (conn),
+      (GDestroyNotify) whep_conn_unref);
 }
 
 /* Ends the current session: its callbacks go stale, its webrtcbin and
@@ -213,7 +216,7 @@ whep_session_lost (WhepConn * conn, const gchar * reason)
 {
   g_autoptr (GstDaydreamWhepSrc) self = whep_conn_self (conn);
 
-  GST_WARNING ("%s: %s; reconnecting", conn->host, reason);
+  WHEP_CONN_WARNING (conn, "%s: %s; reconnecting", conn->host, reason);
   whep_session_end (conn, TRUE);
   if (self && conn->was_connected)
     whep_src_count (self, FALSE, TRUE);

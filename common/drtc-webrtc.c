@@ -324,6 +324,93 @@ drtc_webrtc_when_gathered (GstElement * webrtc, GMainContext * context,
         gather_on_complete, g_atomic_rc_box_acquire (job), gather_job_release);
 }
 
+/* Refcounted: the signal handler and each dispatch in flight hold one. */
+typedef struct
+{
+  GMainContext *context;
+  DrtcConnectionStateFunc func;
+  gpointer user_data;
+  GDestroyNotify notify;
+} StateWatch;
+
+typedef struct
+{
+  StateWatch *watch;
+  GstWebRTCPeerConnectionState state;
+} StateCall;
+
+static void
+state_watch_clear (gpointer data)
+{
+  StateWatch *w = data;
+
+  if (w->notify)
+    w->notify (w->user_data);
+  g_main_context_unref (w->context);
+}
+
+static void
+state_watch_closure_notify (gpointer data, GClosure * closure)
+{
+  g_atomic_rc_box_release_full (data, state_watch_clear);
+}
+
+static void
+state_call_free (gpointer data)
+{
+  StateCall *call = data;
+
+  g_atomic_rc_box_release_full (call->watch, state_watch_clear);
+  g_free (call);
+}
+
+static gboolean
+state_call_dispatch (gpointer data)
+{
+  StateCall *call = data;
+
+  call->watch->func (call->state, call->watch->user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* webrtcbin's thread */
+static void
+on_connection_state (GstElement * webrtc, GParamSpec * pspec, gpointer data)
+{
+  StateCall *call = g_new0 (StateCall, 1);
+
+  call->watch = g_atomic_rc_box_acquire (data);
+  g_object_get (webrtc, "connection-state", &call->state, NULL);
+  g_main_context_invoke_full (call->watch->context, G_PRIORITY_DEFAULT,
+      state_call_dispatch, call, state_call_free);
+}
+
+/**
+ * drtc_webrtc_watch_connection_state:
+ * @func: called on @context with each new connection-state
+ * @notify: frees @user_data once the handler is gone and nothing is in
+ *   flight
+ *
+ * Hands webrtcbin's connection-state changes (notified on its own threads)
+ * to @context, in order.
+ *
+ * Returns: the signal handler, for g_signal_handler_disconnect()
+ */
+gulong
+drtc_webrtc_watch_connection_state (GstElement * webrtc,
+    GMainContext * context, DrtcConnectionStateFunc func, gpointer user_data,
+    GDestroyNotify notify)
+{
+  StateWatch *w = g_atomic_rc_box_new0 (StateWatch);
+
+  w->context = g_main_context_ref (context);
+  w->func = func;
+  w->user_data = user_data;
+  w->notify = notify;
+  return g_signal_connect_data (webrtc, "notify::connection-state",
+      G_CALLBACK (on_connection_state), w, state_watch_closure_notify, 0);
+}
+
 /**
  * drtc_webrtc_local_sdp:
  *

@@ -129,6 +129,46 @@ drtc_props_get (gpointer instance, const DrtcPropField * fields,
 }
 
 /**
+ * drtc_props_set_locked:
+ * @lock: what guards the fields
+ *
+ * set_property for the table: drtc_props_set () under @lock, and GObject's
+ * warning for a property that is not in it.
+ */
+void
+drtc_props_set_locked (GObject * object, GMutex * lock,
+    const DrtcPropField * fields, guint n_fields, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  gboolean known;
+
+  g_mutex_lock (lock);
+  known = drtc_props_set (object, fields, n_fields, prop_id, value);
+  g_mutex_unlock (lock);
+  if (!known)
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+}
+
+/**
+ * drtc_props_get_locked:
+ *
+ * get_property for the table, as drtc_props_set_locked () is set_property.
+ */
+void
+drtc_props_get_locked (GObject * object, GMutex * lock,
+    const DrtcPropField * fields, guint n_fields, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  gboolean known;
+
+  g_mutex_lock (lock);
+  known = drtc_props_get (object, fields, n_fields, prop_id, value);
+  g_mutex_unlock (lock);
+  if (!known)
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+}
+
+/**
  * drtc_props_clear:
  * @pspecs: indexed by property id, as the class installed them
  *

@@ -23,6 +23,12 @@ gboolean drtc_props_set (gpointer instance, const DrtcPropField * fields,
     guint n_fields, guint prop_id, const GValue * value);
 gboolean drtc_props_get (gpointer instance, const DrtcPropField * fields,
     guint n_fields, guint prop_id, GValue * value);
+void drtc_props_set_locked (GObject * object, GMutex * lock,
+    const DrtcPropField * fields, guint n_fields, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+void drtc_props_get_locked (GObject * object, GMutex * lock,
+    const DrtcPropField * fields, guint n_fields, guint prop_id,
+    GValue * value, GParamSpec * pspec);
 void drtc_props_clear (gpointer instance, const DrtcPropField * fields,
     guint n_fields, GParamSpec ** pspecs);
 

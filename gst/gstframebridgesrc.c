@@ -552,27 +552,26 @@ gst_daydream_frame_bridge_src_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstDaydreamFrameBridgeSrc *self = GST_DAYDREAM_FRAME_BRIDGE_SRC (object);
-  gboolean known = TRUE;
 
   if (!settable (self, pspec))
     return;
-  g_mutex_lock (&self->lock);
-  if (prop_id == PROP_FRAMERATE) {
-    if (gst_value_get_fraction_numerator (value) <= 0) {
-      GST_WARNING_OBJECT (self, "framerate must be above 0");
-    } else {
-      self->fps_n = gst_value_get_fraction_numerator (value);
-      self->fps_d = gst_value_get_fraction_denominator (value);
-    }
-  } else {
-    known = drtc_props_set (self, fields, G_N_ELEMENTS (fields), prop_id,
-        value);
-    if (prop_id == PROP_MAX_FRAMES)
+  if (prop_id != PROP_FRAMERATE) {
+    drtc_props_set_locked (object, &self->lock, fields, G_N_ELEMENTS (fields),
+        prop_id, value, pspec);
+    if (prop_id == PROP_MAX_FRAMES) {
+      /* pushes waiting for room look again */
+      g_mutex_lock (&self->lock);
       g_cond_broadcast (&self->room);
+      g_mutex_unlock (&self->lock);
+    }
+  } else if (gst_value_get_fraction_numerator (value) <= 0) {
+    GST_WARNING_OBJECT (self, "framerate must be above 0");
+  } else {
+    g_mutex_lock (&self->lock);
+    self->fps_n = gst_value_get_fraction_numerator (value);
+    self->fps_d = gst_value_get_fraction_denominator (value);
+    g_mutex_unlock (&self->lock);
   }
-  g_mutex_unlock (&self->lock);
-  if (!known)
-    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
 
 static void
@@ -580,21 +579,17 @@ gst_daydream_frame_bridge_src_get_property (GObject * object, guint prop_id,
     GValue * value, GParamSpec * pspec)
 {
   GstDaydreamFrameBridgeSrc *self = GST_DAYDREAM_FRAME_BRIDGE_SRC (object);
-  gboolean known = TRUE;
 
   if (prop_id == PROP_STATS) {
     g_value_take_boxed (value, stats_to_structure (self));
-    return;
-  }
-  g_mutex_lock (&self->lock);
-  if (prop_id == PROP_FRAMERATE)
+  } else if (prop_id == PROP_FRAMERATE) {
+    g_mutex_lock (&self->lock);
     gst_value_set_fraction (value, self->fps_n, self->fps_d);
-  else
-    known = drtc_props_get (self, fields, G_N_ELEMENTS (fields), prop_id,
-        value);
-  g_mutex_unlock (&self->lock);
-  if (!known)
-    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    g_mutex_unlock (&self->lock);
+  } else {
+    drtc_props_get_locked (object, &self->lock, fields, G_N_ELEMENTS (fields),
+        prop_id, value, pspec);
+  }
 }
 
 static void

@@ -226,25 +226,20 @@ gst_daydream_whep_src_set_property (GObject * object, guint prop_id,
 {
   GstDaydreamWhepSrc *self = GST_DAYDREAM_WHEP_SRC (object);
   WhepSettings *s = &self->settings;
-  gboolean known = TRUE;
 
   if (prop_id == PROP_WHEP_ENDPOINT) {
     set_endpoint (self, g_value_get_string (value));
+  } else if (prop_id != PROP_STATS && !settable (self, pspec)) {
     return;
-  }
-  if (prop_id != PROP_STATS && !settable (self, pspec))
-    return;
-  g_mutex_lock (&self->lock);
-  if (prop_id == PROP_ICE_LOCAL_ADDRESSES) {
+  } else if (prop_id == PROP_ICE_LOCAL_ADDRESSES) {
+    g_mutex_lock (&self->lock);
     g_strfreev (s->local_addresses);
     s->local_addresses = split_addresses (g_value_get_string (value));
+    g_mutex_unlock (&self->lock);
   } else {
-    known = drtc_props_set (self, fields, G_N_ELEMENTS (fields), prop_id,
-        value);
+    drtc_props_set_locked (object, &self->lock, fields, G_N_ELEMENTS (fields),
+        prop_id, value, pspec);
   }
-  g_mutex_unlock (&self->lock);
-  if (!known)
-    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
 
 static void
@@ -253,22 +248,18 @@ gst_daydream_whep_src_get_property (GObject * object, guint prop_id,
 {
   GstDaydreamWhepSrc *self = GST_DAYDREAM_WHEP_SRC (object);
   WhepSettings *s = &self->settings;
-  gboolean known = TRUE;
 
   if (prop_id == PROP_STATS) {
     g_value_take_boxed (value, whep_src_make_stats (self));
-    return;
-  }
-  g_mutex_lock (&self->lock);
-  if (prop_id == PROP_ICE_LOCAL_ADDRESSES)
+  } else if (prop_id == PROP_ICE_LOCAL_ADDRESSES) {
+    g_mutex_lock (&self->lock);
     g_value_take_string (value, s->local_addresses ?
         g_strjoinv (",", s->local_addresses) : NULL);
-  else
-    known = drtc_props_get (self, fields, G_N_ELEMENTS (fields), prop_id,
-        value);
-  g_mutex_unlock (&self->lock);
-  if (!known)
-    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    g_mutex_unlock (&self->lock);
+  } else {
+    drtc_props_get_locked (object, &self->lock, fields, G_N_ELEMENTS (fields),
+        prop_id, value, pspec);
+  }
 }
 
 /* ---- states ---- */

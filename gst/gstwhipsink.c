@@ -314,7 +314,6 @@ gst_daydream_whip_sink_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstDaydreamWhipSink *self = GST_DAYDREAM_WHIP_SINK (object);
-  gboolean known;
 
   if ((pspec->flags & GST_PARAM_MUTABLE_READY)
       && GST_STATE (self) > GST_STATE_READY) {
@@ -322,15 +321,11 @@ gst_daydream_whip_sink_set_property (GObject * object, guint prop_id,
         "state", pspec->name);
     return;
   }
-  if (prop_id == PROP_WHIP_ENDPOINT) {
+  if (prop_id == PROP_WHIP_ENDPOINT)
     set_endpoint (self, value);
-    return;
-  }
-  g_mutex_lock (&self->lock);
-  known = drtc_props_set (self, fields, G_N_ELEMENTS (fields), prop_id, value);
-  g_mutex_unlock (&self->lock);
-  if (!known)
-    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  else
+    drtc_props_set_locked (object, &self->lock, fields, G_N_ELEMENTS (fields),
+        prop_id, value, pspec);
 }
 
 static void
@@ -338,17 +333,12 @@ gst_daydream_whip_sink_get_property (GObject * object, guint prop_id,
     GValue * value, GParamSpec * pspec)
 {
   GstDaydreamWhipSink *self = GST_DAYDREAM_WHIP_SINK (object);
-  gboolean known;
 
-  if (prop_id == PROP_STATS) {
+  if (prop_id == PROP_STATS)
     g_value_take_boxed (value, whip_make_stats (self));
-    return;
-  }
-  g_mutex_lock (&self->lock);
-  known = drtc_props_get (self, fields, G_N_ELEMENTS (fields), prop_id, value);
-  g_mutex_unlock (&self->lock);
-  if (!known)
-    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  else
+    drtc_props_get_locked (object, &self->lock, fields, G_N_ELEMENTS (fields),
+        prop_id, value, pspec);
 }
 
 static void

@@ -4,6 +4,7 @@
 typedef struct
 {
   GObject parent;
+  GMutex lock;
   gchar *name;
   gboolean on;
   gint level;
@@ -47,9 +48,9 @@ thing_set_property (GObject * object, guint prop_id, const GValue * value,
 
   if (prop_id == PROP_MODE)
     self->mode = g_value_get_flags (value);
-  else if (!drtc_props_set (self, fields, G_N_ELEMENTS (fields), prop_id,
-          value))
-    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  else
+    drtc_props_set_locked (object, &self->lock, fields, G_N_ELEMENTS (fields),
+        prop_id, value, pspec);
 }
 
 static void
@@ -60,21 +61,23 @@ thing_get_property (GObject * object, guint prop_id, GValue * value,
 
   if (prop_id == PROP_MODE)
     g_value_set_flags (value, self->mode);
-  else if (!drtc_props_get (self, fields, G_N_ELEMENTS (fields), prop_id,
-          value))
-    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  else
+    drtc_props_get_locked (object, &self->lock, fields, G_N_ELEMENTS (fields),
+        prop_id, value, pspec);
 }
 
 static void
 thing_finalize (GObject * object)
 {
   drtc_props_clear (object, fields, G_N_ELEMENTS (fields), props);
+  g_mutex_clear (&((Thing *) object)->lock);
   G_OBJECT_CLASS (thing_parent_class)->finalize (object);
 }
 
 static void
 thing_init (Thing * self)
 {
+  g_mutex_init (&self->lock);
 }
 
 static void

@@ -7,7 +7,9 @@
 #include <gst/gst.h>
 #include <gst/webrtc/webrtc.h>
 
-G_BEGIN_DECLS typedef struct
+G_BEGIN_DECLS
+
+typedef struct
 {
   const gchar *stun_server;     /* stun://host:port, or NULL */
   const gchar *const *turn_servers;     /* turn(s)://user:pass@host:port */
@@ -36,15 +38,6 @@ typedef void (*DrtcGatheredFunc) (GstElement * webrtc, gboolean complete,
 
 void drtc_webrtc_when_gathered (GstElement * webrtc, GMainContext * context,
     guint timeout_ms, DrtcGatheredFunc func, gpointer user_data,
-    GDestroyNotify notify);
-
-/* Called on the context given, for each change of webrtcbin's
- * connection-state (read when it changed). */
-typedef void (*DrtcConnectionStateFunc) (GstWebRTCPeerConnectionState state,
-    gpointer user_data);
-
-gulong drtc_webrtc_watch_connection_state (GstElement * webrtc,
-    GMainContext * context, DrtcConnectionStateFunc func, gpointer user_data,
     GDestroyNotify notify);
 
 gchar *drtc_webrtc_local_sdp (GstElement * webrtc);

@@ -81,6 +81,12 @@ whep_job_free (gpointer data)
   g_free (job);
 }
 
+void
+whep_job_closure_free (gpointer data, GClosure * closure)
+{
+  whep_job_free (data);
+}
+
 /* Still the current session of a running connection? */
 gboolean
 whep_job_live (WhepJob * job)

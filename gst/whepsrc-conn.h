@@ -40,7 +40,6 @@ G_BEGIN_DECLS
   /* below: the DrtcHttp thread only */
   gboolean stopped, failed;
   GstElement *webrtc;           /* the session's; the bin holds it too */
-  gulong state_watch;           /* its connection-state handler */
   gchar *offer_sdp;             /* posted again while the endpoint waits */
   gchar *location, *etag;
   GPtrArray *link_servers;      /* from Link rel="ice-server" */
@@ -84,6 +83,7 @@ typedef struct
 WhepConn *whep_conn_ref (WhepConn * conn);
 WhepJob *whep_job_new (WhepConn * conn);
 void whep_job_free (gpointer data);
+void whep_job_closure_free (gpointer data, GClosure * closure);
 gboolean whep_job_live (WhepJob * job);
 GstPromise *whep_conn_promise (WhepConn * conn, DrtcPromiseFunc func);
 void whep_conn_interrupt_promises (WhepConn * conn);

@@ -20,6 +20,21 @@
 
 /* ---- sessions ---- */
 
+typedef struct
+{
+  WhepJob *job;
+  GstWebRTCPeerConnectionState state;
+} StateCall;
+
+static void
+state_call_free (gpointer data)
+{
+  StateCall *call = data;
+
+  whep_job_free (call->job);
+  g_free (call);
+}
+
 static void
 connected (WhepConn * conn)
 {
@@ -41,18 +56,17 @@ connected (WhepConn * conn)
   conn->attempt = 0;
 }
 
-/* DrtcHttp thread: the connection state of session @data changed */
-static void
-on_connection_state (GstWebRTCPeerConnectionState state, gpointer data)
+static gboolean
+handle_connection_state (gpointer data)
 {
-  WhepJob *job = data;
-  WhepConn *conn = job->conn;
+  StateCall *call = data;
+  WhepConn *conn = call->job->conn;
 
-  if (!whep_job_live (job))
-    return;
+  if (!whep_job_live (call->job))
+    return G_SOURCE_REMOVE;
   WHEP_CONN_DEBUG (conn, "%s: peer connection %s", conn->host,
-      drtc_webrtc_state_name (state));
-  switch (state) {
+      drtc_webrtc_state_name (call->state));
+  switch (call->state) {
     case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED:
       if (!conn->connected_us)
         connected (conn);
@@ -67,6 +81,22 @@ on_connection_state (GstWebRTCPeerConnectionState state, gpointer data)
       /* disconnected may come back; media-timeout decides */
       break;
   }
+  return G_SOURCE_REMOVE;
+}
+
+/* webrtcbin's thread */
+static void
+on_connection_state (GstElement * webrtc, GParamSpec * pspec, gpointer data)
+{
+  WhepJob *job = data;
+  StateCall *call = g_new0 (StateCall, 1);
+
+  g_object_get (webrtc, "connection-state", &call->state, NULL);
+  call->job = g_new0 (WhepJob, 1);
+  call->job->conn = whep_conn_ref (job->conn);
+  call->job->gen = job->gen;
+  g_main_context_invoke_full (job->conn->context, G_PRIORITY_DEFAULT,
+      handle_connection_state, call, state_call_free);
 }
 
 /* Receiver reports every second or so, as browsers send them (rtpsession's
@@ -115,8 +145,9 @@ whep_session_new (WhepConn * conn, GstDaydreamWhepSrc * self)
       G_CALLBACK (on_deep_element_added), NULL);
   g_signal_connect (webrtc, "pad-added",
       G_CALLBACK (whep_chain_on_pad_added), self);
-  conn->state_watch = drtc_webrtc_watch_connection_state (webrtc,
-      conn->context, on_connection_state, whep_job_new (conn), whep_job_free);
+  g_signal_connect_data (webrtc, "notify::connection-state",
+      G_CALLBACK (on_connection_state), whep_job_new (conn),
+      whep_job_closure_free, 0);
   whep_chain_attach (self, webrtc);
   conn->webrtc = gst_object_ref_sink (webrtc);
   gst_bin_add (GST_BIN (self), webrtc);
@@ -169,7 +200,8 @@ whep_session_end (WhepConn * conn, gboolean delete_resource)
     return;
   g_signal_handlers_disconnect_matched (conn->webrtc, G_SIGNAL_MATCH_FUNC,
       0, 0, NULL, whep_chain_on_pad_added, NULL);
-  g_clear_signal_handler (&conn->state_watch, conn->webrtc);
+  g_signal_handlers_disconnect_matched (conn->webrtc, G_SIGNAL_MATCH_FUNC,
+      0, 0, NULL, on_connection_state, NULL);
   whep_conn_interrupt_promises (conn);
   drtc_negotiate_interrupt (conn->webrtc);
   if (self)

@@ -22,8 +22,40 @@
 
 #define GST_CAT_DEFAULT gst_daydream_whip_sink_debug
 
-static void on_connection_state (GstWebRTCPeerConnectionState state,
-    gpointer data);
+static gboolean on_connection_state_cb (gpointer data);
+
+typedef struct
+{
+  SessionRef *ref;
+  GstWebRTCPeerConnectionState state;
+} StateChange;
+
+static void
+state_change_free (gpointer data)
+{
+  StateChange *sc = data;
+
+  whip_session_ref_free (sc->ref);
+  g_free (sc);
+}
+
+static void
+on_connection_state (GstElement * webrtc, GParamSpec * pspec, gpointer data)
+{
+  GstDaydreamWhipSink *self = g_weak_ref_get (data);
+  StateChange *sc;
+
+  if (!self)
+    return;
+  sc = g_new0 (StateChange, 1);
+  sc->ref = whip_session_ref_new (self);
+  sc->ref->gen = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (webrtc),
+          "drtc-gen"));
+  g_object_get (webrtc, "connection-state", &sc->state, NULL);
+  drtc_http_invoke (self->http, on_connection_state_cb, sc, state_change_free);
+  gst_object_unref (self);
+}
+
 
 /* A new webrtcbin for session @gen with the current settings. */
 GstElement *
@@ -33,7 +65,6 @@ whip_make_webrtc (GstDaydreamWhipSink * self, guint gen)
   g_auto (GStrv) local = NULL;
   DrtcWebrtcConfig cfg = { 0 };
   GstElement *webrtc;
-  SessionRef *sref;
   GWeakRef *ref;
 
   g_mutex_lock (&self->lock);
@@ -61,11 +92,9 @@ whip_make_webrtc (GstDaydreamWhipSink * self, guint gen)
   if (!webrtc)
     return NULL;
   g_object_set_data (G_OBJECT (webrtc), "drtc-gen", GUINT_TO_POINTER (gen));
-  sref = whip_session_ref_new (self);
-  sref->gen = gen;
-  drtc_webrtc_watch_connection_state (webrtc,
-      drtc_http_get_context (self->http), on_connection_state, sref,
-      whip_session_ref_free);
+  ref = whip_weak_ref_new (self);
+  g_signal_connect_data (webrtc, "notify::connection-state",
+      G_CALLBACK (on_connection_state), ref, whip_weak_ref_closure_free, 0);
   ref = whip_weak_ref_new (self);
   g_signal_connect_data (webrtc, "on-ice-candidate",
       G_CALLBACK (whip_on_ice_candidate), ref, whip_weak_ref_closure_free, 0);
@@ -198,16 +227,17 @@ start_watchdog (GstDaydreamWhipSink * self)
   g_source_attach (self->watchdog, drtc_http_get_context (self->http));
 }
 
-/* HTTP thread: the connection state of session @data changed */
-static void
-on_connection_state (GstWebRTCPeerConnectionState state, gpointer data)
+static gboolean
+on_connection_state_cb (gpointer data)
 {
-  GstDaydreamWhipSink *self = whip_session_get (data);
+  StateChange *sc = data;
+  GstDaydreamWhipSink *self = whip_session_get (sc->ref);
 
   if (!self)
-    return;
-  GST_DEBUG_OBJECT (self, "peer connection %s", drtc_webrtc_state_name (state));
-  switch (state) {
+    return G_SOURCE_REMOVE;
+  GST_DEBUG_OBJECT (self, "peer connection %s",
+      drtc_webrtc_state_name (sc->state));
+  switch (sc->state) {
     case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED:{
       g_autoptr (GstPad) pad = self->encoder ?
           gst_element_get_static_pad (self->encoder, "src") : NULL;
@@ -242,6 +272,7 @@ on_connection_state (GstWebRTCPeerConnectionState state, gpointer data)
       break;
   }
   gst_object_unref (self);
+  return G_SOURCE_REMOVE;
 }
 
 

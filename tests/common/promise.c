@@ -69,64 +69,6 @@ test_error_field_and_interruption (void)
   gst_promise_unref (promise);
 }
 
-typedef struct
-{
-  GThread *thread;              /* where the callback ran */
-  guint calls;
-  GstWebRTCPeerConnectionState state;
-  gboolean freed;
-} Watched;
-
-static void
-on_state (GstWebRTCPeerConnectionState state, gpointer data)
-{
-  Watched *w = data;
-
-  w->thread = g_thread_self ();
-  w->calls++;
-  w->state = state;
-}
-
-static void
-on_watch_freed (gpointer data)
-{
-  ((Watched *) data)->freed = TRUE;
-}
-
-static gpointer
-notify_state (gpointer data)
-{
-  g_object_notify (data, "connection-state");
-  return NULL;
-}
-
-/* a connection-state notified on another thread reaches the context given;
- * the data is freed once the handler is gone */
-static void
-test_connection_state_on_context (void)
-{
-  GMainContext *ctx = g_main_context_new ();
-  GstElement *webrtc = gst_element_factory_make ("webrtcbin", NULL);
-  Watched w = { 0 };
-  gulong id;
-
-  g_assert_nonnull (webrtc);
-  id = drtc_webrtc_watch_connection_state (webrtc, ctx, on_state, &w,
-      on_watch_freed);
-  g_assert_cmpuint (id, >, 0);
-  g_thread_join (g_thread_new ("notifier", notify_state, webrtc));
-  g_assert_cmpuint (w.calls, ==, 0);    /* not on the notifying thread */
-  while (w.calls == 0)
-    g_main_context_iteration (ctx, TRUE);
-  g_assert_true (w.thread == g_thread_self ());
-  g_assert_cmpint (w.state, ==, GST_WEBRTC_PEER_CONNECTION_STATE_NEW);
-  g_assert_false (w.freed);
-  g_signal_handler_disconnect (webrtc, id);
-  g_assert_true (w.freed);
-  gst_object_unref (webrtc);
-  g_main_context_unref (ctx);
-}
-
 int
 main (int argc, char **argv)
 {
@@ -135,7 +77,5 @@ main (int argc, char **argv)
   g_test_add_func ("/promise/description", test_description_in_the_reply);
   g_test_add_func ("/promise/error-and-interrupt",
       test_error_field_and_interruption);
-  g_test_add_func ("/webrtc/connection-state-on-context",
-      test_connection_state_on_context);
   return g_test_run ();
 }

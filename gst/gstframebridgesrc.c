@@ -67,11 +67,8 @@
 #include "config.h"
 #endif
 
-#include "gstframebridgesrc.h"
-#include "framebridge-fallback.h"
-#include "framebridge-frame.h"
-
-#include <gst/video/video.h>
+#include "framebridge-private.h"
+#include "drtc-props.h"
 
 GST_DEBUG_CATEGORY (gst_daydream_frame_bridge_src_debug);
 #define GST_CAT_DEFAULT gst_daydream_frame_bridge_src_debug
@@ -81,71 +78,9 @@ GST_DEBUG_CATEGORY (gst_daydream_frame_bridge_src_debug);
 #define DEFAULT_FPS_N 30
 #define DEFAULT_FPS_D 1
 #define DEFAULT_FALLBACK GST_DAYDREAM_FRAME_BRIDGE_FALLBACK_PATTERN
-#define DEFAULT_FALLBACK_PATTERN "smpte"
 /* Output size before any frame told us one, when width/height are unset. */
 #define IDLE_WIDTH 512
 #define IDLE_HEIGHT 512
-/* In latest mode, the smallest gap between two buffers. */
-#define MIN_SPACING GST_MSECOND
-
-typedef enum
-{
-  PICK_LIVE,
-  PICK_REPEAT,
-  PICK_FALLBACK,
-} Pick;
-
-typedef struct
-{
-  guint64 pushed, rejected, refused, dropped, dropped_before_start;
-  guint64 output, live, repeated, fallback, late, converted, caps_changes;
-} Stats;
-
-struct _GstDaydreamFrameBridgeSrc
-{
-  GstPushSrc parent;
-
-  GMutex lock;                  /* guards everything down to "streaming" */
-  GCond room;                   /* queue got room, or waiting pushes must end */
-  GQueue queue;                 /* (element-type FrameBridgeFrame) */
-  guint max_frames;
-  GstDaydreamFrameBridgeQueueMode mode;
-  gint fps_n, fps_d;
-  gint width, height;
-  GstVideoFormat format;
-  GstDaydreamFrameBridgeFallback fallback;
-  gchar *fallback_location;
-  gchar *fallback_pattern;
-  gboolean consuming;           /* between start() and stop() */
-  gboolean flushing;            /* between unlock() and unlock_stop() */
-  guint generation;             /* bumped by stop(): waiting pushes give up */
-  guint waiting;                /* pushes waiting for room now */
-  GstClockID clock_id;          /* what create() waits on, to unschedule */
-  Stats stats;
-
-  /* streaming: touched by the streaming thread (and start/stop) only */
-  GstClockTime duration;
-  GstClockTime anchor;          /* running time of grid tick 0 */
-  guint64 ticks;
-  GstClockTime last_out_rt;
-  /* latest mode: when the next new frame is due at the frame rate (the
-   * "theoretical arrival time" of a GCRA shaper), and when the last one left */
-  GstClockTime live_due;
-  GstClockTime last_live_rt;
-  FrameBridgeFrame *last;       /* last live frame */
-  GstBuffer *last_out;          /* ... as sent, in last_out_info */
-  GstVideoInfo last_out_info;
-  GstBuffer *fallback_buf;      /* prepared before its deadline */
-  gboolean fallback_fresh;      /* fallback_buf not sent yet */
-  FrameBridgeFallback *fb;
-  gboolean fb_failed;
-  GstVideoConverter *conv;
-  GstVideoInfo conv_in, conv_out;
-  GstVideoInfo out_info;        /* negotiated output */
-  gboolean fixed_output;        /* width/height/format set: always convert */
-  gboolean discont;
-  gboolean warned_refused_caps;
-};
 
 enum
 {
@@ -272,422 +207,6 @@ result_get_type (void)
   return type;
 }
 
-/* ---- push side: any thread ---- */
-
-static guint
-capacity_locked (GstDaydreamFrameBridgeSrc * self)
-{
-  return self->mode == GST_DAYDREAM_FRAME_BRIDGE_QUEUE_LATEST ? 1 :
-      self->max_frames;
-}
-
-static void
-drop_oldest_locked (GstDaydreamFrameBridgeSrc * self)
-{
-  framebridge_frame_free (g_queue_pop_head (&self->queue));
-  if (self->consuming)
-    self->stats.dropped++;
-  else
-    self->stats.dropped_before_start++;
-}
-
-/* Waits for room in backpressure mode. Returns OK when there is room. */
-static GstDaydreamFrameBridgeResult
-wait_for_room_locked (GstDaydreamFrameBridgeSrc * self, gint64 timeout_us)
-{
-  gint64 end = timeout_us > 0 ? g_get_monotonic_time () + timeout_us : 0;
-  guint generation = self->generation;
-  gboolean timed_out = FALSE;
-
-  while (g_queue_get_length (&self->queue) >= capacity_locked (self)) {
-    if (!self->consuming
-        || self->mode != GST_DAYDREAM_FRAME_BRIDGE_QUEUE_BACKPRESSURE) {
-      drop_oldest_locked (self);
-      continue;
-    }
-    if (timeout_us == 0)
-      return GST_DAYDREAM_FRAME_BRIDGE_FULL;
-    self->waiting++;
-    if (timeout_us < 0)
-      g_cond_wait (&self->room, &self->lock);
-    else
-      timed_out = !g_cond_wait_until (&self->room, &self->lock, end);
-    self->waiting--;
-    if (self->generation != generation)
-      return GST_DAYDREAM_FRAME_BRIDGE_FLUSHING;
-    if (timed_out
-        && g_queue_get_length (&self->queue) >= capacity_locked (self))
-      return GST_DAYDREAM_FRAME_BRIDGE_FULL;
-  }
-  return GST_DAYDREAM_FRAME_BRIDGE_OK;
-}
-
-static GstDaydreamFrameBridgeResult
-push_frame (GstDaydreamFrameBridgeSrc * self, GstBuffer * buffer,
-    GstCaps * caps, gint64 timeout_us, GError ** error)
-{
-  GError *err = NULL;
-  FrameBridgeFrame *frame = framebridge_frame_new (buffer, caps, &err);
-  GstDaydreamFrameBridgeResult res;
-
-  if (!frame) {
-    GST_WARNING_OBJECT (self, "frame rejected: %s", err->message);
-    g_mutex_lock (&self->lock);
-    self->stats.rejected++;
-    g_mutex_unlock (&self->lock);
-    g_propagate_error (error, err);
-    return GST_DAYDREAM_FRAME_BRIDGE_INVALID;
-  }
-
-  g_mutex_lock (&self->lock);
-  res = wait_for_room_locked (self, timeout_us);
-  if (res == GST_DAYDREAM_FRAME_BRIDGE_OK) {
-    g_queue_push_tail (&self->queue, frame);
-    self->stats.pushed++;
-    /* latest mode sends new frames at once: cut the wait for the next tick */
-    if (self->clock_id && self->mode == GST_DAYDREAM_FRAME_BRIDGE_QUEUE_LATEST)
-      gst_clock_id_unschedule (self->clock_id);
-  } else if (res == GST_DAYDREAM_FRAME_BRIDGE_FULL) {
-    self->stats.refused++;
-  }
-  g_mutex_unlock (&self->lock);
-
-  if (res == GST_DAYDREAM_FRAME_BRIDGE_OK)
-    return res;
-  framebridge_frame_free (frame);
-  if (res == GST_DAYDREAM_FRAME_BRIDGE_FULL)
-    g_set_error (error, GST_DAYDREAM_FRAME_BRIDGE_ERROR, res,
-        "frame queue is full (%u frames); push again later", self->max_frames);
-  else
-    g_set_error (error, GST_DAYDREAM_FRAME_BRIDGE_ERROR, res,
-        "framebridgesrc stopped before the frame could be queued");
-  return res;
-}
-
-static GstDaydreamFrameBridgeResult
-on_push_sample (GstDaydreamFrameBridgeSrc * self, GstSample * sample,
-    gint64 timeout_us, gpointer error)
-{
-  if (!sample) {
-    g_set_error ((GError **) error, GST_DAYDREAM_FRAME_BRIDGE_ERROR,
-        GST_DAYDREAM_FRAME_BRIDGE_INVALID, "no sample");
-    return GST_DAYDREAM_FRAME_BRIDGE_INVALID;
-  }
-  return push_frame (self, gst_sample_get_buffer (sample),
-      gst_sample_get_caps (sample), timeout_us, (GError **) error);
-}
-
-static GstDaydreamFrameBridgeResult
-on_push_frame (GstDaydreamFrameBridgeSrc * self, const gchar * format,
-    guint width, guint height, GBytes * data, gint64 timeout_us)
-{
-  /* an empty GBytes has no data to wrap: an empty buffer, rejected below */
-  g_autoptr (GstBuffer) buffer = !data ? NULL : g_bytes_get_size (data) ?
-      gst_buffer_new_wrapped_bytes (data) : gst_buffer_new ();
-  g_autoptr (GstCaps) caps = gst_caps_new_simple ("video/x-raw",
-      "format", G_TYPE_STRING, format ? format : "(none)",
-      "width", G_TYPE_INT, (gint) MIN (width, G_MAXINT),
-      "height", G_TYPE_INT, (gint) MIN (height, G_MAXINT), NULL);
-
-  return push_frame (self, buffer, caps, timeout_us, NULL);
-}
-
-/* ---- streaming thread ---- */
-
-static GstClock *
-get_clock (GstDaydreamFrameBridgeSrc * self, GstClockTime * base_time)
-{
-  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
-
-  if (clock) {
-    *base_time = gst_element_get_base_time (GST_ELEMENT (self));
-    return clock;
-  }
-  /* not in a pipeline: pace by the system clock all the same */
-  *base_time = 0;
-  return gst_system_clock_obtain ();
-}
-
-static GstClockTime
-running_time_now (GstDaydreamFrameBridgeSrc * self)
-{
-  GstClockTime base_time, now;
-  GstClock *clock = get_clock (self, &base_time);
-
-  now = gst_clock_get_time (clock);
-  gst_object_unref (clock);
-  return now > base_time ? now - base_time : 0;
-}
-
-/* Releases the lock while waiting; push and unlock() can cut the wait. */
-static GstClockReturn
-wait_until_locked (GstDaydreamFrameBridgeSrc * self, GstClockTime running_time)
-{
-  GstClockTime base_time;
-  GstClock *clock = get_clock (self, &base_time);
-  GstClockID id = gst_clock_new_single_shot_id (clock,
-      base_time + running_time);
-  GstClockReturn ret;
-
-  self->clock_id = id;
-  g_mutex_unlock (&self->lock);
-  ret = gst_clock_id_wait (id, NULL);
-  g_mutex_lock (&self->lock);
-  self->clock_id = NULL;
-  gst_clock_id_unref (id);
-  gst_object_unref (clock);
-  return ret;
-}
-
-/* Running time of grid tick @n, exact (no accumulated rounding). */
-static GstClockTime
-tick_time (GstDaydreamFrameBridgeSrc * self, guint64 n)
-{
-  return self->anchor + gst_util_uint64_scale (n, self->fps_d * GST_SECOND,
-      self->fps_n);
-}
-
-static GstClockTime
-next_deadline_locked (GstDaydreamFrameBridgeSrc * self, GstClockTime now)
-{
-  GstClockTime deadline;
-
-  if (!GST_CLOCK_TIME_IS_VALID (self->last_out_rt))
-    return now;                 /* the first buffer leaves at once */
-  if (self->mode != GST_DAYDREAM_FRAME_BRIDGE_QUEUE_LATEST)
-    return tick_time (self, self->ticks);
-  /* nothing new: repeat one interval on; right after a new frame a quarter
-   * interval more, so that a producer at the frame rate, a little late,
-   * does not lose the race to a repeat (which costs an encode and delays
-   * its frame behind it) */
-  if (g_queue_is_empty (&self->queue))
-    return self->last_out_rt + self->duration +
-        (self->last_out_rt == self->last_live_rt ? self->duration / 4 : 0);
-  /* up to one interval ahead of the frame rate is fine, but never two new
-   * frames within half an interval: see the allowance in _create() */
-  deadline = now;
-  if (GST_CLOCK_TIME_IS_VALID (self->live_due))
-    deadline = MAX (self->live_due - MIN (self->live_due, self->duration),
-        self->last_live_rt + self->duration / 2);
-  return MAX (deadline, self->last_out_rt + MIN_SPACING);
-}
-
-static GstCaps *
-current_caps (GstDaydreamFrameBridgeSrc * self)
-{
-  return gst_pad_get_current_caps (GST_BASE_SRC_PAD (self));
-}
-
-/* Called without the lock. Replaces self->fallback_buf with the next frame;
- * when the source is late the previous one stays and is sent again. */
-static gboolean
-prepare_fallback (GstDaydreamFrameBridgeSrc * self)
-{
-  g_autoptr (GstCaps) caps = current_caps (self);
-  g_autoptr (GError) err = NULL;
-  GstBuffer *buf;
-
-  if (!caps)
-    return FALSE;
-  buf = framebridge_fallback_next (self->fb, caps, self->duration, &err);
-  if (!buf && err) {
-    if (self->fb_failed) {
-      GST_ELEMENT_ERROR (self, STREAM, FAILED,
-          ("The fallback test pattern failed too"), ("%s", err->message));
-      return FALSE;
-    }
-    GST_ELEMENT_WARNING (self, RESOURCE, READ,
-        ("Fallback failed, sending a test pattern instead"),
-        ("%s", err->message));
-    framebridge_fallback_free (self->fb);
-    self->fb = framebridge_fallback_new
-        (GST_DAYDREAM_FRAME_BRIDGE_FALLBACK_PATTERN, NULL,
-        DEFAULT_FALLBACK_PATTERN);
-    self->fb_failed = TRUE;
-    return prepare_fallback (self);
-  }
-  if (buf) {
-    gst_buffer_replace (&self->fallback_buf, buf);
-    self->fallback_fresh = TRUE;
-  }
-  gst_clear_buffer (&buf);
-  return TRUE;
-}
-
-static GstCaps *
-caps_for_info (GstDaydreamFrameBridgeSrc * self, const GstVideoInfo * info)
-{
-  return gst_caps_new_simple ("video/x-raw",
-      "format", G_TYPE_STRING,
-      gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (info)),
-      "width", G_TYPE_INT, GST_VIDEO_INFO_WIDTH (info),
-      "height", G_TYPE_INT, GST_VIDEO_INFO_HEIGHT (info),
-      "framerate", GST_TYPE_FRACTION, self->fps_n, self->fps_d,
-      "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
-}
-
-/* Follows a frame of new size or format by renegotiating, when allowed. */
-static void
-maybe_renegotiate (GstDaydreamFrameBridgeSrc * self, const GstVideoInfo * info)
-{
-  g_autoptr (GstCaps) caps = NULL;
-
-  if (self->fixed_output || framebridge_info_same_frame (info, &self->out_info))
-    return;
-  caps = caps_for_info (self, info);
-  if (gst_pad_peer_query_accept_caps (GST_BASE_SRC_PAD (self), caps)
-      && gst_base_src_set_caps (GST_BASE_SRC (self), caps)) {
-    GST_INFO_OBJECT (self, "output follows the frames: %" GST_PTR_FORMAT, caps);
-    g_mutex_lock (&self->lock);
-    self->stats.caps_changes++;
-    g_mutex_unlock (&self->lock);
-    return;
-  }
-  if (!self->warned_refused_caps) {
-    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
-        ("Downstream refused a new frame size or format; converting frames "
-            "to the negotiated one"), ("refused %" GST_PTR_FORMAT, caps));
-    self->warned_refused_caps = TRUE;
-  }
-}
-
-/* (transfer full): @frame in the negotiated output format and size */
-static GstBuffer *
-render_frame (GstDaydreamFrameBridgeSrc * self, FrameBridgeFrame * frame)
-{
-  GstVideoInfo in_info;
-  GstVideoFrame in, out;
-  GstBuffer *buf;
-
-  maybe_renegotiate (self, &frame->info);
-  if (framebridge_info_same_frame (&frame->info, &self->out_info))
-    return gst_buffer_ref (frame->buffer);
-
-  /* pushed frames carry no rate; the converter wants equal ones */
-  in_info = frame->info;
-  GST_VIDEO_INFO_FPS_N (&in_info) = GST_VIDEO_INFO_FPS_N (&self->out_info);
-  GST_VIDEO_INFO_FPS_D (&in_info) = GST_VIDEO_INFO_FPS_D (&self->out_info);
-  if (!self->conv || !gst_video_info_is_equal (&self->conv_in, &in_info)
-      || !gst_video_info_is_equal (&self->conv_out, &self->out_info)) {
-    g_clear_pointer (&self->conv, gst_video_converter_free);
-    self->conv = gst_video_converter_new (&in_info, &self->out_info, NULL);
-    if (!self->conv)
-      return NULL;
-    self->conv_in = in_info;
-    self->conv_out = self->out_info;
-  }
-  buf = gst_buffer_new_allocate (NULL, self->out_info.size, NULL);
-  if (!gst_video_frame_map (&in, &in_info, frame->buffer, GST_MAP_READ)) {
-    gst_buffer_unref (buf);
-    return NULL;
-  }
-  if (!gst_video_frame_map (&out, &self->out_info, buf, GST_MAP_WRITE)) {
-    gst_video_frame_unmap (&in);
-    gst_buffer_unref (buf);
-    return NULL;
-  }
-  gst_video_converter_frame (self->conv, &in, &out);
-  gst_video_frame_unmap (&out);
-  gst_video_frame_unmap (&in);
-  g_mutex_lock (&self->lock);
-  self->stats.converted++;
-  g_mutex_unlock (&self->lock);
-  return buf;
-}
-
-/* Waits for the next deadline and decides what to send. Lock held. */
-/* Drops up to @count of the oldest queued frames, keeping the newest. */
-static void
-drop_behind_locked (GstDaydreamFrameBridgeSrc * self, guint64 count)
-{
-  while (count-- > 0 && g_queue_get_length (&self->queue) > 1) {
-    framebridge_frame_free (g_queue_pop_head (&self->queue));
-    self->stats.dropped++;
-  }
-  g_cond_broadcast (&self->room);
-}
-
-static GstFlowReturn
-pick_locked (GstDaydreamFrameBridgeSrc * self, Pick * pick,
-    FrameBridgeFrame ** live, GstClockTime * pts, guint64 * offset)
-{
-  gboolean fallback_tried = FALSE;
-
-  for (;;) {
-    GstClockTime now, deadline;
-
-    if (self->flushing)
-      return GST_FLOW_FLUSHING;
-    now = running_time_now (self);
-    deadline = next_deadline_locked (self, now);
-    /* fallback frames are made ahead of their deadline, once per buffer */
-    if (g_queue_is_empty (&self->queue) && !self->last
-        && !self->fallback_fresh && !fallback_tried) {
-      gboolean ok;
-
-      g_mutex_unlock (&self->lock);
-      ok = prepare_fallback (self);
-      g_mutex_lock (&self->lock);
-      if (!ok)
-        return GST_FLOW_ERROR;
-      /* with nothing at all yet, keep waiting for it; else look again at
-       * the queue and the clock, both may have moved meanwhile */
-      fallback_tried = self->fallback_buf != NULL;
-      continue;
-    }
-    if (deadline > now) {
-      if (wait_until_locked (self, deadline) == GST_CLOCK_UNSCHEDULED)
-        continue;               /* a push or unlock() cut the wait */
-      now = running_time_now (self);
-    }
-    if (self->flushing)
-      return GST_FLOW_FLUSHING;
-
-    if (self->mode == GST_DAYDREAM_FRAME_BRIDGE_QUEUE_LATEST
-        || !GST_CLOCK_TIME_IS_VALID (self->last_out_rt)) {
-      *pts = MAX (deadline, now);
-      if (!GST_CLOCK_TIME_IS_VALID (self->last_out_rt)) {
-        self->anchor = *pts;
-        self->ticks = 0;
-      }
-    } else {
-      /* behind by more than a frame (downstream stalled): skip the ticks
-       * that are gone rather than bursting to catch up */
-      if (now > deadline + self->duration) {
-        guint64 behind = (now - deadline) / self->duration;
-
-        self->ticks += behind;
-        self->stats.late += behind;
-        deadline = tick_time (self, self->ticks);
-        /* leaky is a live stream: the frames of the ticks that are gone go
-         * with them (the newest stays), else the stall would stay as a
-         * standing delay; backpressure keeps every frame */
-        if (self->mode == GST_DAYDREAM_FRAME_BRIDGE_QUEUE_LEAKY)
-          drop_behind_locked (self, behind);
-      }
-      *pts = deadline;
-    }
-    self->ticks++;
-
-    /* counted here, under the lock, so that pushed = live + dropped +
-     * queue-depth holds in every stats snapshot */
-    *offset = self->stats.output++;
-    if (!g_queue_is_empty (&self->queue)) {
-      *live = g_queue_pop_head (&self->queue);
-      *pick = PICK_LIVE;
-      self->stats.live++;
-      g_cond_broadcast (&self->room);
-    } else if (self->last) {
-      *pick = PICK_REPEAT;
-      self->stats.repeated++;
-    } else {
-      *pick = PICK_FALLBACK;
-      self->stats.fallback++;
-    }
-    return GST_FLOW_OK;
-  }
-}
-
 static GstFlowReturn
 gst_daydream_frame_bridge_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
 {
@@ -700,7 +219,7 @@ gst_daydream_frame_bridge_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
   Pick pick = PICK_FALLBACK;
 
   g_mutex_lock (&self->lock);
-  ret = pick_locked (self, &pick, &live, &pts, &offset);
+  ret = fb_pick_locked (self, &pick, &live, &pts, &offset);
   g_mutex_unlock (&self->lock);
   if (ret != GST_FLOW_OK)
     return ret;
@@ -716,7 +235,7 @@ gst_daydream_frame_bridge_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
       if (!self->last_out
           || !gst_video_info_is_equal (&self->last_out_info, &self->out_info)) {
         gst_clear_buffer (&self->last_out);
-        self->last_out = render_frame (self, self->last);
+        self->last_out = fb_render_frame (self, self->last);
         self->last_out_info = self->out_info;
       }
       if (!self->last_out) {
@@ -986,7 +505,7 @@ stats_to_structure (GstDaydreamFrameBridgeSrc * self)
       "caps-changes", G_TYPE_UINT64, self->stats.caps_changes,
       "queue-depth", G_TYPE_UINT, g_queue_get_length (&self->queue),
       "waiting", G_TYPE_UINT, self->waiting,
-      "max-frames", G_TYPE_UINT, capacity_locked (self), NULL);
+      "max-frames", G_TYPE_UINT, fb_capacity_locked (self), NULL);
   g_mutex_unlock (&self->lock);
   return s;
 }
@@ -1008,6 +527,26 @@ settable (GstDaydreamFrameBridgeSrc * self, GParamSpec * pspec)
   return FALSE;
 }
 
+/* the properties that are a field; framerate and stats are more */
+#define FIELD(prop, member) \
+    DRTC_PROP_FIELD (prop, GstDaydreamFrameBridgeSrc, member)
+static const DrtcPropField fields[] = {
+  FIELD (PROP_MAX_FRAMES, max_frames),
+  FIELD (PROP_QUEUE_MODE, mode),
+  FIELD (PROP_WIDTH, width),
+  FIELD (PROP_HEIGHT, height),
+  FIELD (PROP_FORMAT, format),
+  FIELD (PROP_FALLBACK, fallback),
+  FIELD (PROP_FALLBACK_LOCATION, fallback_location),
+  FIELD (PROP_FALLBACK_PATTERN, fallback_pattern),
+};
+
+#undef FIELD
+/* enum fields are stored as gint */
+G_STATIC_ASSERT (sizeof (GstDaydreamFrameBridgeQueueMode) == sizeof (gint));
+G_STATIC_ASSERT (sizeof (GstVideoFormat) == sizeof (gint));
+G_STATIC_ASSERT (sizeof (GstDaydreamFrameBridgeFallback) == sizeof (gint));
+
 static void
 gst_daydream_frame_bridge_src_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
@@ -1016,48 +555,23 @@ gst_daydream_frame_bridge_src_set_property (GObject * object, guint prop_id,
 
   if (!settable (self, pspec))
     return;
-  g_mutex_lock (&self->lock);
-  switch (prop_id) {
-    case PROP_MAX_FRAMES:
-      self->max_frames = g_value_get_uint (value);
+  if (prop_id != PROP_FRAMERATE) {
+    drtc_props_set_locked (object, &self->lock, fields, G_N_ELEMENTS (fields),
+        prop_id, value, pspec);
+    if (prop_id == PROP_MAX_FRAMES) {
+      /* pushes waiting for room look again */
+      g_mutex_lock (&self->lock);
       g_cond_broadcast (&self->room);
-      break;
-    case PROP_QUEUE_MODE:
-      self->mode = g_value_get_enum (value);
-      break;
-    case PROP_FRAMERATE:
-      if (gst_value_get_fraction_numerator (value) <= 0) {
-        GST_WARNING_OBJECT (self, "framerate must be above 0");
-        break;
-      }
-      self->fps_n = gst_value_get_fraction_numerator (value);
-      self->fps_d = gst_value_get_fraction_denominator (value);
-      break;
-    case PROP_WIDTH:
-      self->width = g_value_get_int (value);
-      break;
-    case PROP_HEIGHT:
-      self->height = g_value_get_int (value);
-      break;
-    case PROP_FORMAT:
-      self->format = g_value_get_enum (value);
-      break;
-    case PROP_FALLBACK:
-      self->fallback = g_value_get_enum (value);
-      break;
-    case PROP_FALLBACK_LOCATION:
-      g_free (self->fallback_location);
-      self->fallback_location = g_value_dup_string (value);
-      break;
-    case PROP_FALLBACK_PATTERN:
-      g_free (self->fallback_pattern);
-      self->fallback_pattern = g_value_dup_string (value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
+      g_mutex_unlock (&self->lock);
+    }
+  } else if (gst_value_get_fraction_numerator (value) <= 0) {
+    GST_WARNING_OBJECT (self, "framerate must be above 0");
+  } else {
+    g_mutex_lock (&self->lock);
+    self->fps_n = gst_value_get_fraction_numerator (value);
+    self->fps_d = gst_value_get_fraction_denominator (value);
+    g_mutex_unlock (&self->lock);
   }
-  g_mutex_unlock (&self->lock);
 }
 
 static void
@@ -1068,42 +582,14 @@ gst_daydream_frame_bridge_src_get_property (GObject * object, guint prop_id,
 
   if (prop_id == PROP_STATS) {
     g_value_take_boxed (value, stats_to_structure (self));
-    return;
+  } else if (prop_id == PROP_FRAMERATE) {
+    g_mutex_lock (&self->lock);
+    gst_value_set_fraction (value, self->fps_n, self->fps_d);
+    g_mutex_unlock (&self->lock);
+  } else {
+    drtc_props_get_locked (object, &self->lock, fields, G_N_ELEMENTS (fields),
+        prop_id, value, pspec);
   }
-  g_mutex_lock (&self->lock);
-  switch (prop_id) {
-    case PROP_MAX_FRAMES:
-      g_value_set_uint (value, self->max_frames);
-      break;
-    case PROP_QUEUE_MODE:
-      g_value_set_enum (value, self->mode);
-      break;
-    case PROP_FRAMERATE:
-      gst_value_set_fraction (value, self->fps_n, self->fps_d);
-      break;
-    case PROP_WIDTH:
-      g_value_set_int (value, self->width);
-      break;
-    case PROP_HEIGHT:
-      g_value_set_int (value, self->height);
-      break;
-    case PROP_FORMAT:
-      g_value_set_enum (value, self->format);
-      break;
-    case PROP_FALLBACK:
-      g_value_set_enum (value, self->fallback);
-      break;
-    case PROP_FALLBACK_LOCATION:
-      g_value_set_string (value, self->fallback_location);
-      break;
-    case PROP_FALLBACK_PATTERN:
-      g_value_set_string (value, self->fallback_pattern);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
-  g_mutex_unlock (&self->lock);
 }
 
 static void
@@ -1131,8 +617,7 @@ gst_daydream_frame_bridge_src_finalize (GObject * object)
 
   clear_streaming_state (self);
   g_queue_clear_full (&self->queue, (GDestroyNotify) framebridge_frame_free);
-  g_free (self->fallback_location);
-  g_free (self->fallback_pattern);
+  drtc_props_clear (self, fields, G_N_ELEMENTS (fields), props);
   g_cond_clear (&self->room);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -1209,7 +694,7 @@ gst_daydream_frame_bridge_src_class_init (GstDaydreamFrameBridgeSrcClass *
    * a rejection is logged (GST_DEBUG=framebridgesrc:2).
    */
   g_signal_new_class_handler ("push-frame", G_TYPE_FROM_CLASS (klass),
-      G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION, G_CALLBACK (on_push_frame), NULL,
+      G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION, G_CALLBACK (fb_on_push_frame), NULL,
       NULL, NULL, GST_TYPE_DAYDREAM_FRAME_BRIDGE_RESULT, 5, G_TYPE_STRING,
       G_TYPE_UINT, G_TYPE_UINT, G_TYPE_BYTES, G_TYPE_INT64);
   /**
@@ -1222,7 +707,7 @@ gst_daydream_frame_bridge_src_class_init (GstDaydreamFrameBridgeSrcClass *
    * Queues one frame. Returns a #GstDaydreamFrameBridgeResult.
    */
   g_signal_new_class_handler ("push-sample", G_TYPE_FROM_CLASS (klass),
-      G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION, G_CALLBACK (on_push_sample), NULL,
+      G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION, G_CALLBACK (fb_on_push_sample), NULL,
       NULL, NULL, GST_TYPE_DAYDREAM_FRAME_BRIDGE_RESULT, 3, GST_TYPE_SAMPLE,
       G_TYPE_INT64, G_TYPE_POINTER);
 

@@ -59,6 +59,7 @@
 #endif
 
 #include "whepsrc-private.h"
+#include "drtc-props.h"
 #include "gstdaydreamcontrol.h"
 
 #include <string.h>
@@ -122,43 +123,6 @@ GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (whepsrc, "whepsrc", GST_RANK_NONE,
         "WHEP source"));
 
 /* ---- settings ---- */
-
-WhepSettings *
-whep_settings_copy (const WhepSettings * s)
-{
-  WhepSettings *c = g_new0 (WhepSettings, 1);
-
-  *c = *s;
-  c->endpoint = g_strdup (s->endpoint);
-  c->auth_token = g_strdup (s->auth_token);
-  c->stun_server = g_strdup (s->stun_server);
-  c->turn_server = g_strdup (s->turn_server);
-  c->local_addresses = g_strdupv (s->local_addresses);
-  c->video_caps = s->video_caps ? gst_caps_ref (s->video_caps) : NULL;
-  c->audio_caps = s->audio_caps ? gst_caps_ref (s->audio_caps) : NULL;
-  return c;
-}
-
-void
-whep_settings_clear (WhepSettings * s)
-{
-  g_clear_pointer (&s->endpoint, g_free);
-  g_clear_pointer (&s->auth_token, g_free);
-  g_clear_pointer (&s->stun_server, g_free);
-  g_clear_pointer (&s->turn_server, g_free);
-  g_clear_pointer (&s->local_addresses, g_strfreev);
-  gst_clear_caps (&s->video_caps);
-  gst_clear_caps (&s->audio_caps);
-}
-
-void
-whep_settings_free (WhepSettings * s)
-{
-  if (!s)
-    return;
-  whep_settings_clear (s);
-  g_free (s);
-}
 
 /* "127.0.0.1, 10.0.0.2" -> {"127.0.0.1", "10.0.0.2"}; NULL when empty */
 static gchar **
@@ -229,6 +193,33 @@ set_endpoint (GstDaydreamWhepSrc * self, const gchar * endpoint)
   }
 }
 
+/* the properties that are a field of the settings */
+#define FIELD(prop, member) \
+    DRTC_PROP_FIELD (prop, GstDaydreamWhepSrc, settings.member)
+static const DrtcPropField fields[] = {
+  FIELD (PROP_WHEP_ENDPOINT, endpoint),
+  FIELD (PROP_AUTH_TOKEN, auth_token),
+  FIELD (PROP_STUN_SERVER, stun_server),
+  FIELD (PROP_TURN_SERVER, turn_server),
+  FIELD (PROP_USE_LINK_HEADERS, use_link_headers),
+  FIELD (PROP_ICE_TRANSPORT_POLICY, ice_transport_policy),
+  FIELD (PROP_VIDEO_CAPS, video_caps),
+  FIELD (PROP_AUDIO_CAPS, audio_caps),
+  FIELD (PROP_DECODE, decode),
+  FIELD (PROP_TIMEOUT, timeout_s),
+  FIELD (PROP_CONNECT_TIMEOUT, connect_timeout_s),
+  FIELD (PROP_LATENCY, latency_ms),
+  FIELD (PROP_RETRY_INTERVAL, retry_interval_ms),
+  FIELD (PROP_MAX_RETRY_INTERVAL, max_retry_interval_ms),
+  FIELD (PROP_BUSY_RETRY_INTERVAL, busy_retry_interval_ms),
+  FIELD (PROP_STALL_TIMEOUT, stall_timeout_ms),
+  FIELD (PROP_MEDIA_TIMEOUT, media_timeout_ms),
+};
+
+#undef FIELD
+/* enum fields are stored as gint */
+G_STATIC_ASSERT (sizeof (GstWebRTCICETransportPolicy) == sizeof (gint));
+
 static void
 gst_daydream_whep_src_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
@@ -238,77 +229,20 @@ gst_daydream_whep_src_set_property (GObject * object, guint prop_id,
 
   if (prop_id == PROP_WHEP_ENDPOINT) {
     set_endpoint (self, g_value_get_string (value));
+  } else if (prop_id != PROP_STATS && prop_id != PROP_AUTH_TOKEN
+      && !settable (self, pspec)) {
+    /* a token set while playing is for the next connection: daydreamcontrol
+     * gives it with the endpoint, once the stream exists */
     return;
+  } else if (prop_id == PROP_ICE_LOCAL_ADDRESSES) {
+    g_mutex_lock (&self->lock);
+    g_strfreev (s->local_addresses);
+    s->local_addresses = split_addresses (g_value_get_string (value));
+    g_mutex_unlock (&self->lock);
+  } else {
+    drtc_props_set_locked (object, &self->lock, fields, G_N_ELEMENTS (fields),
+        prop_id, value, pspec);
   }
-  /* a token set while playing is for the next connection: daydreamcontrol
-   * gives it with the endpoint, once the stream exists */
-  if (prop_id != PROP_STATS && prop_id != PROP_AUTH_TOKEN
-      && !settable (self, pspec))
-    return;
-  g_mutex_lock (&self->lock);
-  switch (prop_id) {
-    case PROP_AUTH_TOKEN:
-      g_free (s->auth_token);
-      s->auth_token = g_value_dup_string (value);
-      break;
-    case PROP_STUN_SERVER:
-      g_free (s->stun_server);
-      s->stun_server = g_value_dup_string (value);
-      break;
-    case PROP_TURN_SERVER:
-      g_free (s->turn_server);
-      s->turn_server = g_value_dup_string (value);
-      break;
-    case PROP_USE_LINK_HEADERS:
-      s->use_link_headers = g_value_get_boolean (value);
-      break;
-    case PROP_ICE_TRANSPORT_POLICY:
-      s->ice_transport_policy = g_value_get_enum (value);
-      break;
-    case PROP_ICE_LOCAL_ADDRESSES:
-      g_strfreev (s->local_addresses);
-      s->local_addresses = split_addresses (g_value_get_string (value));
-      break;
-    case PROP_VIDEO_CAPS:
-      gst_clear_caps (&s->video_caps);
-      s->video_caps = g_value_dup_boxed (value);
-      break;
-    case PROP_AUDIO_CAPS:
-      gst_clear_caps (&s->audio_caps);
-      s->audio_caps = g_value_dup_boxed (value);
-      break;
-    case PROP_DECODE:
-      s->decode = g_value_get_boolean (value);
-      break;
-    case PROP_TIMEOUT:
-      s->timeout_s = g_value_get_uint (value);
-      break;
-    case PROP_CONNECT_TIMEOUT:
-      s->connect_timeout_s = g_value_get_uint (value);
-      break;
-    case PROP_LATENCY:
-      s->latency_ms = g_value_get_uint (value);
-      break;
-    case PROP_RETRY_INTERVAL:
-      s->retry_interval_ms = g_value_get_uint (value);
-      break;
-    case PROP_MAX_RETRY_INTERVAL:
-      s->max_retry_interval_ms = g_value_get_uint (value);
-      break;
-    case PROP_BUSY_RETRY_INTERVAL:
-      s->busy_retry_interval_ms = g_value_get_uint (value);
-      break;
-    case PROP_STALL_TIMEOUT:
-      s->stall_timeout_ms = g_value_get_uint (value);
-      break;
-    case PROP_MEDIA_TIMEOUT:
-      s->media_timeout_ms = g_value_get_uint (value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
-  g_mutex_unlock (&self->lock);
 }
 
 static void
@@ -320,67 +254,15 @@ gst_daydream_whep_src_get_property (GObject * object, guint prop_id,
 
   if (prop_id == PROP_STATS) {
     g_value_take_boxed (value, whep_src_make_stats (self));
-    return;
+  } else if (prop_id == PROP_ICE_LOCAL_ADDRESSES) {
+    g_mutex_lock (&self->lock);
+    g_value_take_string (value, s->local_addresses ?
+        g_strjoinv (",", s->local_addresses) : NULL);
+    g_mutex_unlock (&self->lock);
+  } else {
+    drtc_props_get_locked (object, &self->lock, fields, G_N_ELEMENTS (fields),
+        prop_id, value, pspec);
   }
-  g_mutex_lock (&self->lock);
-  switch (prop_id) {
-    case PROP_WHEP_ENDPOINT:
-      g_value_set_string (value, s->endpoint);
-      break;
-    case PROP_STUN_SERVER:
-      g_value_set_string (value, s->stun_server);
-      break;
-    case PROP_TURN_SERVER:
-      g_value_set_string (value, s->turn_server);
-      break;
-    case PROP_USE_LINK_HEADERS:
-      g_value_set_boolean (value, s->use_link_headers);
-      break;
-    case PROP_ICE_TRANSPORT_POLICY:
-      g_value_set_enum (value, s->ice_transport_policy);
-      break;
-    case PROP_ICE_LOCAL_ADDRESSES:
-      g_value_take_string (value, s->local_addresses ?
-          g_strjoinv (",", s->local_addresses) : NULL);
-      break;
-    case PROP_VIDEO_CAPS:
-      g_value_set_boxed (value, s->video_caps);
-      break;
-    case PROP_AUDIO_CAPS:
-      g_value_set_boxed (value, s->audio_caps);
-      break;
-    case PROP_DECODE:
-      g_value_set_boolean (value, s->decode);
-      break;
-    case PROP_TIMEOUT:
-      g_value_set_uint (value, s->timeout_s);
-      break;
-    case PROP_CONNECT_TIMEOUT:
-      g_value_set_uint (value, s->connect_timeout_s);
-      break;
-    case PROP_LATENCY:
-      g_value_set_uint (value, s->latency_ms);
-      break;
-    case PROP_RETRY_INTERVAL:
-      g_value_set_uint (value, s->retry_interval_ms);
-      break;
-    case PROP_MAX_RETRY_INTERVAL:
-      g_value_set_uint (value, s->max_retry_interval_ms);
-      break;
-    case PROP_BUSY_RETRY_INTERVAL:
-      g_value_set_uint (value, s->busy_retry_interval_ms);
-      break;
-    case PROP_STALL_TIMEOUT:
-      g_value_set_uint (value, s->stall_timeout_ms);
-      break;
-    case PROP_MEDIA_TIMEOUT:
-      g_value_set_uint (value, s->media_timeout_ms);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
-  g_mutex_unlock (&self->lock);
 }
 
 /* ---- states ---- */
@@ -517,7 +399,7 @@ on_endpoint_changed (gpointer data)
     location = whep_conn_stop (old);
     whep_conn_unref (old);
     /* on this thread the DELETE is sent, not waited for */
-    whep_conn_delete_sync (self->http, location, token, timeout);
+    whep_conn_delete_sync (self, location, token, timeout);
   }
   if (bad)
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
@@ -548,6 +430,69 @@ remove_audio_pad (GstDaydreamWhepSrc * self)
   }
 }
 
+/* NULL->READY: settings checked, the HTTP thread made */
+static gboolean
+prepare (GstDaydreamWhepSrc * self)
+{
+  /* before our lock: this looks through the bins above us */
+  gboolean managed = gst_daydream_control_is_managing (GST_ELEMENT (self));
+  gboolean ok;
+
+  g_mutex_lock (&self->lock);
+  self->managed = managed;
+  ok = check_settings (self, &self->settings);
+  g_mutex_unlock (&self->lock);
+  if (ok)
+    self->http = drtc_http_new ("whepsrc-http");
+  return ok;
+}
+
+/* READY->PAUSED: the connection starts, or waits for its endpoint */
+static void
+start_connection (GstDaydreamWhepSrc * self)
+{
+  WhepSettings *copy;
+  WhepConn *conn;
+  g_autofree gchar *host = NULL;
+
+  whep_src_reset_status (self);
+  g_atomic_int_set (&self->ended, FALSE);
+  g_mutex_lock (&self->lock);
+  self->running = TRUE;
+  copy = self->settings.endpoint && *self->settings.endpoint ?
+      whep_settings_copy (&self->settings) : NULL;
+  g_mutex_unlock (&self->lock);
+  if (!copy) {
+    /* daydreamcontrol gives the endpoint once the stream exists */
+    whep_src_post_state (self, WHEP_STATE_WAITING, 0, 0, 0,
+        "waiting for daydreamcontrol to set whep-endpoint");
+    return;
+  }
+  host = drtc_http_redact_url (copy->endpoint);
+  GST_INFO_OBJECT (self, "connecting to %s", host);
+  conn = whep_conn_start (self, copy);
+  g_mutex_lock (&self->lock);
+  self->conn = conn;
+  g_mutex_unlock (&self->lock);
+}
+
+/* PAUSED->READY, after the children: the session's resource is deleted */
+static void
+release_session (GstDaydreamWhepSrc * self, const gchar * location)
+{
+  guint timeout;
+  g_autofree gchar *token = NULL;
+
+  g_mutex_lock (&self->lock);
+  timeout = self->settings.timeout_s;
+  token = g_strdup (self->settings.auth_token);
+  self->state = WHEP_STATE_IDLE;
+  g_mutex_unlock (&self->lock);
+  /* bounded: a server that does not answer cannot hold the pipeline */
+  whep_conn_delete_sync (self, location, token, timeout);
+  remove_audio_pad (self);
+}
+
 static GstStateChangeReturn
 gst_daydream_whep_src_change_state (GstElement * element,
     GstStateChange transition)
@@ -555,20 +500,12 @@ gst_daydream_whep_src_change_state (GstElement * element,
   GstDaydreamWhepSrc *self = GST_DAYDREAM_WHEP_SRC (element);
   GstStateChangeReturn ret;
   g_autofree gchar *location = NULL;
-  gboolean ok, managed;
   gint64 now;
 
   switch (transition) {
     case GST_STATE_CHANGE_NULL_TO_READY:
-      /* before our lock: this looks through the bins above us */
-      managed = gst_daydream_control_is_managing (element);
-      g_mutex_lock (&self->lock);
-      self->managed = managed;
-      ok = check_settings (self, &self->settings);
-      g_mutex_unlock (&self->lock);
-      if (!ok)
+      if (!prepare (self))
         return GST_STATE_CHANGE_FAILURE;
-      self->http = drtc_http_new ("whepsrc-http");
       break;
     case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
       /* time spent paused is no stall */
@@ -595,53 +532,16 @@ gst_daydream_whep_src_change_state (GstElement * element,
   }
 
   switch (transition) {
-    case GST_STATE_CHANGE_READY_TO_PAUSED:{
-      WhepSettings *copy;
-      WhepConn *conn;
-
-      whep_src_reset_status (self);
-      g_atomic_int_set (&self->ended, FALSE);
-      g_mutex_lock (&self->lock);
-      self->running = TRUE;
-      copy = self->settings.endpoint && *self->settings.endpoint ?
-          whep_settings_copy (&self->settings) : NULL;
-      g_mutex_unlock (&self->lock);
-      if (!copy) {
-        /* daydreamcontrol gives the endpoint once the stream exists */
-        whep_src_post_state (self, WHEP_STATE_WAITING, 0, 0, 0,
-            "waiting for daydreamcontrol to set whep-endpoint");
-        ret = GST_STATE_CHANGE_NO_PREROLL;
-        break;
-      }
-      {
-        g_autofree gchar *host = drtc_http_redact_url (copy->endpoint);
-
-        GST_INFO_OBJECT (self, "connecting to %s", host);
-      }
-      conn = whep_conn_start (self, copy);
-      g_mutex_lock (&self->lock);
-      self->conn = conn;
-      g_mutex_unlock (&self->lock);
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      start_connection (self);
       ret = GST_STATE_CHANGE_NO_PREROLL;
       break;
-    }
     case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
       ret = GST_STATE_CHANGE_NO_PREROLL;
       break;
-    case GST_STATE_CHANGE_PAUSED_TO_READY:{
-      guint timeout;
-      g_autofree gchar *token = NULL;
-
-      g_mutex_lock (&self->lock);
-      timeout = self->settings.timeout_s;
-      token = g_strdup (self->settings.auth_token);
-      self->state = WHEP_STATE_IDLE;
-      g_mutex_unlock (&self->lock);
-      /* bounded: a server that does not answer cannot hold the pipeline */
-      whep_conn_delete_sync (self->http, location, token, timeout);
-      remove_audio_pad (self);
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      release_session (self, location);
       break;
-    }
     case GST_STATE_CHANGE_READY_TO_NULL:
       g_clear_pointer (&self->http, drtc_http_free);
       break;
@@ -784,6 +684,7 @@ gst_daydream_whep_src_init (GstDaydreamWhepSrc * self)
   self->srcpad = gst_ghost_pad_new_no_target_from_template ("src", templ);
   gst_object_unref (templ);
   gst_pad_set_query_function (self->srcpad, src_query);
+  self->watch_output = whep_src_watch_output;
   whep_src_watch_output (self, self->srcpad);
   gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
   GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);

@@ -37,22 +37,11 @@
 #include "config.h"
 #endif
 
-#include "gstwhipsink.h"
+#include "whipsink-private.h"
 #include "gstdaydreamcontrol.h"
-#ifdef HAVE_LIBYUV
-#include "whipsink-i420.h"
-#endif
+#include "drtc-props.h"
 
-#include <string.h>
-#include <gst/video/video.h>
-#include <gst/webrtc/webrtc.h>
-
-#include "drtc-encoder.h"
-#include "drtc-http.h"
-#include "drtc-sdp.h"
-#include "drtc-webrtc.h"
-
-GST_DEBUG_CATEGORY_STATIC (gst_daydream_whip_sink_debug);
+GST_DEBUG_CATEGORY (gst_daydream_whip_sink_debug);
 #define GST_CAT_DEFAULT gst_daydream_whip_sink_debug
 
 #define DEFAULT_TIMEOUT 15
@@ -61,62 +50,8 @@ GST_DEBUG_CATEGORY_STATIC (gst_daydream_whip_sink_debug);
 #define DEFAULT_MAX_RECONNECTS 10
 #define DEFAULT_TRICKLE GST_DAYDREAM_WHIP_TRICKLE_AUTO
 #define DEFAULT_POLICY GST_WEBRTC_ICE_TRANSPORT_POLICY_ALL
-#define RTP_PAYLOAD 96
-#define MAX_REDIRECTS 10
-/* a mid-stream disconnection this long is treated as a failure */
-#define DISCONNECT_GRACE_MS 3000
 #define DEFAULT_PEER_TIMEOUT 10
 
-typedef enum
-{
-  STATE_IDLE,
-  STATE_CONNECTING,
-  STATE_CONNECTED,
-  STATE_RECONNECTING,
-  STATE_FAILED,
-  STATE_CLOSED,
-} WhipState;
-
-static const gchar *const state_names[] = {
-  "idle", "connecting", "connected", "reconnecting", "failed", "closed"
-};
-
-struct _GstDaydreamWhipSink
-{
-  GstBin parent;
-
-  GstPad *sinkpad;              /* ghost, targets input's sink */
-  GstElement *input;            /* identity: where the chain starts */
-  GstElement *encoder;          /* NULL for H.264 input */
-  GstElement *chain_end;        /* capsfilter after the payloader */
-  GstCaps *rtp_caps;            /* its caps, once they name the profile */
-
-  GMutex lock;                  /* guards the settings and what follows */
-  gchar *endpoint, *auth_token, *stun_server, *turn_servers;
-  gchar *local_addresses, *video_encoder;
-  gboolean use_link_headers, reconnect;
-  GstWebRTCICETransportPolicy policy;
-  GstDaydreamWhipTrickle trickle;
-  guint timeout, bitrate, max_reconnects, peer_timeout;
-  gchar *resource_url, *playback_url, *etag;
-  GPtrArray *link_servers;      /* from Link headers, for later sessions */
-  GstElement *webrtc;           /* the current session's */
-  WhipState state;
-  guint reconnects;
-  guint64 frames;
-  gint media_open;              /* atomic: the session is connected */
-
-  /* HTTP thread only */
-  DrtcHttp *http;
-  guint gen;                    /* session generation */
-  GSource *retry;
-  GSource *grace;
-  GSource *watchdog;
-  GSource *connect_deadline;    /* answer applied, not connected yet */
-  gint64 last_rx_us;            /* atomic: last packet from the peer */
-  gboolean can_trickle, posted, stopping, waiting_endpoint;
-  GPtrArray *pending_candidates;        /* "mline candidate" before 201 */
-};
 
 enum
 {
@@ -186,1276 +121,6 @@ trickle_get_type (void)
   return type;
 }
 
-static void schedule_reconnect (GstDaydreamWhipSink * self,
-    const gchar * reason);
-static void start_connect_deadline (GstDaydreamWhipSink * self);
-static gboolean on_endpoint_changed (gpointer data);
-static void start_session (GstDaydreamWhipSink * self);
-
-/* ---- state reporting ---- */
-
-static void
-set_state (GstDaydreamWhipSink * self, WhipState state, const gchar * detail)
-{
-  guint reconnects;
-
-  g_mutex_lock (&self->lock);
-  self->state = state;
-  reconnects = self->reconnects;
-  g_mutex_unlock (&self->lock);
-  GST_INFO_OBJECT (self, "%s: %s", state_names[state], detail);
-  gst_element_post_message (GST_ELEMENT (self),
-      gst_message_new_element (GST_OBJECT (self),
-          gst_structure_new ("whip-state", "state", G_TYPE_STRING,
-              state_names[state], "detail", G_TYPE_STRING, detail,
-              "reconnects", G_TYPE_UINT, reconnects, NULL)));
-}
-
-static void
-set_string_prop (GstDaydreamWhipSink * self, gchar ** field, gchar * value,
-    guint prop)
-{
-  g_mutex_lock (&self->lock);
-  g_free (*field);
-  *field = value;
-  g_mutex_unlock (&self->lock);
-  if (prop < N_PROPS)           /* N_PROPS: a field with no property */
-    g_object_notify_by_pspec (G_OBJECT (self), props[prop]);
-}
-
-static gchar *
-dup_locked (GstDaydreamWhipSink * self, gchar ** field)
-{
-  gchar *v;
-
-  g_mutex_lock (&self->lock);
-  v = g_strdup (*field);
-  g_mutex_unlock (&self->lock);
-  return v;
-}
-
-static GstElement *
-current_webrtc (GstDaydreamWhipSink * self)
-{
-  GstElement *webrtc;
-
-  g_mutex_lock (&self->lock);
-  webrtc = self->webrtc ? gst_object_ref (self->webrtc) : NULL;
-  g_mutex_unlock (&self->lock);
-  return webrtc;
-}
-
-/* ---- the webrtcbin of a session ---- */
-
-typedef struct
-{
-  GWeakRef self;
-  guint gen;
-} SessionRef;
-
-static SessionRef *
-session_ref_new (GstDaydreamWhipSink * self)
-{
-  SessionRef *ref = g_new0 (SessionRef, 1);
-
-  g_weak_ref_init (&ref->self, self);
-  ref->gen = self->gen;
-  return ref;
-}
-
-static void
-session_ref_free (gpointer data)
-{
-  SessionRef *ref = data;
-
-  g_weak_ref_clear (&ref->self);
-  g_free (ref);
-}
-
-/* The element, if @ref's session is still the current one (HTTP thread). */
-static GstDaydreamWhipSink *
-session_get (SessionRef * ref)
-{
-  GstDaydreamWhipSink *self = g_weak_ref_get (&ref->self);
-
-  if (self && (ref->gen != self->gen || self->stopping)) {
-    gst_object_unref (self);
-    return NULL;
-  }
-  return self;
-}
-
-static gboolean
-on_webrtc_caps_cb (gpointer data)
-{
-  GstDaydreamWhipSink *self = session_get (data);
-
-  if (self) {
-    start_session (self);
-    gst_object_unref (self);
-  }
-  return G_SOURCE_REMOVE;
-}
-
-/* webrtcbin's sink pad got caps: now it can make an offer */
-static GstPadProbeReturn
-on_webrtc_sink_event (GstPad * pad, GstPadProbeInfo * info, gpointer data)
-{
-  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
-  GstDaydreamWhipSink *self = g_weak_ref_get (data);
-
-  if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS || !self) {
-    g_clear_object (&self);
-    return GST_PAD_PROBE_OK;
-  }
-  /* the payloader's first caps may come before it has seen the SPS; an
-   * offer without profile-level-id is refused by some answerers (aiortc) */
-  {
-    GstCaps *caps;
-
-    gst_event_parse_caps (event, &caps);
-    if (!gst_structure_has_field (gst_caps_get_structure (caps, 0),
-            "profile-level-id")) {
-      gst_object_unref (self);
-      return GST_PAD_PROBE_OK;
-    }
-    /* this probe runs before webrtcbin has seen the caps: the offer takes
-     * them from the transceiver's codec-preferences instead (start_session) */
-    g_mutex_lock (&self->lock);
-    gst_caps_replace (&self->rtp_caps, caps);
-    g_mutex_unlock (&self->lock);
-  }
-  drtc_http_invoke (self->http, on_webrtc_caps_cb, session_ref_new (self),
-      session_ref_free);
-  gst_object_unref (self);
-  return GST_PAD_PROBE_REMOVE;
-}
-
-static void weak_ref_free (gpointer data);
-
-static gboolean
-keep_field (GQuark field, GValue * value, gpointer data)
-{
-  return g_strv_contains (data, g_quark_to_string (field));
-}
-
-/* Links the end of the input chain to a new sink pad of @webrtc. */
-static gboolean
-link_to_webrtc (GstDaydreamWhipSink * self, GstElement * webrtc)
-{
-  g_autoptr (GstPad) src = gst_element_get_static_pad (self->chain_end, "src");
-  g_autoptr (GstPad) sink = gst_element_request_pad_simple (webrtc, "sink_%u");
-  GstWebRTCRTPTransceiver *trans = NULL;
-  GWeakRef *ref;
-
-  if (!sink)
-    return FALSE;
-  g_object_get (sink, "transceiver", &trans, NULL);
-  if (trans) {
-    g_object_set (trans, "direction",
-        GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, NULL);
-    gst_object_unref (trans);
-  }
-  ref = g_new0 (GWeakRef, 1);
-  g_weak_ref_init (ref, self);
-  gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
-      on_webrtc_sink_event, ref, weak_ref_free);
-  return gst_pad_link (src, sink) == GST_PAD_LINK_OK;
-}
-
-static void
-weak_ref_free (gpointer data)
-{
-  g_weak_ref_clear (data);
-  g_free (data);
-}
-
-static void
-weak_ref_closure_free (gpointer data, GClosure * closure)
-{
-  weak_ref_free (data);
-}
-
-static gboolean on_connection_state_cb (gpointer data);
-
-typedef struct
-{
-  SessionRef *ref;
-  GstWebRTCPeerConnectionState state;
-} StateChange;
-
-static void
-state_change_free (gpointer data)
-{
-  StateChange *sc = data;
-
-  session_ref_free (sc->ref);
-  g_free (sc);
-}
-
-static void
-on_connection_state (GstElement * webrtc, GParamSpec * pspec, gpointer data)
-{
-  GstDaydreamWhipSink *self = g_weak_ref_get (data);
-  StateChange *sc;
-
-  if (!self)
-    return;
-  sc = g_new0 (StateChange, 1);
-  sc->ref = session_ref_new (self);
-  sc->ref->gen = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (webrtc),
-          "drtc-gen"));
-  g_object_get (webrtc, "connection-state", &sc->state, NULL);
-  drtc_http_invoke (self->http, on_connection_state_cb, sc, state_change_free);
-  gst_object_unref (self);
-}
-
-static void on_ice_candidate (GstElement * webrtc, guint mline,
-    const gchar * candidate, gpointer data);
-
-/* A new webrtcbin for session @gen with the current settings. */
-static GstElement *
-make_webrtc (GstDaydreamWhipSink * self, guint gen)
-{
-  g_auto (GStrv) turn = NULL;
-  g_auto (GStrv) local = NULL;
-  DrtcWebrtcConfig cfg = { 0 };
-  GstElement *webrtc;
-  GWeakRef *ref;
-
-  g_mutex_lock (&self->lock);
-  turn = self->turn_servers ? g_strsplit (self->turn_servers, ",", -1) : NULL;
-  local = self->local_addresses ?
-      g_strsplit (self->local_addresses, ",", -1) : NULL;
-  cfg.stun_server = self->stun_server;
-  cfg.turn_servers = (const gchar * const *) turn;
-  cfg.local_addresses = (const gchar * const *) local;
-  cfg.latency_ms = 50;
-  webrtc = drtc_webrtc_new (NULL, &cfg);
-  if (webrtc) {
-    g_object_set (webrtc, "ice-transport-policy", self->policy, NULL);
-    for (guint i = 0; self->link_servers && i < self->link_servers->len; i++) {
-      const gchar *url = g_ptr_array_index (self->link_servers, i);
-      gboolean ok;
-
-      if (g_str_has_prefix (url, "stun"))
-        g_object_set (webrtc, "stun-server", url, NULL);
-      else
-        g_signal_emit_by_name (webrtc, "add-turn-server", url, &ok);
-    }
-  }
-  g_mutex_unlock (&self->lock);
-  if (!webrtc)
-    return NULL;
-  g_object_set_data (G_OBJECT (webrtc), "drtc-gen", GUINT_TO_POINTER (gen));
-  ref = g_new0 (GWeakRef, 1);
-  g_weak_ref_init (ref, self);
-  g_signal_connect_data (webrtc, "notify::connection-state",
-      G_CALLBACK (on_connection_state), ref, weak_ref_closure_free, 0);
-  ref = g_new0 (GWeakRef, 1);
-  g_weak_ref_init (ref, self);
-  g_signal_connect_data (webrtc, "on-ice-candidate",
-      G_CALLBACK (on_ice_candidate), ref, weak_ref_closure_free, 0);
-  return webrtc;
-}
-
-/* ---- the input chain (built when the first caps arrive) ---- */
-
-static GstElement *
-add_element (GstDaydreamWhipSink * self, const gchar * factory)
-{
-  GstElement *e = gst_element_factory_make (factory, NULL);
-
-  if (!e) {
-    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
-        ("GStreamer element '%s' is missing", factory), (NULL));
-    return NULL;
-  }
-  gst_bin_add (GST_BIN (self), e);
-  return e;
-}
-
-static GstElement *
-make_encoder (GstDaydreamWhipSink * self, GstStructure * s)
-{
-  DrtcEncoderSettings settings = { 30, 0, 0 };
-  g_autofree gchar *factory = dup_locked (self, &self->video_encoder);
-  g_autoptr (GError) err = NULL;
-  GstElement *encoder;
-  gint n = 0, d = 1;
-
-  if (gst_structure_get_fraction (s, "framerate", &n, &d) && n > 0 && d > 0)
-    settings.fps = MAX ((n + d - 1) / d, 1);
-  if (gst_structure_get_int (s, "width", &n) && n > 0)
-    settings.width = n;
-  if (gst_structure_get_int (s, "height", &n) && n > 0)
-    settings.height = n;
-  g_mutex_lock (&self->lock);
-  settings.bitrate_kbps = self->bitrate;
-  g_mutex_unlock (&self->lock);
-  encoder = drtc_encoder_make (factory, &settings, &err);
-  if (!encoder) {
-    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
-        ("No usable H.264 encoder"), ("%s", err->message));
-    return NULL;
-  }
-  GST_INFO_OBJECT (self, "encoding with %s at %u kbit/s, keyframe every "
-      "%u frames", GST_OBJECT_NAME (gst_element_get_factory (encoder)),
-      settings.bitrate_kbps, MAX (settings.fps / 2, 1));
-  g_signal_emit (self, signals[SIGNAL_ENCODER_SETUP], 0, encoder);
-  gst_bin_add (GST_BIN (self), encoder);
-  gst_object_unref (encoder);   /* the bin's now */
-  return encoder;
-}
-
-static void clear_source (GSource ** source);
-
-/* HTTP thread: after the end of the stream there is nothing to reconnect
- * for; the session stays until PAUSED->READY DELETEs it. */
-static gboolean
-on_end_of_stream (gpointer data)
-{
-  GstDaydreamWhipSink *self = g_weak_ref_get (data);
-
-  if (!self)
-    return G_SOURCE_REMOVE;
-  self->stopping = TRUE;
-  clear_source (&self->retry);
-  clear_source (&self->grace);
-  clear_source (&self->watchdog);
-  clear_source (&self->connect_deadline);
-  gst_object_unref (self);
-  return G_SOURCE_REMOVE;
-}
-
-/* webrtcbin never posts EOS: once the encoder has drained, the bin does,
- * so that pipelines (and gst-launch -e) end. */
-static GstPadProbeReturn
-on_chain_end_event (GstPad * pad, GstPadProbeInfo * info, gpointer data)
-{
-  GstDaydreamWhipSink *self = data;
-  GWeakRef *ref;
-
-  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) != GST_EVENT_EOS)
-    return GST_PAD_PROBE_OK;
-  GST_INFO_OBJECT (self, "end of stream");
-  ref = g_new0 (GWeakRef, 1);
-  g_weak_ref_init (ref, self);
-  drtc_http_invoke (self->http, on_end_of_stream, ref, weak_ref_free);
-  gst_element_post_message (GST_ELEMENT (self),
-      gst_message_new_eos (GST_OBJECT (self)));
-  return GST_PAD_PROBE_DROP;
-}
-
-/* webrtcbin holds back media until the session is up: its sink pads block
- * until an answer is applied, and its transport until DTLS is done. A
- * buffer pushed into a session that never connects would hold the
- * streaming thread for good, and with it the idle probe that swaps in the
- * next session. So media reaches a session only once it is connected;
- * until then it is dropped here (events pass: the caps make the offer). */
-static GstPadProbeReturn
-on_chain_output (GstPad * pad, GstPadProbeInfo * info, gpointer data)
-{
-  GstDaydreamWhipSink *self = data;
-
-  if (g_atomic_int_get (&self->media_open))
-    return GST_PAD_PROBE_OK;
-  return GST_PAD_PROBE_DROP;
-}
-
-static GstPadProbeReturn
-on_encoded_frame (GstPad * pad, GstPadProbeInfo * info, gpointer data)
-{
-  GstDaydreamWhipSink *self = data;
-
-  g_mutex_lock (&self->lock);
-  self->frames++;
-  g_mutex_unlock (&self->lock);
-  return GST_PAD_PROBE_OK;
-}
-
-/* Streaming thread, first caps: raw video is converted and encoded, H.264
- * is parsed; then payloaded and linked into the session's webrtcbin. */
-static gboolean
-build_chain (GstDaydreamWhipSink * self, GstCaps * caps)
-{
-  GstStructure *s = gst_caps_get_structure (caps, 0);
-  gboolean raw = gst_structure_has_name (s, "video/x-raw");
-  GstElement *convert = NULL, *raw_filter = NULL, *enc_filter = NULL;
-  GstElement *fast_convert = NULL;
-  GstElement *parse, *pay, *rtp_filter;
-  g_autoptr (GstCaps) i420 = gst_caps_from_string ("video/x-raw,format=I420");
-  g_autoptr (GstCaps) h264 = gst_caps_from_string ("video/x-h264,"
-      "stream-format=byte-stream,alignment=au,"
-      "profile=(string){constrained-baseline,baseline}");
-  g_autoptr (GstCaps) rtp = gst_caps_new_simple ("application/x-rtp",
-      "media", G_TYPE_STRING, "video", "encoding-name", G_TYPE_STRING, "H264",
-      "payload", G_TYPE_INT, RTP_PAYLOAD, "clock-rate", G_TYPE_INT, 90000,
-      NULL);
-  g_autoptr (GstElement) webrtc = NULL;
-  g_autoptr (GstPad) probe_pad = NULL;
-  GstElement *first, *last;
-
-  if (raw) {
-    if (!(convert = add_element (self, "videoconvert"))
-        || !(raw_filter = add_element (self, "capsfilter"))
-        || !(self->encoder = make_encoder (self, s))
-        || !(enc_filter = add_element (self, "capsfilter")))
-      return FALSE;
-    g_object_set (raw_filter, "caps", i420, NULL);
-    g_object_set (enc_filter, "caps", h264, NULL);
-#ifdef HAVE_LIBYUV
-    /* packed RGB becomes I420 here, 20x faster than in videoconvert, which
-     * then passes it through (and still converts any other format) */
-    fast_convert = g_object_new (DRTC_TYPE_I420_CONVERT, NULL);
-    gst_bin_add (GST_BIN (self), fast_convert);
-    if (!gst_element_link (fast_convert, convert))
-      return FALSE;
-#endif
-  }
-  if (!(parse = add_element (self, "h264parse"))
-      || !(pay = add_element (self, "rtph264pay"))
-      || !(rtp_filter = add_element (self, "capsfilter")))
-    return FALSE;
-  g_object_set (parse, "config-interval", -1, NULL);
-  g_object_set (pay, "config-interval", -1, "aggregate-mode", 1 /* zero
-                                                                   latency */ ,
-      "pt", RTP_PAYLOAD, NULL);
-  g_object_set (rtp_filter, "caps", rtp, NULL);
-  self->chain_end = rtp_filter;
-  first = fast_convert ? fast_convert : raw ? convert : parse;
-  last = rtp_filter;
-  if (raw && !gst_element_link_many (convert, raw_filter, self->encoder,
-          enc_filter, parse, NULL))
-    return FALSE;
-  if (!gst_element_link_many (parse, pay, rtp_filter, NULL))
-    return FALSE;
-  {
-    g_autoptr (GstPad) end = gst_element_get_static_pad (rtp_filter, "src");
-
-    gst_pad_add_probe (end, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
-        on_chain_end_event, self, NULL);
-    gst_pad_add_probe (end, GST_PAD_PROBE_TYPE_BUFFER |
-        GST_PAD_PROBE_TYPE_BUFFER_LIST, on_chain_output, self, NULL);
-  }
-  probe_pad = gst_element_get_static_pad (pay, "sink");
-  gst_pad_add_probe (probe_pad, GST_PAD_PROBE_TYPE_BUFFER, on_encoded_frame,
-      self, NULL);
-  webrtc = current_webrtc (self);
-  if (!webrtc || !link_to_webrtc (self, webrtc)) {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-        ("Could not link the encoded stream to webrtcbin"), (NULL));
-    return FALSE;
-  }
-  for (GstElement * e = last;;) {
-    g_autoptr (GstPad) sink = gst_element_get_static_pad (e, "sink");
-    g_autoptr (GstPad) peer = NULL;
-
-    gst_element_sync_state_with_parent (e);
-    if (e == first)
-      break;
-    peer = gst_pad_get_peer (sink);
-    e = GST_ELEMENT (GST_OBJECT_PARENT (peer));
-  }
-  return gst_element_link (self->input, first);
-}
-
-static GstPadProbeReturn
-on_input_event (GstPad * pad, GstPadProbeInfo * info, gpointer data)
-{
-  GstDaydreamWhipSink *self = data;
-  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
-  GstCaps *caps;
-
-  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && !self->chain_end) {
-    /* nothing was ever sent: the stream ends here */
-    gst_element_post_message (GST_ELEMENT (self),
-        gst_message_new_eos (GST_OBJECT (self)));
-    return GST_PAD_PROBE_DROP;
-  }
-  if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
-    return GST_PAD_PROBE_OK;
-  gst_event_parse_caps (event, &caps);
-  if (self->chain_end)
-    return GST_PAD_PROBE_OK;    /* renegotiation: the chain adapts */
-  if (!build_chain (self, caps))
-    return GST_PAD_PROBE_DROP;
-  return GST_PAD_PROBE_OK;
-}
-
-/* ---- negotiation (HTTP thread) ---- */
-
-static void
-fail (GstDaydreamWhipSink * self, const gchar * detail)
-{
-  set_state (self, STATE_FAILED, detail);
-}
-
-static void
-on_set_remote (GstPromise * promise, gpointer data)
-{
-  GstDaydreamWhipSink *self = session_get (data);
-  g_autoptr (GError) err = NULL;
-
-  if (!self)
-    return;
-  /* not replied at all: the session is being torn down, no error */
-  if (gst_promise_wait (promise) != GST_PROMISE_RESULT_REPLIED) {
-  } else if (!drtc_promise_reply (promise, NULL, &err)) {
-    GST_ELEMENT_ERROR (self, LIBRARY, FAILED,
-        ("The WHIP endpoint's answer was not accepted"), ("%s", err->message));
-    fail (self, "answer not accepted");
-  } else {
-    start_connect_deadline (self);
-  }
-  gst_object_unref (self);
-}
-
-static void send_trickle (GstDaydreamWhipSink * self, gboolean end);
-
-static void
-apply_link_headers (GstDaydreamWhipSink * self, SoupMessageHeaders * headers)
-{
-  g_autoptr (GPtrArray) servers = drtc_http_ice_servers_from_links (headers);
-
-  if (servers->len == 0)
-    return;
-  GST_INFO_OBJECT (self, "%u ICE server(s) from Link headers, used from the "
-      "next connection on", servers->len);
-  g_mutex_lock (&self->lock);
-  g_clear_pointer (&self->link_servers, g_ptr_array_unref);
-  self->link_servers = g_ptr_array_ref (servers);
-  g_mutex_unlock (&self->lock);
-}
-
-static void
-handle_created (GstDaydreamWhipSink * self, DrtcHttpResponse * response)
-{
-  g_autofree gchar *answer_text = NULL;
-  g_autoptr (GError) err = NULL;
-  SoupMessageHeaders *h = response->headers;
-  const gchar *location = soup_message_headers_get_one (h, "Location");
-  const gchar *etag = soup_message_headers_get_one (h, "ETag");
-  const gchar *playback = soup_message_headers_get_one (h,
-      "Livepeer-Playback-URL");
-  const gchar *accept_patch = soup_message_headers_get_one (h, "Accept-Patch");
-  g_autoptr (GstElement) webrtc = current_webrtc (self);
-  GstSDPMessage *sdp;
-  GstWebRTCSessionDescription *desc;
-  GstPromise *promise;
-  gsize len = 0;
-  const gchar *data = g_bytes_get_data (response->body, &len);
-
-  answer_text = g_strndup (data ? data : "", len);
-  sdp = drtc_sdp_parse (answer_text, &err);
-  if (!sdp) {
-    GST_ELEMENT_ERROR (self, RESOURCE, READ,
-        ("The WHIP endpoint answered with no usable SDP"),
-        ("%s", err->message));
-    fail (self, "bad answer");
-    return;
-  }
-  set_string_prop (self, &self->resource_url,
-      drtc_http_resolve (response->uri, location), PROP_RESOURCE_URL);
-  set_string_prop (self, &self->etag, g_strdup (etag), N_PROPS);
-  if (playback)
-    set_string_prop (self, &self->playback_url, g_strdup (playback),
-        PROP_PLAYBACK_URL);
-  g_mutex_lock (&self->lock);
-  /* auto trickles only where the server said it takes fragments; on
-   * tries in any case (and warns when refused) */
-  self->can_trickle = self->trickle == GST_DAYDREAM_WHIP_TRICKLE_ON
-      || (accept_patch
-      && strstr (accept_patch, "application/trickle-ice-sdpfrag"));
-  if (self->use_link_headers) {
-    g_mutex_unlock (&self->lock);
-    apply_link_headers (self, h);
-  } else {
-    g_mutex_unlock (&self->lock);
-  }
-  desc = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
-  promise = drtc_promise_new (drtc_http_get_context (self->http),
-      on_set_remote, session_ref_new (self), session_ref_free);
-  g_signal_emit_by_name (webrtc, "set-remote-description", desc, promise);
-  gst_promise_unref (promise);
-  gst_webrtc_session_description_free (desc);
-  self->posted = TRUE;
-  send_trickle (self, FALSE);
-}
-
-static void
-on_post_response (DrtcHttpResponse * response, const GError * error,
-    gpointer data)
-{
-  GstDaydreamWhipSink *self = session_get (data);
-  g_autofree gchar *excerpt = NULL;
-  g_autofree gchar *reason = NULL;
-
-  if (!self)
-    return;
-  if (!response) {
-    reason = g_strdup_printf ("POST failed: %s", error->message);
-    schedule_reconnect (self, reason);
-  } else if (response->status >= 200 && response->status < 300) {
-    handle_created (self, response);
-  } else if (response->status >= 500 || response->status == 408
-      || response->status == 429) {
-    reason = g_strdup_printf ("the WHIP endpoint answered %u",
-        response->status);
-    schedule_reconnect (self, reason);
-  } else {
-    excerpt = drtc_http_body_excerpt (response->body, 200);
-    if (response->status == 401 || response->status == 403)
-      GST_ELEMENT_ERROR_WITH_DETAILS (self, RESOURCE, NOT_AUTHORIZED,
-          ("The WHIP endpoint refused the credentials (HTTP %u)",
-              response->status), ("%s", excerpt), ("http-status-code",
-              G_TYPE_UINT, response->status, NULL));
-    else
-      GST_ELEMENT_ERROR_WITH_DETAILS (self, RESOURCE, WRITE,
-          ("The WHIP endpoint rejected the offer (HTTP %u)",
-              response->status), ("%s", excerpt), ("http-status-code",
-              G_TYPE_UINT, response->status, NULL));
-    fail (self, "offer rejected");
-  }
-  gst_object_unref (self);
-}
-
-static void
-post_offer (GstDaydreamWhipSink * self, GstElement * webrtc)
-{
-  g_autofree gchar *sdp = drtc_webrtc_local_sdp (webrtc);
-  g_autofree gchar *url = dup_locked (self, &self->endpoint);
-  g_autofree gchar *token = dup_locked (self, &self->auth_token);
-  g_autofree gchar *host = drtc_http_redact_url (url);
-  g_autoptr (GBytes) body = NULL;
-  DrtcHttpRequest req = { 0 };
-  gboolean trickle_all;
-  gsize len;
-
-  if (!sdp) {
-    schedule_reconnect (self, "no local description");
-    return;
-  }
-  g_mutex_lock (&self->lock);
-  trickle_all = self->trickle == GST_DAYDREAM_WHIP_TRICKLE_ON;
-  g_mutex_unlock (&self->lock);
-  if (trickle_all) {
-    /* every candidate goes by PATCH, also those gathered already */
-    g_autoptr (GstSDPMessage) msg = drtc_sdp_parse (sdp, NULL);
-
-    if (msg) {
-      drtc_sdp_strip_candidates (msg);
-      g_free (sdp);
-      sdp = gst_sdp_message_as_text (msg);
-    }
-  }
-  if (!url || !*url) {
-    /* daydreamcontrol sets the endpoint once its stream exists */
-    self->waiting_endpoint = TRUE;
-    set_state (self, STATE_CONNECTING, "waiting for whip-endpoint");
-    return;
-  }
-  self->waiting_endpoint = FALSE;
-  len = strlen (sdp);
-  body = g_bytes_new_take (g_steal_pointer (&sdp), len);
-  GST_DEBUG_OBJECT (self, "POST offer to %s", host);
-  req.method = "POST";
-  req.url = url;
-  req.bearer = token;
-  req.content_type = "application/sdp";
-  req.body = body;
-  g_mutex_lock (&self->lock);
-  req.timeout_s = self->timeout;
-  g_mutex_unlock (&self->lock);
-  req.max_redirects = MAX_REDIRECTS;
-  drtc_http_send (self->http, &req, on_post_response, session_ref_new (self),
-      session_ref_free);
-}
-
-static void
-on_gathered (GstElement * webrtc, gboolean complete, gpointer data)
-{
-  GstDaydreamWhipSink *self = session_get (data);
-
-  if (!self)
-    return;
-  if (!complete)
-    GST_INFO_OBJECT (self, "ICE gathering not complete after the timeout: "
-        "sending the candidates found so far");
-  post_offer (self, webrtc);
-  gst_object_unref (self);
-}
-
-/* The offer is in place: send it now (trickle=on) or once gathered. */
-static void
-on_local_set (GstPromise * promise, gpointer data)
-{
-  GstDaydreamWhipSink *self = session_get (data);
-  g_autoptr (GstElement) webrtc = NULL;
-  GstDaydreamWhipTrickle trickle;
-  guint timeout;
-
-  if (!self)
-    return;
-  webrtc = current_webrtc (self);
-  g_mutex_lock (&self->lock);
-  trickle = self->trickle;
-  timeout = self->timeout;
-  g_mutex_unlock (&self->lock);
-  if (!webrtc) {
-    gst_object_unref (self);
-    return;
-  }
-  if (trickle == GST_DAYDREAM_WHIP_TRICKLE_ON)
-    post_offer (self, webrtc);
-  else
-    drtc_webrtc_when_gathered (webrtc, drtc_http_get_context (self->http),
-        MIN (timeout, 5) * 1000, on_gathered, session_ref_new (self),
-        session_ref_free);
-  gst_object_unref (self);
-}
-
-static void
-on_offer_created (GstPromise * promise, gpointer data)
-{
-  GstDaydreamWhipSink *self = session_get (data);
-  GstWebRTCSessionDescription *offer;
-  g_autoptr (GstElement) webrtc = NULL;
-  g_autoptr (GError) err = NULL;
-  GstPromise *next;
-
-  if (!self)
-    return;
-  webrtc = current_webrtc (self);
-  offer = drtc_promise_description (promise, "offer", &err);
-  if (!offer || !webrtc) {
-    GST_ELEMENT_ERROR (self, LIBRARY, FAILED,
-        ("webrtcbin could not create an offer"),
-        ("%s", err ? err->message : "webrtcbin is gone"));
-    if (offer)
-      gst_webrtc_session_description_free (offer);
-    fail (self, "no offer");
-    gst_object_unref (self);
-    return;
-  }
-  next = drtc_promise_new (drtc_http_get_context (self->http), on_local_set,
-      session_ref_new (self), session_ref_free);
-  g_signal_emit_by_name (webrtc, "set-local-description", offer, next);
-  gst_promise_unref (next);
-  gst_webrtc_session_description_free (offer);
-  gst_object_unref (self);
-}
-
-/* HTTP thread: the pad has caps, make the offer */
-/* The offer names exactly what the payloader sends (profile-level-id,
- * packetization-mode): webrtcbin alone would only know it once the caps
- * event has reached it, which races with the offer. */
-static void
-set_codec_preferences (GstDaydreamWhipSink * self, GstElement * webrtc)
-{
-  static const gchar *const keep[] = { "media", "encoding-name", "payload",
-    "clock-rate", "packetization-mode", "profile-level-id",
-    "level-asymmetry-allowed", NULL
-  };
-  GstWebRTCRTPTransceiver *trans = NULL;
-  GstCaps *prefs = NULL;
-
-  g_mutex_lock (&self->lock);
-  if (self->rtp_caps)
-    prefs = gst_caps_copy (self->rtp_caps);
-  g_mutex_unlock (&self->lock);
-  if (!prefs)
-    return;
-  gst_structure_filter_and_map_in_place (gst_caps_get_structure (prefs, 0),
-      keep_field, (gpointer) keep);
-  g_signal_emit_by_name (webrtc, "get-transceiver", 0, &trans);
-  if (trans) {
-    g_object_set (trans, "codec-preferences", prefs, NULL);
-    gst_object_unref (trans);
-  }
-  gst_caps_unref (prefs);
-}
-
-static void
-start_session (GstDaydreamWhipSink * self)
-{
-  g_autoptr (GstElement) webrtc = current_webrtc (self);
-  GstPromise *promise;
-
-  if (!webrtc)
-    return;
-  set_codec_preferences (self, webrtc);
-  set_state (self, self->reconnects ? STATE_RECONNECTING : STATE_CONNECTING,
-      "sending the offer");
-  self->posted = FALSE;
-  self->can_trickle = FALSE;
-  g_ptr_array_set_size (self->pending_candidates, 0);
-  promise = drtc_promise_new (drtc_http_get_context (self->http),
-      on_offer_created, session_ref_new (self), session_ref_free);
-  g_signal_emit_by_name (webrtc, "create-offer", NULL, promise);
-  gst_promise_unref (promise);
-}
-
-/* ---- trickle (RFC 8840 fragments by PATCH) ---- */
-
-typedef struct
-{
-  SessionRef *ref;
-  guint mline;
-  gchar *candidate;
-} Candidate;
-
-static void
-candidate_free (gpointer data)
-{
-  Candidate *c = data;
-
-  session_ref_free (c->ref);
-  g_free (c->candidate);
-  g_free (c);
-}
-
-static void
-on_patch_response (DrtcHttpResponse * response, const GError * error,
-    gpointer data)
-{
-  GstDaydreamWhipSink *self = session_get (data);
-
-  if (!self)
-    return;
-  if (response && response->status == 405) {
-    GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
-        ("The WHIP endpoint does not accept trickled candidates"),
-        ("PATCH answered 405; use trickle=auto or off with this server"));
-    self->can_trickle = FALSE;
-  } else if (!response || response->status >= 300) {
-    GST_WARNING_OBJECT (self, "PATCH failed: %s", response ?
-        soup_status_get_phrase (response->status) : error->message);
-  }
-  gst_object_unref (self);
-}
-
-/* Sends the queued candidates (and end-of-candidates when @end). */
-static void
-send_trickle (GstDaydreamWhipSink * self, gboolean end)
-{
-  g_autofree gchar *url = dup_locked (self, &self->resource_url);
-  g_autofree gchar *token = dup_locked (self, &self->auth_token);
-  g_autofree gchar *etag = dup_locked (self, &self->etag);
-  GString *frag;
-  DrtcHttpRequest req = { 0 };
-  g_autoptr (GBytes) body = NULL;
-  gsize len;
-
-  if (!self->posted || !self->can_trickle || !url
-      || (self->pending_candidates->len == 0 && !end))
-    return;
-  frag = g_string_new (NULL);
-  for (guint i = 0; i < self->pending_candidates->len; i++)
-    g_string_append_printf (frag, "a=%s\r\n",
-        (gchar *) g_ptr_array_index (self->pending_candidates, i));
-  if (end)
-    g_string_append (frag, "a=end-of-candidates\r\n");
-  g_ptr_array_set_size (self->pending_candidates, 0);
-  len = frag->len;
-  body = g_bytes_new_take (g_string_free (frag, FALSE), len);
-  req.method = "PATCH";
-  req.url = url;
-  req.bearer = token;
-  req.content_type = "application/trickle-ice-sdpfrag";
-  req.body = body;
-  req.if_match = etag;
-  req.timeout_s = self->timeout;
-  req.max_redirects = 0;
-  drtc_http_send (self->http, &req, on_patch_response, session_ref_new (self),
-      session_ref_free);
-}
-
-static gboolean
-on_candidate_cb (gpointer data)
-{
-  Candidate *c = data;
-  GstDaydreamWhipSink *self = session_get (c->ref);
-  GstDaydreamWhipTrickle trickle;
-
-  if (!self)
-    return G_SOURCE_REMOVE;
-  g_mutex_lock (&self->lock);
-  trickle = self->trickle;
-  g_mutex_unlock (&self->lock);
-  /* in auto mode only what came after the offer left is trickled */
-  if (trickle == GST_DAYDREAM_WHIP_TRICKLE_ON
-      || (trickle == GST_DAYDREAM_WHIP_TRICKLE_AUTO && self->posted)) {
-    if (c->candidate && *c->candidate)
-      g_ptr_array_add (self->pending_candidates, g_strdup (c->candidate));
-    send_trickle (self, !c->candidate || !*c->candidate);
-  }
-  gst_object_unref (self);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-on_ice_candidate (GstElement * webrtc, guint mline, const gchar * candidate,
-    gpointer data)
-{
-  GstDaydreamWhipSink *self = g_weak_ref_get (data);
-  Candidate *c;
-
-  if (!self)
-    return;
-  c = g_new0 (Candidate, 1);
-  c->ref = session_ref_new (self);
-  c->ref->gen = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (webrtc),
-          "drtc-gen"));
-  c->mline = mline;
-  c->candidate = g_strdup (candidate);
-  drtc_http_invoke (self->http, on_candidate_cb, c, candidate_free);
-  gst_object_unref (self);
-}
-
-/* ---- connection state, reconnection (HTTP thread) ---- */
-
-static gboolean
-on_connect_deadline (gpointer data)
-{
-  GstDaydreamWhipSink *self = session_get (data);
-  g_autofree gchar *reason = NULL;
-
-  if (self) {
-    g_clear_pointer (&self->connect_deadline, g_source_unref);
-    reason = g_strdup_printf ("ICE/DTLS did not connect within %u s",
-        self->timeout);
-    schedule_reconnect (self, reason);
-    gst_object_unref (self);
-  }
-  return G_SOURCE_REMOVE;
-}
-
-/* The answer is applied: ICE and DTLS get `timeout` seconds, since a peer
- * that never answers a check (or a DTLS handshake) leaves webrtcbin
- * "connecting" for as long as it likes. */
-static void
-start_connect_deadline (GstDaydreamWhipSink * self)
-{
-  guint timeout;
-
-  g_mutex_lock (&self->lock);
-  timeout = MAX (self->timeout, 1);
-  g_mutex_unlock (&self->lock);
-  clear_source (&self->connect_deadline);
-  self->connect_deadline = g_timeout_source_new_seconds (timeout);
-  g_source_set_callback (self->connect_deadline, on_connect_deadline,
-      session_ref_new (self), session_ref_free);
-  g_source_attach (self->connect_deadline, drtc_http_get_context (self->http));
-}
-
-static gboolean
-on_grace_over (gpointer data)
-{
-  GstDaydreamWhipSink *self = session_get (data);
-
-  if (self) {
-    g_clear_pointer (&self->grace, g_source_unref);
-    schedule_reconnect (self, "connection lost");
-    gst_object_unref (self);
-  }
-  return G_SOURCE_REMOVE;
-}
-
-static void
-clear_source (GSource ** source)
-{
-  if (*source) {
-    g_source_destroy (*source);
-    g_source_unref (*source);
-    *source = NULL;
-  }
-}
-
-static GstPadProbeReturn
-on_peer_packet (GstPad * pad, GstPadProbeInfo * info, gpointer data)
-{
-  GstDaydreamWhipSink *self = data;
-
-  __atomic_store_n (&self->last_rx_us, g_get_monotonic_time (),
-      __ATOMIC_RELAXED);
-  return GST_PAD_PROBE_OK;
-}
-
-/* Every packet the peer sends (RTCP, STUN) passes a nicesrc inside
- * webrtcbin: count them, since libnice notices a vanished peer only after
- * tens of seconds. */
-static void
-watch_peer_packets (GstDaydreamWhipSink * self, GstElement * webrtc)
-{
-  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (webrtc));
-  GValue item = G_VALUE_INIT;
-
-  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
-    GstElement *e = g_value_get_object (&item);
-    GstElementFactory *f = gst_element_get_factory (e);
-
-    if (f && g_str_equal (GST_OBJECT_NAME (f), "nicesrc")) {
-      g_autoptr (GstPad) pad = gst_element_get_static_pad (e, "src");
-
-      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
-          GST_PAD_PROBE_TYPE_BUFFER_LIST, on_peer_packet, self, NULL);
-    }
-    g_value_reset (&item);
-  }
-  g_value_unset (&item);
-  gst_iterator_free (it);
-}
-
-static gboolean
-on_watchdog (gpointer data)
-{
-  GstDaydreamWhipSink *self = session_get (data);
-  gint64 idle_us;
-  guint limit;
-
-  if (!self)
-    return G_SOURCE_REMOVE;
-  g_mutex_lock (&self->lock);
-  limit = self->peer_timeout;
-  g_mutex_unlock (&self->lock);
-  idle_us = g_get_monotonic_time () - __atomic_load_n (&self->last_rx_us,
-      __ATOMIC_RELAXED);
-  if (limit && idle_us > (gint64) limit * G_USEC_PER_SEC) {
-    g_autofree gchar *reason = g_strdup_printf ("nothing from the peer for "
-        "%u s", limit);
-
-    clear_source (&self->watchdog);
-    schedule_reconnect (self, reason);
-  }
-  gst_object_unref (self);
-  return G_SOURCE_CONTINUE;
-}
-
-static void
-start_watchdog (GstDaydreamWhipSink * self)
-{
-  g_autoptr (GstElement) webrtc = current_webrtc (self);
-
-  __atomic_store_n (&self->last_rx_us, g_get_monotonic_time (),
-      __ATOMIC_RELAXED);
-  clear_source (&self->watchdog);
-  if (!webrtc)
-    return;
-  watch_peer_packets (self, webrtc);
-  self->watchdog = g_timeout_source_new (1000);
-  g_source_set_callback (self->watchdog, on_watchdog, session_ref_new (self),
-      session_ref_free);
-  g_source_attach (self->watchdog, drtc_http_get_context (self->http));
-}
-
-static gboolean
-on_connection_state_cb (gpointer data)
-{
-  StateChange *sc = data;
-  GstDaydreamWhipSink *self = session_get (sc->ref);
-
-  if (!self)
-    return G_SOURCE_REMOVE;
-  GST_DEBUG_OBJECT (self, "peer connection %s",
-      drtc_webrtc_state_name (sc->state));
-  switch (sc->state) {
-    case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED:{
-      g_autoptr (GstPad) pad = self->encoder ?
-          gst_element_get_static_pad (self->encoder, "src") : NULL;
-
-      clear_source (&self->grace);
-      clear_source (&self->connect_deadline);
-      g_mutex_lock (&self->lock);
-      self->reconnects = 0;
-      g_mutex_unlock (&self->lock);
-      g_atomic_int_set (&self->media_open, TRUE);
-      set_state (self, STATE_CONNECTED, "media flowing");
-      start_watchdog (self);
-      /* start the receiver with a keyframe */
-      if (pad)
-        gst_pad_send_event (pad, gst_video_event_new_upstream_force_key_unit
-            (GST_CLOCK_TIME_NONE, TRUE, 0));
-      break;
-    }
-    case GST_WEBRTC_PEER_CONNECTION_STATE_DISCONNECTED:
-      if (!self->grace) {
-        self->grace = g_timeout_source_new (DISCONNECT_GRACE_MS);
-        g_source_set_callback (self->grace, on_grace_over,
-            session_ref_new (self), session_ref_free);
-        g_source_attach (self->grace, drtc_http_get_context (self->http));
-      }
-      break;
-    case GST_WEBRTC_PEER_CONNECTION_STATE_FAILED:
-    case GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED:
-      schedule_reconnect (self, "peer connection failed");
-      break;
-    default:
-      break;
-  }
-  gst_object_unref (self);
-  return G_SOURCE_REMOVE;
-}
-
-/* Best effort; @wait blocks the caller (not the HTTP thread) until the
- * answer or the timeout. */
-static void
-delete_resource (GstDaydreamWhipSink * self, gboolean wait)
-{
-  g_autofree gchar *url = NULL;
-  g_autofree gchar *token = dup_locked (self, &self->auth_token);
-  DrtcHttpRequest req = { 0 };
-
-  g_mutex_lock (&self->lock);
-  url = g_steal_pointer (&self->resource_url);
-  g_mutex_unlock (&self->lock);
-  if (!url || !self->http)
-    return;
-  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RESOURCE_URL]);
-  req.method = "DELETE";
-  req.url = url;
-  req.bearer = token;
-  req.timeout_s = self->timeout;
-  if (!wait)
-    drtc_http_send (self->http, &req, NULL, NULL, NULL);
-  else if (!drtc_http_send_and_wait (self->http, &req, MAX (self->timeout, 1),
-          NULL))
-    GST_INFO_OBJECT (self, "no answer to DELETE within %u s", self->timeout);
-}
-
-static gpointer
-dispose_webrtc (gpointer data)
-{
-  GstElement *webrtc = data;
-  GstObject *parent = gst_object_get_parent (GST_OBJECT (webrtc));
-
-  gst_element_set_locked_state (webrtc, TRUE);
-  gst_element_set_state (webrtc, GST_STATE_NULL);
-  if (parent) {
-    gst_bin_remove (GST_BIN (parent), webrtc);
-    gst_object_unref (parent);
-  }
-  gst_object_unref (webrtc);
-  return NULL;
-}
-
-typedef struct
-{
-  GstDaydreamWhipSink *self;
-  GstElement *old, *new_webrtc;
-} Swap;
-
-static GstPadProbeReturn
-on_chain_idle (GstPad * pad, GstPadProbeInfo * info, gpointer data)
-{
-  Swap *swap = data;
-  GstPad *peer = gst_pad_get_peer (pad);
-
-  if (peer) {
-    gst_pad_unlink (pad, peer);
-    gst_element_release_request_pad (swap->old, peer);
-    gst_object_unref (peer);
-  }
-  if (!link_to_webrtc (swap->self, swap->new_webrtc))
-    GST_ELEMENT_ERROR (swap->self, CORE, NEGOTIATION,
-        ("Could not link the stream to the new connection"), (NULL));
-  g_thread_unref (g_thread_new ("whipsink-teardown", dispose_webrtc,
-          swap->old));
-  gst_object_unref (swap->new_webrtc);
-  g_free (swap);
-  return GST_PAD_PROBE_REMOVE;
-}
-
-static gboolean
-on_retry (gpointer data)
-{
-  GstDaydreamWhipSink *self = g_weak_ref_get (data);
-  GstElement *webrtc, *old;
-  Swap *swap;
-  g_autoptr (GstPad) src = NULL;
-
-  if (!self)
-    return G_SOURCE_REMOVE;
-  g_clear_pointer (&self->retry, g_source_unref);
-  if (self->stopping) {
-    gst_object_unref (self);
-    return G_SOURCE_REMOVE;
-  }
-  self->gen++;
-  webrtc = make_webrtc (self, self->gen);
-  gst_bin_add (GST_BIN (self), webrtc);
-  gst_element_sync_state_with_parent (webrtc);
-  g_mutex_lock (&self->lock);
-  old = self->webrtc;
-  self->webrtc = gst_object_ref (webrtc);
-  g_mutex_unlock (&self->lock);
-  if (!self->chain_end) {
-    /* no media yet: the new webrtcbin waits for the first caps */
-    g_thread_unref (g_thread_new ("whipsink-teardown", dispose_webrtc, old));
-    gst_object_unref (self);
-    return G_SOURCE_REMOVE;
-  }
-  swap = g_new0 (Swap, 1);
-  swap->self = self;
-  swap->old = old;
-  swap->new_webrtc = gst_object_ref (webrtc);
-  src = gst_element_get_static_pad (self->chain_end, "src");
-  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_IDLE, on_chain_idle, swap, NULL);
-  gst_object_unref (self);
-  return G_SOURCE_REMOVE;
-}
-
-/* Drops the session; unless reconnecting is off or used up, a new one
- * follows after an exponential backoff (0.5 s, 1 s, 2 s ... 10 s). A restart
- * (a new endpoint) follows at once and counts as no failure. */
-static void
-reconnect_after (GstDaydreamWhipSink * self, const gchar * reason,
-    gboolean restart)
-{
-  gboolean allowed;
-  guint attempt, max;
-  guint delay_ms;
-  GWeakRef *ref;
-  g_autofree gchar *detail = NULL;
-
-  if (self->retry || self->stopping)
-    return;
-  g_atomic_int_set (&self->media_open, FALSE);
-  clear_source (&self->grace);
-  clear_source (&self->watchdog);
-  clear_source (&self->connect_deadline);
-  g_mutex_lock (&self->lock);
-  allowed = self->reconnect || restart;
-  max = self->max_reconnects;
-  attempt = restart ? 1 : ++self->reconnects;
-  g_mutex_unlock (&self->lock);
-  self->gen++;                  /* answers for the old session are stale */
-  delete_resource (self, FALSE);
-  if (!restart && (!allowed || attempt > max)) {
-    GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
-        ("WHIP session lost: %s", reason),
-        ("%s", allowed ? "no reconnect attempts left" : "reconnect=false"));
-    fail (self, reason);
-    return;
-  }
-  delay_ms = restart ? 0 : MIN (500u << MIN (attempt - 1, 5u), 10000u);
-  delay_ms += restart ? 0 : g_random_int_range (0, delay_ms / 4 + 1);
-  detail = g_strdup_printf ("%s; attempt %u of %u in %u ms", reason, attempt,
-      max, delay_ms);
-  set_state (self, STATE_RECONNECTING, detail);
-  ref = g_new0 (GWeakRef, 1);
-  g_weak_ref_init (ref, self);
-  self->retry = g_timeout_source_new (delay_ms);
-  g_source_set_callback (self->retry, on_retry, ref, weak_ref_free);
-  g_source_attach (self->retry, drtc_http_get_context (self->http));
-}
-
-static void
-schedule_reconnect (GstDaydreamWhipSink * self, const gchar * reason)
-{
-  reconnect_after (self, reason, FALSE);
-}
-
 /* HTTP thread: whip-endpoint changed while running */
 static gboolean
 on_endpoint_changed (gpointer data)
@@ -1465,75 +130,12 @@ on_endpoint_changed (gpointer data)
 
   if (!self)
     return G_SOURCE_REMOVE;
-  if (self->waiting_endpoint && (webrtc = current_webrtc (self)))
-    post_offer (self, webrtc);
+  if (self->waiting_endpoint && (webrtc = whip_current_webrtc (self)))
+    whip_post_offer (self, webrtc);
   else if (self->posted)
-    reconnect_after (self, "new whip-endpoint", TRUE);
+    whip_reconnect_after (self, "new whip-endpoint", TRUE);
   gst_object_unref (self);
   return G_SOURCE_REMOVE;
-}
-
-/* ---- stats ---- */
-
-static gboolean
-copy_rtp_stats (GQuark field, const GValue * value, gpointer data)
-{
-  GstStructure *out = data;
-  const GstStructure *s;
-  GstWebRTCStatsType type;
-
-  if (!GST_VALUE_HOLDS_STRUCTURE (value))
-    return TRUE;
-  s = gst_value_get_structure (value);
-  if (!gst_structure_get (s, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type, NULL))
-    return TRUE;
-  if (type == GST_WEBRTC_STATS_OUTBOUND_RTP) {
-    guint64 packets = 0, bytes = 0;
-
-    gst_structure_get_uint64 (s, "packets-sent", &packets);
-    gst_structure_get_uint64 (s, "bytes-sent", &bytes);
-    gst_structure_set (out, "packets-sent", G_TYPE_UINT64, packets,
-        "bytes-sent", G_TYPE_UINT64, bytes, NULL);
-  } else if (type == GST_WEBRTC_STATS_REMOTE_INBOUND_RTP) {
-    gdouble rtt = 0, jitter = 0;
-    gint64 lost = 0;
-
-    gst_structure_get_double (s, "round-trip-time", &rtt);
-    gst_structure_get_double (s, "jitter", &jitter);
-    gst_structure_get_int64 (s, "packets-lost", &lost);
-    gst_structure_set (out, "round-trip-time", G_TYPE_DOUBLE, rtt,
-        "jitter", G_TYPE_DOUBLE, jitter, "packets-lost", G_TYPE_INT64, lost,
-        NULL);
-  }
-  return TRUE;
-}
-
-static GstStructure *
-make_stats (GstDaydreamWhipSink * self)
-{
-  g_autoptr (GstElement) webrtc = current_webrtc (self);
-  GstStructure *out;
-
-  g_mutex_lock (&self->lock);
-  out = gst_structure_new ("whipsink-stats",
-      "state", G_TYPE_STRING, state_names[self->state],
-      "reconnects", G_TYPE_UINT, self->reconnects,
-      "frames-sent", G_TYPE_UINT64, self->frames,
-      "packets-sent", G_TYPE_UINT64, (guint64) 0,
-      "bytes-sent", G_TYPE_UINT64, (guint64) 0,
-      "round-trip-time", G_TYPE_DOUBLE, 0.0, NULL);
-  g_mutex_unlock (&self->lock);
-  if (webrtc && GST_STATE (webrtc) >= GST_STATE_READY) {
-    GstPromise *promise = gst_promise_new ();
-
-    g_signal_emit_by_name (webrtc, "get-stats", NULL, promise);
-    if (gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED
-        && gst_promise_get_reply (promise))
-      gst_structure_foreach (gst_promise_get_reply (promise), copy_rtp_stats,
-          out);
-    gst_promise_unref (promise);
-  }
-  return out;
 }
 
 /* ---- state changes ---- */
@@ -1541,7 +143,7 @@ make_stats (GstDaydreamWhipSink * self)
 static gboolean
 validate_endpoint (GstDaydreamWhipSink * self)
 {
-  g_autofree gchar *url = dup_locked (self, &self->endpoint);
+  g_autofree gchar *url = whip_dup_locked (self, &self->endpoint);
   g_autoptr (GUri) uri = url ? g_uri_parse (url, G_URI_FLAGS_NONE, NULL) : NULL;
 
   if ((!url || !*url)
@@ -1613,7 +215,7 @@ gst_daydream_whip_sink_change_state (GstElement * element,
       self->gen = 1;
       self->reconnects = 0;
       self->frames = 0;
-      webrtc = make_webrtc (self, self->gen);
+      webrtc = whip_make_webrtc (self, self->gen);
       if (!webrtc) {
         GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
             ("webrtcbin is missing (gstreamer1.0-plugins-bad)"), (NULL));
@@ -1622,7 +224,7 @@ gst_daydream_whip_sink_change_state (GstElement * element,
       gst_bin_add (GST_BIN (self), webrtc);
       g_mutex_lock (&self->lock);
       self->webrtc = gst_object_ref (webrtc);
-      self->state = STATE_IDLE;
+      self->state = WHIP_STATE_IDLE;
       g_mutex_unlock (&self->lock);
       break;
     }
@@ -1630,10 +232,7 @@ gst_daydream_whip_sink_change_state (GstElement * element,
       /* no new session from here on; in-flight requests are cancelled
        * before the children stop */
       self->stopping = TRUE;
-      clear_source (&self->retry);
-      clear_source (&self->grace);
-      clear_source (&self->watchdog);
-      clear_source (&self->connect_deadline);
+      whip_stop_timers (self);
       g_atomic_int_set (&self->media_open, FALSE);
       drtc_http_cancel_all (self->http);
       break;
@@ -1645,8 +244,8 @@ gst_daydream_whip_sink_change_state (GstElement * element,
 
   switch (transition) {
     case GST_STATE_CHANGE_PAUSED_TO_READY:
-      delete_resource (self, TRUE);
-      set_state (self, STATE_CLOSED, "stopped");
+      whip_delete_resource (self, TRUE);
+      whip_set_state (self, WHIP_STATE_CLOSED, "stopped");
       break;
     case GST_STATE_CHANGE_READY_TO_NULL:{
       DrtcHttp *http;
@@ -1666,6 +265,50 @@ gst_daydream_whip_sink_change_state (GstElement * element,
 
 /* ---- properties ---- */
 
+/* the properties that are a field; whip-endpoint and stats are more */
+#define FIELD(prop, member) DRTC_PROP_FIELD (prop, GstDaydreamWhipSink, member)
+static const DrtcPropField fields[] = {
+  FIELD (PROP_WHIP_ENDPOINT, endpoint),
+  FIELD (PROP_AUTH_TOKEN, auth_token),
+  FIELD (PROP_STUN_SERVER, stun_server),
+  FIELD (PROP_TURN_SERVER, turn_servers),
+  FIELD (PROP_USE_LINK_HEADERS, use_link_headers),
+  FIELD (PROP_ICE_TRANSPORT_POLICY, policy),
+  FIELD (PROP_ICE_LOCAL_ADDRESSES, local_addresses),
+  FIELD (PROP_TIMEOUT, timeout),
+  FIELD (PROP_TRICKLE, trickle),
+  FIELD (PROP_VIDEO_ENCODER, video_encoder),
+  FIELD (PROP_BITRATE, bitrate),
+  FIELD (PROP_RECONNECT, reconnect),
+  FIELD (PROP_MAX_RECONNECTS, max_reconnects),
+  FIELD (PROP_PEER_TIMEOUT, peer_timeout),
+  FIELD (PROP_RESOURCE_URL, resource_url),
+  FIELD (PROP_PLAYBACK_URL, playback_url),
+};
+
+#undef FIELD
+/* enum fields are stored as gint */
+G_STATIC_ASSERT (sizeof (GstDaydreamWhipTrickle) == sizeof (gint));
+G_STATIC_ASSERT (sizeof (GstWebRTCICETransportPolicy) == sizeof (gint));
+
+/* A new endpoint while running moves the session there (HTTP thread). */
+static void
+set_endpoint (GstDaydreamWhipSink * self, const GValue * value)
+{
+  gboolean changed;
+  DrtcHttp *http;
+
+  g_mutex_lock (&self->lock);
+  changed = g_strcmp0 (self->endpoint, g_value_get_string (value)) != 0;
+  drtc_props_set (self, fields, G_N_ELEMENTS (fields), PROP_WHIP_ENDPOINT,
+      value);
+  http = self->http;
+  g_mutex_unlock (&self->lock);
+  if (changed && http && GST_STATE (self) >= GST_STATE_READY)
+    drtc_http_invoke (http, on_endpoint_changed, whip_weak_ref_new (self),
+        whip_weak_ref_free);
+}
+
 static void
 gst_daydream_whip_sink_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
@@ -1678,75 +321,11 @@ gst_daydream_whip_sink_set_property (GObject * object, guint prop_id,
         "state", pspec->name);
     return;
   }
-  if (prop_id == PROP_WHIP_ENDPOINT) {
-    gboolean changed;
-    DrtcHttp *http;
-
-    g_mutex_lock (&self->lock);
-    changed = g_strcmp0 (self->endpoint, g_value_get_string (value)) != 0;
-    g_free (self->endpoint);
-    self->endpoint = g_value_dup_string (value);
-    http = self->http;
-    g_mutex_unlock (&self->lock);
-    if (changed && http && GST_STATE (self) >= GST_STATE_READY) {
-      GWeakRef *ref = g_new0 (GWeakRef, 1);
-
-      g_weak_ref_init (ref, self);
-      drtc_http_invoke (http, on_endpoint_changed, ref, weak_ref_free);
-    }
-    return;
-  }
-  g_mutex_lock (&self->lock);
-  switch (prop_id) {
-    case PROP_AUTH_TOKEN:
-      g_free (self->auth_token);
-      self->auth_token = g_value_dup_string (value);
-      break;
-    case PROP_STUN_SERVER:
-      g_free (self->stun_server);
-      self->stun_server = g_value_dup_string (value);
-      break;
-    case PROP_TURN_SERVER:
-      g_free (self->turn_servers);
-      self->turn_servers = g_value_dup_string (value);
-      break;
-    case PROP_USE_LINK_HEADERS:
-      self->use_link_headers = g_value_get_boolean (value);
-      break;
-    case PROP_ICE_TRANSPORT_POLICY:
-      self->policy = g_value_get_enum (value);
-      break;
-    case PROP_ICE_LOCAL_ADDRESSES:
-      g_free (self->local_addresses);
-      self->local_addresses = g_value_dup_string (value);
-      break;
-    case PROP_TIMEOUT:
-      self->timeout = g_value_get_uint (value);
-      break;
-    case PROP_TRICKLE:
-      self->trickle = g_value_get_enum (value);
-      break;
-    case PROP_VIDEO_ENCODER:
-      g_free (self->video_encoder);
-      self->video_encoder = g_value_dup_string (value);
-      break;
-    case PROP_BITRATE:
-      self->bitrate = g_value_get_uint (value);
-      break;
-    case PROP_RECONNECT:
-      self->reconnect = g_value_get_boolean (value);
-      break;
-    case PROP_MAX_RECONNECTS:
-      self->max_reconnects = g_value_get_uint (value);
-      break;
-    case PROP_PEER_TIMEOUT:
-      self->peer_timeout = g_value_get_uint (value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
-  g_mutex_unlock (&self->lock);
+  if (prop_id == PROP_WHIP_ENDPOINT)
+    set_endpoint (self, value);
+  else
+    drtc_props_set_locked (object, &self->lock, fields, G_N_ELEMENTS (fields),
+        prop_id, value, pspec);
 }
 
 static void
@@ -1755,62 +334,11 @@ gst_daydream_whip_sink_get_property (GObject * object, guint prop_id,
 {
   GstDaydreamWhipSink *self = GST_DAYDREAM_WHIP_SINK (object);
 
-  if (prop_id == PROP_STATS) {
-    g_value_take_boxed (value, make_stats (self));
-    return;
-  }
-  g_mutex_lock (&self->lock);
-  switch (prop_id) {
-    case PROP_WHIP_ENDPOINT:
-      g_value_set_string (value, self->endpoint);
-      break;
-    case PROP_STUN_SERVER:
-      g_value_set_string (value, self->stun_server);
-      break;
-    case PROP_TURN_SERVER:
-      g_value_set_string (value, self->turn_servers);
-      break;
-    case PROP_USE_LINK_HEADERS:
-      g_value_set_boolean (value, self->use_link_headers);
-      break;
-    case PROP_ICE_TRANSPORT_POLICY:
-      g_value_set_enum (value, self->policy);
-      break;
-    case PROP_ICE_LOCAL_ADDRESSES:
-      g_value_set_string (value, self->local_addresses);
-      break;
-    case PROP_TIMEOUT:
-      g_value_set_uint (value, self->timeout);
-      break;
-    case PROP_TRICKLE:
-      g_value_set_enum (value, self->trickle);
-      break;
-    case PROP_VIDEO_ENCODER:
-      g_value_set_string (value, self->video_encoder);
-      break;
-    case PROP_BITRATE:
-      g_value_set_uint (value, self->bitrate);
-      break;
-    case PROP_RECONNECT:
-      g_value_set_boolean (value, self->reconnect);
-      break;
-    case PROP_MAX_RECONNECTS:
-      g_value_set_uint (value, self->max_reconnects);
-      break;
-    case PROP_PEER_TIMEOUT:
-      g_value_set_uint (value, self->peer_timeout);
-      break;
-    case PROP_RESOURCE_URL:
-      g_value_set_string (value, self->resource_url);
-      break;
-    case PROP_PLAYBACK_URL:
-      g_value_set_string (value, self->playback_url);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
-  g_mutex_unlock (&self->lock);
+  if (prop_id == PROP_STATS)
+    g_value_take_boxed (value, whip_make_stats (self));
+  else
+    drtc_props_get_locked (object, &self->lock, fields, G_N_ELEMENTS (fields),
+        prop_id, value, pspec);
 }
 
 static void
@@ -1820,6 +348,7 @@ gst_daydream_whip_sink_init (GstDaydreamWhipSink * self)
   g_autoptr (GstPad) src = NULL;
 
   g_mutex_init (&self->lock);
+  self->on_caps_ready = whip_start_session;
   self->timeout = DEFAULT_TIMEOUT;
   self->bitrate = DEFAULT_BITRATE;
   self->reconnect = DEFAULT_RECONNECT;
@@ -1837,7 +366,7 @@ gst_daydream_whip_sink_init (GstDaydreamWhipSink * self)
   gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
   src = gst_element_get_static_pad (self->input, "src");
   gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
-      on_input_event, self, NULL);
+      whip_chain_on_input_event, self, NULL);
   /* a sink that posts EOS like any other, and no preroll wait on webrtcbin */
   GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SINK);
 }
@@ -1849,14 +378,7 @@ gst_daydream_whip_sink_finalize (GObject * object)
 
   g_clear_pointer (&self->http, drtc_http_free);
   gst_clear_object (&self->webrtc);
-  g_free (self->endpoint);
-  g_free (self->auth_token);
-  g_free (self->stun_server);
-  g_free (self->turn_servers);
-  g_free (self->local_addresses);
-  g_free (self->video_encoder);
-  g_free (self->resource_url);
-  g_free (self->playback_url);
+  drtc_props_clear (self, fields, G_N_ELEMENTS (fields), props);
   g_free (self->etag);
   gst_clear_caps (&self->rtp_caps);
   g_clear_pointer (&self->link_servers, g_ptr_array_unref);

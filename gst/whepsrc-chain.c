@@ -336,7 +336,7 @@ ensure_audio_pad (GstDaydreamWhepSrc * self, gboolean * added)
   templ = gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS (self),
       "audio");
   self->audiopad = gst_ghost_pad_new_no_target_from_template ("audio", templ);
-  whep_src_watch_output (self, self->audiopad);
+  self->watch_output (self, self->audiopad);
   *added = TRUE;
   return self->audiopad;
 }
@@ -349,6 +349,41 @@ caps_string (const GstStructure * s, const gchar * field)
   return v ? v : "";
 }
 
+/* The encoding (upper case) of what webrtcbin's @pad carries. */
+static gchar *
+pad_encoding (GstPad * pad, gboolean * audio)
+{
+  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
+  const GstStructure *s;
+
+  if (!caps)
+    caps = gst_pad_query_caps (pad, NULL);
+  s = gst_caps_is_empty (caps) ? NULL : gst_caps_get_structure (caps, 0);
+  *audio = g_str_equal (caps_string (s, "media"), "audio");
+  return g_ascii_strup (caps_string (s, "encoding-name"), -1);
+}
+
+/* Outside the chain lock: the codec of a new video stream (@codec), a new
+ * audio pad (@audio_pad), the latency the chain adds. */
+static void
+stream_added (GstDaydreamWhepSrc * self, const gchar * codec,
+    GstPad * audio_pad)
+{
+  if (codec) {
+    g_mutex_lock (&self->lock);
+    g_free (self->codec);
+    self->codec = g_strdup (codec);
+    g_mutex_unlock (&self->lock);
+  }
+  if (audio_pad) {
+    gst_pad_set_active (audio_pad, TRUE);
+    gst_element_add_pad (GST_ELEMENT (self), audio_pad);
+  }
+  /* the chain adds the jitterbuffer's latency downstream */
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_latency (GST_OBJECT (self)));
+}
+
 /**
  * whep_chain_on_pad_added:
  *
@@ -359,8 +394,6 @@ void
 whep_chain_on_pad_added (GstElement * webrtc, GstPad * pad, gpointer data)
 {
   GstDaydreamWhepSrc *self = data;
-  g_autoptr (GstCaps) caps = NULL;
-  const GstStructure *s;
   g_autofree gchar *encoding = NULL;
   WhepChain *chain;
   GstPad *ghost = NULL;
@@ -371,12 +404,7 @@ whep_chain_on_pad_added (GstElement * webrtc, GstPad * pad, gpointer data)
 
   if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
     return;
-  caps = gst_pad_get_current_caps (pad);
-  if (!caps)
-    caps = gst_pad_query_caps (pad, NULL);
-  s = gst_caps_is_empty (caps) ? NULL : gst_caps_get_structure (caps, 0);
-  encoding = g_ascii_strup (caps_string (s, "encoding-name"), -1);
-  audio = g_str_equal (caps_string (s, "media"), "audio");
+  encoding = pad_encoding (pad, &audio);
 
   g_mutex_lock (&self->lock);
   decode = self->settings.decode;
@@ -431,19 +459,8 @@ whep_chain_on_pad_added (GstElement * webrtc, GstPad * pad, gpointer data)
 
   GST_INFO_OBJECT (self, "receiving %s %s (%s)", audio ? "audio" : "video",
       encoding, wanted ? (decode ? "decoded" : "encoded") : "discarded");
-  if (!audio && wanted) {
-    g_mutex_lock (&self->lock);
-    g_free (self->codec);
-    self->codec = g_strdup (encoding);
-    g_mutex_unlock (&self->lock);
-  }
-  if (add_audio_pad) {
-    gst_pad_set_active (ghost, TRUE);
-    gst_element_add_pad (GST_ELEMENT (self), ghost);
-  }
-  /* the chain adds the jitterbuffer's latency downstream */
-  gst_element_post_message (GST_ELEMENT (self),
-      gst_message_new_latency (GST_OBJECT (self)));
+  stream_added (self, !audio && wanted ? encoding : NULL,
+      add_audio_pad ? ghost : NULL);
 }
 
 /* (transfer full) (nullable): the pad where @chain's stream enters.

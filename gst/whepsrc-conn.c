@@ -1,4 +1,4 @@
-/* daydream-rtc: whepsrc's WHEP connection (signalling on the DrtcHttp thread)
+/* daydream-rtc: whepsrc's WHEP connection: its state and shared helpers
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
@@ -12,8 +12,10 @@
  *
  * 404/409/503 (and other 5xx, timeouts, refused connections) post the same
  * offer again after a backoff that honours Retry-After; 429 waits longer.
- * Any other 4xx, an unusable answer or connect-timeout are fatal element
- * errors.
+ *
+ * This file is the bottom of the connection: its lifetime, jobs, promises,
+ * timers, the backoff and the helpers that look at answers. It calls no
+ * file above it: a retry calls back up through conn->attempt_fn.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -185,59 +187,6 @@ whep_conn_post_state (WhepConn * conn, WhepState state, guint status,
     whep_src_post_state (self, state, conn->attempt, status, retry_ms, reason);
 }
 
-void
-whep_conn_fail (WhepConn * conn, GQuark domain, gint code, guint status,
-    const gchar * text, const gchar * debug)
-{
-  g_autoptr (GstDaydreamWhepSrc) self = NULL;
-  GstStructure *details = NULL;
-
-  if (conn->failed || conn->stopped)
-    return;
-  conn->failed = TRUE;
-  whep_destroy_source (&conn->retry);
-  whep_destroy_source (&conn->watch);
-  whep_session_end (conn, TRUE);
-  self = whep_conn_self (conn);
-  if (!self)
-    return;
-  GST_WARNING_OBJECT (self, "giving up: %s (%s)", text, GST_STR_NULL (debug));
-  whep_src_post_state (self, WHEP_STATE_FAILED, conn->attempt, status, 0, text);
-  if (status)
-    details = gst_make_element_message_details ("http-status-code",
-        G_TYPE_UINT, status, NULL);
-  gst_element_message_full_with_details (GST_ELEMENT (self),
-      GST_MESSAGE_ERROR, domain, code, g_strdup (text), g_strdup (debug),
-      __FILE__, GST_FUNCTION, __LINE__, details);
-}
-
-void
-whep_conn_fail_answer (WhepConn * conn, guint status, const gchar * why,
-    GBytes * body)
-{
-  g_autofree gchar *excerpt = drtc_http_body_excerpt (body, 160);
-  g_autofree gchar *debug = g_strdup_printf ("%s (from %s, HTTP %u): '%s'",
-      why, conn->host, status, excerpt);
-
-  whep_conn_fail (conn, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ, status,
-      "WHEP endpoint sent an unusable SDP answer", debug);
-}
-
-void
-whep_conn_fail_http (WhepConn * conn, const gchar * method,
-    DrtcHttpResponse * r)
-{
-  g_autofree gchar *excerpt = drtc_http_body_excerpt (r->body, 200);
-  g_autofree gchar *text = g_strdup_printf ("WHEP endpoint refused the "
-      "%s (HTTP %u)", method, r->status);
-  g_autofree gchar *debug = g_strdup_printf ("%s to %s returned %u: '%s'",
-      method, conn->host, r->status, excerpt);
-  gint code = r->status == 401 || r->status == 403 ?
-      GST_RESOURCE_ERROR_NOT_AUTHORIZED : GST_RESOURCE_ERROR_OPEN_READ;
-
-  whep_conn_fail (conn, GST_RESOURCE_ERROR, code, r->status, text, debug);
-}
-
 /* ---- backoff ---- */
 
 /* Retry-After: delta-seconds or an HTTP-date; -1 when absent or bad. */
@@ -288,7 +237,7 @@ on_retry (gpointer data)
 
   if (whep_job_live (job)) {
     whep_destroy_source (&job->conn->retry);
-    whep_session_attempt (job->conn);
+    job->conn->attempt_fn (job->conn);
   }
   return G_SOURCE_REMOVE;
 }
@@ -306,7 +255,8 @@ whep_conn_retry_later (WhepConn * conn, guint status, gint64 retry_after,
     delay = (guint) retry_after;
   g_free (conn->last_reason);
   conn->last_reason = g_strdup (reason);
-  GST_INFO ("%s: %s; next attempt in %u ms", conn->host, reason, delay);
+  WHEP_CONN_INFO (conn, "%s: %s; next attempt in %u ms", conn->host, reason,
+      delay);
   whep_conn_post_state (conn, state, status, delay, reason);
   whep_destroy_source (&conn->retry);
   conn->retry = whep_conn_timeout (conn, delay, on_retry, whep_job_new (conn),
@@ -381,11 +331,23 @@ whep_conn_keep_resource (WhepConn * conn, DrtcHttpResponse * r)
     return;
   /* too late for this session's gathering (no trickle), but TURN relays
    * still help a later check, and every reconnect starts with them */
-  GST_INFO ("%s: %u ICE server(s) from Link headers", conn->host, servers->len);
+  WHEP_CONN_INFO (conn, "%s: %u ICE server(s) from Link headers", conn->host,
+      servers->len);
   for (guint i = 0; conn->webrtc && i < servers->len; i++)
     whep_apply_ice_server (conn->webrtc, g_ptr_array_index (servers, i));
   g_clear_pointer (&conn->link_servers, g_ptr_array_unref);
   conn->link_servers = g_steal_pointer (&servers);
+}
+
+void
+whep_apply_ice_server (GstElement * webrtc, const gchar * url)
+{
+  gboolean ok = FALSE;
+
+  if (g_str_has_prefix (url, "stun"))
+    g_object_set (webrtc, "stun-server", url, NULL);
+  else
+    g_signal_emit_by_name (webrtc, "add-turn-server", url, &ok);
 }
 
 gboolean
@@ -395,189 +357,15 @@ whep_retryable (guint status)
       || status >= 500;
 }
 
-static gboolean
-conn_begin (gpointer data)
-{
-  WhepConn *conn = data;
-
-  if (conn->stopped)
-    return G_SOURCE_REMOVE;
-  if (conn->cfg->connect_timeout_s)
-    conn->deadline_us = g_get_monotonic_time () +
-        conn->cfg->connect_timeout_s * G_USEC_PER_SEC;
-  conn->watch = whep_conn_timeout (conn, WATCH_INTERVAL_MS, whep_watch_tick,
-      whep_conn_ref (conn), (GDestroyNotify) whep_conn_unref);
-  whep_session_attempt (conn);
-  return G_SOURCE_REMOVE;
-}
-
-/**
- * whep_conn_start:
- * @settings: (transfer full): what to connect to, and how
- *
- * Starts connecting on @self's DrtcHttp thread.
- *
- * Returns: (transfer full): the connection, for whep_conn_stop()
- */
-WhepConn *
-whep_conn_start (GstDaydreamWhepSrc * self, WhepSettings * settings)
-{
-  WhepConn *conn = g_atomic_rc_box_new0 (WhepConn);
-
-  g_weak_ref_init (&conn->self, self);
-  conn->http = self->http;
-  conn->context = g_main_context_ref (drtc_http_get_context (self->http));
-  conn->cfg = settings;
-  conn->host = drtc_http_redact_url (settings->endpoint);
-  conn->promises = g_ptr_array_new_with_free_func ((GDestroyNotify)
-      gst_promise_unref);
-  conn->video_rtp = whep_chain_rtp_caps (settings->video_caps, "video",
-      settings->decode, NULL);
-  if (settings->audio_caps)
-    conn->audio_rtp = whep_chain_rtp_caps (settings->audio_caps, "audio",
-        settings->decode, NULL);
-  g_main_context_invoke_full (conn->context, G_PRIORITY_DEFAULT, conn_begin,
-      whep_conn_ref (conn), (GDestroyNotify) whep_conn_unref);
-  return conn;
-}
-
-typedef struct
-{
-  WhepConn *conn;
-  gchar *location;
-  GMutex lock;
-  GCond cond;
-  gboolean done;
-} StopCall;
-
-static gboolean
-do_stop (gpointer data)
-{
-  StopCall *call = data;
-  WhepConn *conn = call->conn;
-
-  conn->stopped = TRUE;
-  whep_destroy_source (&conn->retry);
-  whep_destroy_source (&conn->watch);
-  call->location = g_steal_pointer (&conn->location);
-  whep_session_end (conn, FALSE);
-  g_mutex_lock (&call->lock);
-  call->done = TRUE;
-  g_cond_signal (&call->cond);
-  g_mutex_unlock (&call->lock);
-  return G_SOURCE_REMOVE;
-}
-
-/**
- * whep_conn_stop:
- *
- * Stops retrying and ends the session (webrtcbin out of the bin), on the
- * DrtcHttp thread; returns when that is done.
- *
- * Returns: (transfer full) (nullable): the session's resource URL, for a
- *   DELETE
- */
-gchar *
-whep_conn_stop (WhepConn * conn)
-{
-  StopCall call = { conn };
-
-  g_mutex_init (&call.lock);
-  g_cond_init (&call.cond);
-  g_main_context_invoke (conn->context, do_stop, &call);
-  g_mutex_lock (&call.lock);
-  while (!call.done)
-    g_cond_wait (&call.cond, &call.lock);
-  g_mutex_unlock (&call.lock);
-  g_mutex_clear (&call.lock);
-  g_cond_clear (&call.cond);
-  return call.location;
-}
-
-static gboolean
-do_finish (gpointer data)
-{
-  WhepConn *conn = data;
-
-  conn->stopped = TRUE;
-  whep_destroy_source (&conn->retry);
-  whep_destroy_source (&conn->watch);
-  return G_SOURCE_REMOVE;
-}
-
-/**
- * whep_conn_finish:
- *
- * The stream has ended: no more attempts, no watchdog; the session stays
- * until whep_conn_stop(). From any thread.
- */
-void
-whep_conn_finish (WhepConn * conn)
-{
-  g_main_context_invoke_full (conn->context, G_PRIORITY_DEFAULT, do_finish,
-      whep_conn_ref (conn), (GDestroyNotify) whep_conn_unref);
-}
-
-guint
-whep_conn_current_gen (WhepConn * conn)
-{
-  return (guint) g_atomic_int_get (&conn->gen);
-}
-
-typedef struct
-{
-  WhepJob *job;
-  gchar *what;
-} ErrorCall;
-
-static void
-error_call_free (gpointer data)
-{
-  ErrorCall *call = data;
-
-  whep_job_free (call->job);
-  g_free (call->what);
-  g_free (call);
-}
-
-static gboolean
-handle_session_error (gpointer data)
-{
-  ErrorCall *call = data;
-
-  if (whep_job_live (call->job))
-    whep_session_lost (call->job->conn, call->what);
-  return G_SOURCE_REMOVE;
-}
-
-/**
- * whep_conn_session_error:
- * @gen: the session the failing element belongs to
- *
- * From any thread: a webrtcbin or chain element of session @gen posted an
- * error; if that is still the current session, reconnect.
- */
-void
-whep_conn_session_error (WhepConn * conn, guint gen, const gchar * what)
-{
-  ErrorCall *call = g_new0 (ErrorCall, 1);
-
-  call->job = g_new0 (WhepJob, 1);
-  call->job->conn = whep_conn_ref (conn);
-  call->job->gen = gen;
-  call->what = g_strdup (what);
-  g_main_context_invoke_full (conn->context, G_PRIORITY_DEFAULT,
-      handle_session_error, call, error_call_free);
-}
-
 /**
  * whep_conn_delete_sync:
  *
- * DELETEs the WHEP resource at @location and waits for the answer, at most
- * @timeout_s seconds (only sends it when called on the DrtcHttp thread).
+ * DELETEs the WHEP resource at @location on @self's DrtcHttp and waits for
+ * the answer, at most @timeout_s seconds (only sends it when called on the
+ * DrtcHttp thread).
  */
 void
-whep_conn_delete_sync (DrtcHttp * http, const gchar * location,
+whep_conn_delete_sync (GstDaydreamWhepSrc * self, const gchar * location,
     const gchar * token, guint timeout_s)
 {
   DrtcHttpRequest req = { 0 };
@@ -592,8 +380,9 @@ whep_conn_delete_sync (DrtcHttp * http, const gchar * location,
   req.bearer = token;
   req.timeout_s = timeout_s;
   req.max_redirects = MAX_REDIRECTS;
-  if (drtc_http_send_and_wait (http, &req, timeout_s + 1, &status))
-    GST_INFO ("%s: DELETE answered %u", host, status);
+  if (drtc_http_send_and_wait (self->http, &req, timeout_s + 1, &status))
+    GST_INFO_OBJECT (self, "%s: DELETE answered %u", host, status);
   else
-    GST_INFO ("%s: no answer to DELETE within %u s", host, timeout_s);
+    GST_INFO_OBJECT (self, "%s: no answer to DELETE within %u s", host,
+        timeout_s);
 }

@@ -19,7 +19,6 @@
 #include "drtc-webrtc.h"
 
 G_BEGIN_DECLS
-
 #define GATHER_TIMEOUT_MS 3000
 #define WATCH_INTERVAL_MS 100
 #define STATS_INTERVAL_US G_USEC_PER_SEC
@@ -27,8 +26,7 @@ G_BEGIN_DECLS
 #define MAX_RETRY_AFTER_S 3600
 #define BUSY_CAP_FACTOR 4
 #define RTCP_INTERVAL_NS GST_SECOND
-
-struct _WhepConn
+    struct _WhepConn
 {
   GWeakRef self;
   DrtcHttp *http;               /* the element's; outlives every live job */
@@ -36,6 +34,7 @@ struct _WhepConn
   WhepSettings *cfg;
   gchar *host;                  /* endpoint, redacted: for logs */
   GstCaps *video_rtp, *audio_rtp;       /* codec preferences */
+  void (*attempt_fn) (WhepConn * conn); /* what a retry calls (up) */
   gint gen;                     /* atomic: bumped when a session starts/ends */
 
   /* below: the DrtcHttp thread only */
@@ -56,6 +55,22 @@ struct _WhepConn
   guint last_status;
   gchar *last_reason;
 };
+
+/* GST_*_OBJECT for code that holds a WhepConn: the element is looked up
+ * (through the weak reference) only when the level is on. */
+#define WHEP_CONN_LOG(conn, level, ...) G_STMT_START {                   \
+    if (G_UNLIKELY ((level) <=                                           \
+            gst_debug_category_get_threshold (GST_CAT_DEFAULT))) {       \
+      GstDaydreamWhepSrc *log_self_ = whep_conn_self (conn);             \
+      GST_CAT_LEVEL_LOG (GST_CAT_DEFAULT, level, log_self_, __VA_ARGS__); \
+      g_clear_object (&log_self_);                                       \
+    }                                                                    \
+  } G_STMT_END
+#define WHEP_CONN_WARNING(conn, ...) \
+    WHEP_CONN_LOG (conn, GST_LEVEL_WARNING, __VA_ARGS__)
+#define WHEP_CONN_INFO(conn, ...) WHEP_CONN_LOG (conn, GST_LEVEL_INFO, __VA_ARGS__)
+#define WHEP_CONN_DEBUG(conn, ...) \
+    WHEP_CONN_LOG (conn, GST_LEVEL_DEBUG, __VA_ARGS__)
 
 /* What a callback carries: the connection and the session it was for. */
 typedef struct
@@ -78,12 +93,6 @@ GSource *whep_conn_timeout (WhepConn * conn, guint ms, GSourceFunc func,
     gpointer data, GDestroyNotify notify);
 void whep_conn_post_state (WhepConn * conn, WhepState state, guint status,
     guint retry_ms, const gchar * reason);
-void whep_conn_fail (WhepConn * conn, GQuark domain, gint code, guint status,
-    const gchar * text, const gchar * debug);
-void whep_conn_fail_answer (WhepConn * conn, guint status, const gchar * why,
-    GBytes * body);
-void whep_conn_fail_http (WhepConn * conn, const gchar * method,
-    DrtcHttpResponse * r);
 gint64 whep_retry_after_ms (SoupMessageHeaders * headers);
 void whep_conn_retry_later (WhepConn * conn, guint status, gint64 retry_after,
     gboolean busy, const gchar * reason);
@@ -93,16 +102,26 @@ gchar *whep_body_text (GBytes * body);
 gboolean whep_is_sdp (DrtcHttpResponse * r);
 void whep_conn_keep_resource (WhepConn * conn, DrtcHttpResponse * r);
 gboolean whep_retryable (guint status);
+void whep_apply_ice_server (GstElement * webrtc, const gchar * url);
 
 /* whepsrc-session.c */
-void whep_apply_ice_server (GstElement * webrtc, const gchar * url);
 GstElement *whep_session_new (WhepConn * conn, GstDaydreamWhepSrc * self);
 void whep_session_end (WhepConn * conn, gboolean delete_resource);
 void whep_session_lost (WhepConn * conn, const gchar * reason);
-void whep_session_attempt (WhepConn * conn);
+void whep_session_fail (WhepConn * conn, GQuark domain, gint code,
+    guint status, const gchar * text, const gchar * debug);
+void whep_session_fail_answer (WhepConn * conn, guint status,
+    const gchar * why, GBytes * body);
+void whep_session_fail_http (WhepConn * conn, const gchar * method,
+    DrtcHttpResponse * r);
+void whep_session_fail_negotiation (WhepConn * conn, const GError * error,
+    const gchar * what);
 
-/* whepsrc-counter.c */
+/* whepsrc-counter-offer.c */
 void whep_counter_offer_take (WhepConn * conn, DrtcHttpResponse * r);
+
+/* whepsrc-offer.c */
+void whep_offer_attempt (WhepConn * conn);
 
 /* whepsrc-watch.c */
 gboolean whep_watch_tick (gpointer data);

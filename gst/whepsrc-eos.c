@@ -133,10 +133,3 @@ whep_src_watch_output (GstDaydreamWhepSrc * self, GstPad * ghost)
   gst_pad_set_chain_function (pad, on_output_chain);
   gst_pad_set_chain_list_function (pad, on_output_chain_list);
 }
-
-/* the chain's probe lets an EOS pass only once the stream has ended */
-gboolean
-whep_src_has_ended (GstDaydreamWhepSrc * self)
-{
-  return g_atomic_int_get (&self->ended);
-}

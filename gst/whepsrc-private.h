@@ -2,13 +2,19 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- *   gstwhepsrc.c       the element: properties, state changes, bus errors
- *   whepsrc-status.c   whep-state messages, the stats property
- *   whepsrc-conn.c ... signalling on the DrtcHttp thread: offer, POST,
- *                      retries, counter-offer, reconnects, watchdog, DELETE
- *                      (see whepsrc-conn.h)
- *   whepsrc-chain.c    media: codecs offered, depayloader/decoder chains
- *                      built when webrtcbin adds a pad, keyframe requests
+ * Layers, each calling only those below it (upward: callbacks only, the
+ * watch_output hook here and WhepConn's attempt_fn):
+ *   gstwhepsrc.c             the element: properties, state changes, bus
+ *   whepsrc-eos.c            end of stream, sent or met downstream
+ *   whepsrc-run.c            one run of the connection: start, stop, finish
+ *   whepsrc-watch.c          watchdog: timeouts, stalls, stats polling
+ *   whepsrc-offer.c          offer -> gather -> POST -> answer
+ *   whepsrc-counter-offer.c  406 with the server's offer: answer, PATCH
+ *   whepsrc-session.c        one webrtcbin: made, connected, lost, ended
+ *   whepsrc-conn.c           the connection's state, jobs, backoff, helpers
+ *   whepsrc-chain.c          media: codecs, depayloader/decoder chains
+ *   whepsrc-status.c         whep-state messages, the stats property
+ *   whepsrc-settings.c       the settings a run takes a copy of
  */
 #pragma once
 
@@ -17,9 +23,7 @@
 
 #include <gst/webrtc/webrtc.h>
 
-G_BEGIN_DECLS
-
-GST_DEBUG_CATEGORY_EXTERN (gst_daydream_whep_src_debug);
+G_BEGIN_DECLS GST_DEBUG_CATEGORY_EXTERN (gst_daydream_whep_src_debug);
 
 typedef enum
 {
@@ -96,6 +100,9 @@ struct _GstDaydreamWhepSrc
   gboolean running;             /* READY->PAUSED until PAUSED->READY */
   gboolean managed;             /* a daydreamcontrol sets whep-endpoint */
   gint ended;                   /* atomic: EOS sent or met (whepsrc-eos.c) */
+
+  /* set by gstwhepsrc.c: what the lower files call back up */
+  void (*watch_output) (GstDaydreamWhepSrc * self, GstPad * ghost);
 };
 
 /* whepsrc-status.c: from any thread */
@@ -113,27 +120,32 @@ GstCaps *whep_chain_rtp_caps (const GstCaps * caps, const gchar * media,
 gboolean whep_chain_rtp_caps_has (const GstCaps * rtp_caps,
     const gchar * encoding);
 void whep_chain_attach (GstDaydreamWhepSrc * self, GstElement * webrtc);
-void whep_chain_on_pad_added (GstElement * webrtc, GstPad * pad,
-    gpointer data);
+void whep_chain_on_pad_added (GstElement * webrtc, GstPad * pad, gpointer data);
 void whep_chain_dispose (GstDaydreamWhepSrc * self, GstElement * webrtc);
 gboolean whep_chain_request_keyframe (GstDaydreamWhepSrc * self);
 
 /* whepsrc-eos.c */
 gboolean whep_src_send_eos (GstDaydreamWhepSrc * self, GstEvent * eos);
 void whep_src_watch_output (GstDaydreamWhepSrc * self, GstPad * ghost);
-gboolean whep_src_has_ended (GstDaydreamWhepSrc * self);
 GstPad *whep_chain_sink_pad (WhepChain * chain);
 
-/* whepsrc-conn.c: the connection lives on self->http's thread */
-WhepConn *whep_conn_start (GstDaydreamWhepSrc * self,
-    WhepSettings * settings);
+/* the chain's probe lets an EOS pass only once the stream has ended */
+static inline gboolean
+whep_src_has_ended (GstDaydreamWhepSrc * self)
+{
+  return g_atomic_int_get (&self->ended);
+}
+
+/* whepsrc-run.c: the connection lives on self->http's thread */
+WhepConn *whep_conn_start (GstDaydreamWhepSrc * self, WhepSettings * settings);
 gchar *whep_conn_stop (WhepConn * conn);
 void whep_conn_finish (WhepConn * conn);
 void whep_conn_unref (WhepConn * conn);
-void whep_conn_session_error (WhepConn * conn, guint gen,
-    const gchar * what);
+void whep_conn_session_error (WhepConn * conn, guint gen, const gchar * what);
 guint whep_conn_current_gen (WhepConn * conn);
-void whep_conn_delete_sync (DrtcHttp * http, const gchar * location,
+
+/* whepsrc-conn.c */
+void whep_conn_delete_sync (GstDaydreamWhepSrc * self, const gchar * location,
     const gchar * token, guint timeout_s);
 
 #define WHEP_GEN_KEY "drtc-whep-gen"

@@ -1,18 +1,18 @@
-/* daydream-rtc: whepsrc sessions: one webrtcbin, the offer path, its loss
+/* daydream-rtc: whepsrc sessions: one webrtcbin, its state, its end
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * An attempt: create-offer (recvonly video, maybe audio) -> gathering
- * complete (bounded: Daydream does not trickle) -> POST -> 201: answer
- * applied, connected when the peer connection says so. A lost connection
- * (peer connection failed, no media for media-timeout, a webrtcbin error)
- * ends the session, DELETEs it when it has a Location, and starts again.
+ * A session is one webrtcbin in the bin, with its receive chains. A lost
+ * connection (peer connection failed, no media for media-timeout, a
+ * webrtcbin error) ends the session, DELETEs it when it has a Location, and
+ * tries again after the backoff; a fatal error ends it for good.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
 #include "whepsrc-conn.h"
+#include "drtc-negotiate.h"
 
 #include <string.h>
 
@@ -49,7 +49,8 @@ connected (WhepConn * conn)
     __atomic_store_n (&self->last_in_us, now, __ATOMIC_RELAXED);
     __atomic_store_n (&self->last_out_us, now, __ATOMIC_RELAXED);
   }
-  GST_INFO ("%s: connected after %u attempt(s)", conn->host, conn->attempt);
+  WHEP_CONN_INFO (conn, "%s: connected after %u attempt(s)", conn->host,
+      conn->attempt);
   whep_conn_post_state (conn, WHEP_STATE_CONNECTED, conn->last_status, 0,
       "peer connection established");
   conn->attempt = 0;
@@ -63,7 +64,7 @@ handle_connection_state (gpointer data)
 
   if (!whep_job_live (call->job))
     return G_SOURCE_REMOVE;
-  GST_DEBUG ("%s: peer connection %s", conn->host,
+  WHEP_CONN_DEBUG (conn, "%s: peer connection %s", conn->host,
       drtc_webrtc_state_name (call->state));
   switch (call->state) {
     case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED:
@@ -96,17 +97,6 @@ on_connection_state (GstElement * webrtc, GParamSpec * pspec, gpointer data)
   call->job->gen = job->gen;
   g_main_context_invoke_full (job->conn->context, G_PRIORITY_DEFAULT,
       handle_connection_state, call, state_call_free);
-}
-
-void
-whep_apply_ice_server (GstElement * webrtc, const gchar * url)
-{
-  gboolean ok = FALSE;
-
-  if (g_str_has_prefix (url, "stun"))
-    g_object_set (webrtc, "stun-server", url, NULL);
-  else
-    g_signal_emit_by_name (webrtc, "add-turn-server", url, &ok);
 }
 
 /* Receiver reports every second or so, as browsers send them (rtpsession's
@@ -168,12 +158,13 @@ whep_session_new (WhepConn * conn, GstDaydreamWhepSrc * self)
 static void
 on_deleted (DrtcHttpResponse * response, const GError * error, gpointer data)
 {
-  gchar *host = data;
+  WhepConn *conn = data;
 
   if (response)
-    GST_DEBUG ("%s: DELETE answered %u", host, response->status);
+    WHEP_CONN_DEBUG (conn, "%s: DELETE answered %u", conn->host,
+        response->status);
   else
-    GST_DEBUG ("%s: DELETE failed: %s", host, error->message);
+    WHEP_CONN_DEBUG (conn, "%s: DELETE failed: %s", conn->host, error->message);
 }
 
 static void
@@ -186,7 +177,8 @@ send_delete (WhepConn * conn)
   req.bearer = conn->cfg->auth_token;
   req.timeout_s = conn->cfg->timeout_s;
   req.max_redirects = MAX_REDIRECTS;
-  drtc_http_send (conn->http, &req, on_deleted, g_strdup (conn->host), g_free);
+  drtc_http_send (conn->http, &req, on_deleted, whep_conn_ref (conn),
+      (GDestroyNotify) whep_conn_unref);
 }
 
 /* Ends the current session: its callbacks go stale, its webrtcbin and
@@ -211,6 +203,7 @@ whep_session_end (WhepConn * conn, gboolean delete_resource)
   g_signal_handlers_disconnect_matched (conn->webrtc, G_SIGNAL_MATCH_FUNC,
       0, 0, NULL, on_connection_state, NULL);
   whep_conn_interrupt_promises (conn);
+  drtc_negotiate_interrupt (conn->webrtc);
   if (self)
     whep_chain_dispose (self, conn->webrtc);
   else
@@ -223,7 +216,7 @@ whep_session_lost (WhepConn * conn, const gchar * reason)
 {
   g_autoptr (GstDaydreamWhepSrc) self = whep_conn_self (conn);
 
-  GST_WARNING ("%s: %s; reconnecting", conn->host, reason);
+  WHEP_CONN_WARNING (conn, "%s: %s; reconnecting", conn->host, reason);
   whep_session_end (conn, TRUE);
   if (self && conn->was_connected)
     whep_src_count (self, FALSE, TRUE);
@@ -233,199 +226,71 @@ whep_session_lost (WhepConn * conn, const gchar * reason)
   whep_conn_retry_later (conn, 0, -1, FALSE, reason);
 }
 
-/* ---- the offer path ---- */
+/* ---- giving up ---- */
 
-static void
-on_answer_set (GstPromise * promise, gpointer data)
+void
+whep_session_fail (WhepConn * conn, GQuark domain, gint code, guint status,
+    const gchar * text, const gchar * debug)
 {
-  WhepJob *job = data;
-  g_autoptr (GError) err = NULL;
+  g_autoptr (GstDaydreamWhepSrc) self = NULL;
+  GstStructure *details = NULL;
 
-  if (!whep_job_live (job))
+  if (conn->failed || conn->stopped)
     return;
-  if (!drtc_promise_reply (promise, NULL, &err)) {
-    g_autofree gchar *text = g_strdup_printf ("webrtcbin refused it: %s",
-        err->message);
-
-    whep_conn_fail_answer (job->conn, job->conn->last_status, text, NULL);
+  conn->failed = TRUE;
+  whep_destroy_source (&conn->retry);
+  whep_destroy_source (&conn->watch);
+  whep_session_end (conn, TRUE);
+  self = whep_conn_self (conn);
+  if (!self)
     return;
-  }
-  GST_DEBUG ("%s: answer applied, connecting", job->conn->host);
-}
-
-static void
-take_answer (WhepConn * conn, DrtcHttpResponse * r)
-{
-  g_autofree gchar *text = whep_body_text (r->body);
-  g_autoptr (GError) err = NULL;
-  g_autofree gchar *codec = NULL;
-  GstSDPMessage *sdp = drtc_sdp_parse (text, &err);
-  GstWebRTCSessionDescription *desc;
-  GstPromise *promise;
-
-  if (!sdp) {
-    whep_conn_fail_answer (conn, r->status, err->message, r->body);
-    return;
-  }
-  codec = whep_sdp_video_codec (sdp, conn->video_rtp);
-  if (!codec) {
-    gst_sdp_message_free (sdp);
-    whep_conn_fail_answer (conn, r->status,
-        "the answer accepts no video codec that " "was offered", r->body);
-    return;
-  }
-  GST_INFO ("%s: answered (HTTP %u), video %s", conn->host, r->status, codec);
-  whep_conn_keep_resource (conn, r);
-  g_clear_pointer (&conn->offer_sdp, g_free);
-  conn->answered_us = g_get_monotonic_time ();
-  desc = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
-  promise = whep_conn_promise (conn, on_answer_set);
-  g_signal_emit_by_name (conn->webrtc, "set-remote-description", desc, promise);
-  gst_promise_unref (promise);
-  gst_webrtc_session_description_free (desc);
-}
-
-static void
-on_post_response (DrtcHttpResponse * r, const GError * error, gpointer data)
-{
-  WhepJob *job = data;
-  WhepConn *conn = job->conn;
-
-  if (!whep_job_live (job))
-    return;
-  if (!r) {
-    g_autofree gchar *reason = NULL;
-
-    if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-      return;
-    reason = g_strdup_printf ("no answer from %s: %s", conn->host,
-        error->message);
-    whep_conn_retry_later (conn, 0, -1, FALSE, reason);
-    return;
-  }
-  conn->last_status = r->status;
-  if (r->status >= 200 && r->status < 300) {
-    take_answer (conn, r);
-  } else if (r->status == 406 && whep_is_sdp (r)) {
-    whep_counter_offer_take (conn, r);
-  } else if (r->status == 429 || whep_retryable (r->status)) {
-    g_autofree gchar *excerpt = drtc_http_body_excerpt (r->body, 80);
-    g_autofree gchar *reason = g_strdup_printf ("HTTP %u%s%s", r->status,
-        *excerpt ? ": " : "", excerpt);
-
-    whep_conn_retry_later (conn, r->status, whep_retry_after_ms (r->headers),
-        r->status == 429, reason);
-  } else {
-    whep_conn_fail_http (conn, "offer", r);
-  }
-}
-
-static void
-post_offer (WhepConn * conn)
-{
-  DrtcHttpRequest req = { 0 };
-  g_autoptr (GBytes) body = g_bytes_new (conn->offer_sdp,
-      strlen (conn->offer_sdp));
-
-  req.method = "POST";
-  req.url = conn->cfg->endpoint;
-  req.bearer = conn->cfg->auth_token;
-  req.content_type = "application/sdp";
-  req.body = body;
-  req.timeout_s = conn->cfg->timeout_s;
-  req.max_redirects = MAX_REDIRECTS;
-  GST_DEBUG ("%s: POST offer (attempt %u)", conn->host, conn->attempt);
-  drtc_http_send (conn->http, &req, on_post_response, whep_job_new (conn),
-      whep_job_free);
-}
-
-static void
-on_offer_gathered (GstElement * webrtc, gboolean complete, gpointer data)
-{
-  WhepJob *job = data;
-  WhepConn *conn = job->conn;
-
-  if (!whep_job_live (job))
-    return;
-  if (!complete)
-    GST_WARNING ("ICE gathering still running after %u ms: offering the "
-        "candidates found so far", GATHER_TIMEOUT_MS);
-  conn->offer_sdp = drtc_webrtc_local_sdp (webrtc);
-  if (!conn->offer_sdp) {
-    whep_conn_fail (conn, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_FAILED, 0,
-        "webrtcbin has no local description", NULL);
-    return;
-  }
-  post_offer (conn);
-}
-
-static void
-on_offer_created (GstPromise * promise, gpointer data)
-{
-  WhepJob *job = data;
-  WhepConn *conn = job->conn;
-  g_autoptr (GError) err = NULL;
-  GstWebRTCSessionDescription *offer;
-
-  if (!whep_job_live (job))
-    return;
-  if (!(offer = drtc_promise_description (promise, "offer", &err))) {
-    whep_conn_fail (conn, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_FAILED, 0,
-        "webrtcbin could not create an offer", err->message);
-    return;
-  }
-  g_signal_emit_by_name (conn->webrtc, "set-local-description", offer, NULL);
-  gst_webrtc_session_description_free (offer);
-  /* Daydream does not trickle: the offer carries every candidate */
-  drtc_webrtc_when_gathered (conn->webrtc, conn->context, GATHER_TIMEOUT_MS,
-      on_offer_gathered, whep_job_new (conn), whep_job_free);
-}
-
-static gboolean
-add_transceiver (GstElement * webrtc, GstCaps * caps, gboolean nack)
-{
-  GstWebRTCRTPTransceiver *t = NULL;
-
-  g_signal_emit_by_name (webrtc, "add-transceiver",
-      GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &t);
-  if (!t)
-    return FALSE;
-  /* NACK lets the jitterbuffer ask for a lost packet within its latency */
-  g_object_set (t, "do-nack", nack, NULL);
-  gst_object_unref (t);
-  return TRUE;
+  GST_WARNING_OBJECT (self, "giving up: %s (%s)", text, GST_STR_NULL (debug));
+  whep_src_post_state (self, WHEP_STATE_FAILED, conn->attempt, status, 0, text);
+  if (status)
+    details = gst_make_element_message_details ("http-status-code",
+        G_TYPE_UINT, status, NULL);
+  gst_element_message_full_with_details (GST_ELEMENT (self),
+      GST_MESSAGE_ERROR, domain, code, g_strdup (text), g_strdup (debug),
+      __FILE__, GST_FUNCTION, __LINE__, details);
 }
 
 void
-whep_session_attempt (WhepConn * conn)
+whep_session_fail_answer (WhepConn * conn, guint status, const gchar * why,
+    GBytes * body)
 {
-  g_autoptr (GstDaydreamWhepSrc) self = whep_conn_self (conn);
-  GstPromise *promise;
+  g_autofree gchar *excerpt = drtc_http_body_excerpt (body, 160);
+  g_autofree gchar *debug = g_strdup_printf ("%s (from %s, HTTP %u): '%s'",
+      why, conn->host, status, excerpt);
 
-  if (!self || conn->stopped || conn->failed)
-    return;
-  conn->attempt++;
-  whep_src_count (self, TRUE, FALSE);
-  whep_conn_post_state (conn, WHEP_STATE_CONNECTING, 0, 0, conn->last_reason);
-  if (conn->webrtc && conn->offer_sdp) {
-    /* the endpoint was not ready: it keeps nothing, the offer is valid */
-    post_offer (conn);
-    return;
-  }
-  whep_session_end (conn, FALSE);
-  if (!whep_session_new (conn, self)) {
-    whep_conn_fail (conn, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN, 0,
-        "webrtcbin is missing", "install gstreamer1.0-plugins-bad");
-    return;
-  }
-  if (!add_transceiver (conn->webrtc, conn->video_rtp, TRUE)
-      || (conn->audio_rtp && !gst_caps_is_empty (conn->audio_rtp)
-          && !add_transceiver (conn->webrtc, conn->audio_rtp, FALSE))) {
-    whep_conn_fail (conn, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_FAILED, 0,
-        "webrtcbin refused the receive-only transceivers", NULL);
-    return;
-  }
-  promise = whep_conn_promise (conn, on_offer_created);
-  g_signal_emit_by_name (conn->webrtc, "create-offer", NULL, promise);
-  gst_promise_unref (promise);
+  whep_session_fail (conn, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ, status,
+      "WHEP endpoint sent an unusable SDP answer", debug);
+}
+
+void
+whep_session_fail_http (WhepConn * conn, const gchar * method,
+    DrtcHttpResponse * r)
+{
+  g_autofree gchar *excerpt = drtc_http_body_excerpt (r->body, 200);
+  g_autofree gchar *text = g_strdup_printf ("WHEP endpoint refused the "
+      "%s (HTTP %u)", method, r->status);
+  g_autofree gchar *debug = g_strdup_printf ("%s to %s returned %u: '%s'",
+      method, conn->host, r->status, excerpt);
+  gint code = r->status == 401 || r->status == 403 ?
+      GST_RESOURCE_ERROR_NOT_AUTHORIZED : GST_RESOURCE_ERROR_OPEN_READ;
+
+  whep_session_fail (conn, GST_RESOURCE_ERROR, code, r->status, text, debug);
+}
+
+/* A local description could not be made (drtc_negotiate_local): fatal. */
+void
+whep_session_fail_negotiation (WhepConn * conn, const GError * error,
+    const gchar * what)
+{
+  if (g_error_matches (error, DRTC_NEGOTIATE_ERROR,
+          DRTC_NEGOTIATE_ERROR_NO_SDP))
+    whep_session_fail (conn, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_FAILED, 0,
+        "webrtcbin has no local description", NULL);
+  else
+    whep_session_fail (conn, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_FAILED, 0,
+        what, error->message);
 }

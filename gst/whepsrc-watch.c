@@ -86,7 +86,7 @@ whep_watch_tick (gpointer data)
     g_autofree gchar *debug = g_strdup_printf ("%s: %s", conn->host,
         conn->last_reason ? conn->last_reason : "no answer yet");
 
-    whep_conn_fail (conn, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ,
+    whep_session_fail (conn, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ,
         conn->last_status, text, debug);
     return G_SOURCE_CONTINUE;
   }

@@ -12,6 +12,7 @@
 #endif
 
 #include "whepsrc-conn.h"
+#include "drtc-negotiate.h"
 
 #include <string.h>
 
@@ -40,7 +41,8 @@ on_patch_response (DrtcHttpResponse * r, const GError * error, gpointer data)
   }
   conn->last_status = r->status;
   if (r->status >= 200 && r->status < 300) {
-    GST_INFO ("%s: counter-offer answered (HTTP %u)", conn->host, r->status);
+    WHEP_CONN_INFO (conn, "%s: counter-offer answered (HTTP %u)", conn->host,
+        r->status);
     conn->answered_us = g_get_monotonic_time ();
   } else if (r->status == 429 || whep_retryable (r->status)) {
     g_autofree gchar *reason = g_strdup_printf ("PATCH answered HTTP %u",
@@ -50,25 +52,25 @@ on_patch_response (DrtcHttpResponse * r, const GError * error, gpointer data)
     whep_conn_retry_later (conn, r->status, whep_retry_after_ms (r->headers),
         r->status == 429, reason);
   } else {
-    whep_conn_fail_http (conn, "answer (PATCH)", r);
+    whep_session_fail_http (conn, "answer (PATCH)", r);
   }
 }
 
+/* Our answer is set and gathered: PATCH it to the Location. */
 static void
-on_counter_gathered (GstElement * webrtc, gboolean complete, gpointer data)
+on_counter_answer_ready (GstElement * webrtc, const gchar * sdp,
+    gboolean complete, const GError * error, gpointer data)
 {
   WhepJob *job = data;
   WhepConn *conn = job->conn;
   DrtcHttpRequest req = { 0 };
-  g_autofree gchar *sdp = NULL;
   g_autoptr (GBytes) body = NULL;
 
   if (!whep_job_live (job))
     return;
-  sdp = drtc_webrtc_local_sdp (webrtc);
-  if (!sdp) {
-    whep_conn_fail (conn, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_FAILED, 0,
-        "webrtcbin has no local description", NULL);
+  if (error) {
+    whep_session_fail_negotiation (conn, error,
+        "webrtcbin could not answer the counter-offer");
     return;
   }
   body = g_bytes_new (sdp, strlen (sdp));
@@ -80,30 +82,9 @@ on_counter_gathered (GstElement * webrtc, gboolean complete, gpointer data)
   req.if_match = conn->etag;
   req.timeout_s = conn->cfg->timeout_s;
   req.max_redirects = MAX_REDIRECTS;
-  GST_DEBUG ("%s: PATCH answer to the counter-offer", conn->host);
+  WHEP_CONN_DEBUG (conn, "%s: PATCH answer to the counter-offer", conn->host);
   drtc_http_send (conn->http, &req, on_patch_response, whep_job_new (conn),
       whep_job_free);
-}
-
-static void
-on_counter_answer_created (GstPromise * promise, gpointer data)
-{
-  WhepJob *job = data;
-  WhepConn *conn = job->conn;
-  g_autoptr (GError) err = NULL;
-  GstWebRTCSessionDescription *answer;
-
-  if (!whep_job_live (job))
-    return;
-  if (!(answer = drtc_promise_description (promise, "answer", &err))) {
-    whep_conn_fail (conn, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_FAILED, 0,
-        "webrtcbin could not answer the counter-offer", err->message);
-    return;
-  }
-  g_signal_emit_by_name (conn->webrtc, "set-local-description", answer, NULL);
-  gst_webrtc_session_description_free (answer);
-  drtc_webrtc_when_gathered (conn->webrtc, conn->context, GATHER_TIMEOUT_MS,
-      on_counter_gathered, whep_job_new (conn), whep_job_free);
 }
 
 static void
@@ -112,7 +93,7 @@ on_counter_offer_set (GstPromise * promise, gpointer data)
   WhepJob *job = data;
   WhepConn *conn = job->conn;
   g_autoptr (GError) err = NULL;
-  GstPromise *next;
+  DrtcNegotiateOptions opts = { GST_WEBRTC_SDP_TYPE_ANSWER };
 
   if (!whep_job_live (job))
     return;
@@ -120,12 +101,13 @@ on_counter_offer_set (GstPromise * promise, gpointer data)
     g_autofree gchar *text = g_strdup_printf ("webrtcbin refused the "
         "counter-offer: %s", err->message);
 
-    whep_conn_fail_answer (conn, 406, text, NULL);
+    whep_session_fail_answer (conn, 406, text, NULL);
     return;
   }
-  next = whep_conn_promise (conn, on_counter_answer_created);
-  g_signal_emit_by_name (conn->webrtc, "create-answer", NULL, next);
-  gst_promise_unref (next);
+  opts.context = conn->context;
+  opts.gather_timeout_ms = GATHER_TIMEOUT_MS;
+  drtc_negotiate_local (conn->webrtc, &opts, on_counter_answer_ready,
+      whep_job_new (conn), whep_job_free);
 }
 
 /* The server turned our offer down with its own: answer it instead. */
@@ -144,25 +126,25 @@ whep_counter_offer_take (WhepConn * conn, DrtcHttpResponse * r)
   if (!self)
     return;
   if (!offer) {
-    whep_conn_fail_answer (conn, r->status, err->message, r->body);
+    whep_session_fail_answer (conn, r->status, err->message, r->body);
     return;
   }
   codec = whep_sdp_video_codec (offer, conn->video_rtp);
   /* answer with one codec we asked for, none the server may prefer */
   if (!codec || !drtc_sdp_keep_codec (offer, codec, NULL, &err)) {
     gst_sdp_message_free (offer);
-    whep_conn_fail_answer (conn, r->status,
+    whep_session_fail_answer (conn, r->status,
         "the counter-offer has no video codec of " "video-caps", r->body);
     return;
   }
   whep_conn_keep_resource (conn, r);
   if (!conn->location) {
     gst_sdp_message_free (offer);
-    whep_conn_fail_answer (conn, r->status,
+    whep_session_fail_answer (conn, r->status,
         "a counter-offer needs a Location to " "PATCH the answer to", r->body);
     return;
   }
-  GST_INFO ("%s: counter-offer (HTTP 406), video %s: answering it",
+  GST_INFO_OBJECT (self, "%s: counter-offer (HTTP 406), video %s: answering it",
       conn->host, codec);
   location = g_steal_pointer (&conn->location);
   etag = g_steal_pointer (&conn->etag);
@@ -171,7 +153,7 @@ whep_counter_offer_take (WhepConn * conn, DrtcHttpResponse * r)
   conn->etag = g_steal_pointer (&etag);
   if (!whep_session_new (conn, self)) {
     gst_sdp_message_free (offer);
-    whep_conn_fail (conn, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN, 0,
+    whep_session_fail (conn, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN, 0,
         "webrtcbin is missing", NULL);
     return;
   }

@@ -7,6 +7,32 @@ import time
 
 import pytest
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "interop"))
+
+from timescale import SCALE, scaled  # noqa: E402
+
+
+def _scale_request_timeouts():
+    """requests.get/post/... (what the tests call; the node pack's own sessions are left
+    alone) wait DRTC_TEST_TIME_SCALE times their timeout: one place for every HTTP wait."""
+    import requests.api
+
+    plain = requests.api.request
+
+    def request(method, url, **kwargs):
+        timeout = kwargs.get("timeout")
+        if isinstance(timeout, (int, float)):
+            kwargs["timeout"] = scaled(timeout)
+        elif isinstance(timeout, tuple):
+            kwargs["timeout"] = tuple(scaled(t) if t is not None else None for t in timeout)
+        return plain(method, url, **kwargs)
+
+    requests.api.request = request
+
+
+if SCALE > 1:
+    _scale_request_timeouts()
+
 
 def _foreground_threads():
     """Threads that would keep the interpreter from exiting (idle executor workers excepted:
@@ -27,7 +53,7 @@ def no_thread_outlives_the_test():
     keeps its decoder thread) would hang the whole run at exit: it fails here instead."""
     before = _foreground_threads()
     yield
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + scaled(5)
     while (left := _foreground_threads() - before) and time.monotonic() < deadline:
         time.sleep(0.05)
     if left:

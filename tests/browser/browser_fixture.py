@@ -10,6 +10,8 @@ import time
 
 import pytest
 import requests
+from gateway_fixture import without_asan_preload
+from timescale import scaled
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -22,7 +24,7 @@ def run_node(script, args, timeout=150):
         pytest.fail("tests/browser/node_modules is missing: run scripts/setup (npm ci there)")
     if not shutil.which("node") or not os.path.exists(CHROMIUM):
         pytest.fail(f"node or {CHROMIUM} is missing: run scripts/setup")
-    env = dict(os.environ, DRTC_ARGS=json.dumps(args))
+    env = dict(without_asan_preload(), DRTC_ARGS=json.dumps(args))  # node, chromium
     try:
         proc = subprocess.run(
             ["node", str(HERE / script)],
@@ -30,10 +32,10 @@ def run_node(script, args, timeout=150):
             env=env,
             capture_output=True,
             text=True,
-            timeout=timeout,
+            timeout=scaled(timeout),
         )
     except subprocess.TimeoutExpired as e:
-        pytest.fail(f"{script} ran over {timeout} s\n{e.stdout}\n{e.stderr}")
+        pytest.fail(f"{script} ran over {scaled(timeout):.0f} s\n{e.stdout}\n{e.stderr}")
     results = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
     if proc.returncode != 0 or not results:
         pytest.fail(f"{script} failed ({proc.returncode})\n{proc.stdout}\n{proc.stderr[-6000:]}")
@@ -65,4 +67,4 @@ class Pusher(threading.Thread):
 
     def stop(self):
         self.running = False
-        self.join(15)
+        self.join(scaled(15))

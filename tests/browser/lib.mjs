@@ -9,12 +9,18 @@ import puppeteer from "puppeteer-core";
 
 export const CHROMIUM = process.env.DRTC_CHROMIUM || "/usr/bin/chromium";
 
+/** The one scale of every test wait (tests/interop/timescale.py): DRTC_TEST_TIME_SCALE, >= 1. */
+export const TIME_SCALE = Math.max(Number(process.env.DRTC_TEST_TIME_SCALE) || 1, 1);
+const scaled = (ms) => Math.ceil(ms * TIME_SCALE);
+
 /** @param {string[]} [extra] more Chromium flags */
 export async function launch(extra = []) {
   const profile = mkdtempSync(join(tmpdir(), "drtc-chromium-"));
   const browser = await puppeteer.launch({
     executablePath: CHROMIUM,
     headless: true,
+    timeout: scaled(30000),
+    protocolTimeout: scaled(180000),
     args: [
       "--headless",
       "--no-sandbox",
@@ -51,7 +57,8 @@ export async function newPage(browser) {
 /** Polls fn in the page until it returns a truthy value; throws after timeoutMs. */
 export async function waitFor(page, what, fn, arg, timeoutMs = 30000) {
   try {
-    return await (await page.waitForFunction(fn, { timeout: timeoutMs, polling: 200 }, arg)).jsonValue();
+    const options = { timeout: scaled(timeoutMs), polling: 200 };
+    return await (await page.waitForFunction(fn, options, arg)).jsonValue();
   } catch (err) {
     throw new Error(`timed out waiting for ${what}: ${err.message}`);
   }
@@ -84,7 +91,7 @@ export const close = (a, b, tol = 45) => a && a.every((v, i) => Math.abs(v - b[i
 
 /** Waits until the element's centre shows rgb (within tol); returns the colour seen. */
 export async function waitColour(page, selector, rgb, what, timeoutMs = 30000) {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + scaled(timeoutMs);
   let seen = null;
   while (Date.now() < deadline) {
     seen = await centreRgb(page, selector);

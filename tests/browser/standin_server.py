@@ -28,6 +28,7 @@ PACK_DIR = "ComfyUI-some-folder-name"  # the extension finds its own URL
 
 sys.path.insert(0, str(ROOT / "python-nodes"))
 from relay import add_relay_routes  # noqa: E402
+from timescale import scaled  # noqa: E402
 
 
 class _Threaded:
@@ -58,17 +59,17 @@ class _Threaded:
 
     def start(self) -> "_Threaded":
         self._thread.start()
-        self._ready.wait(10)
+        self._ready.wait(scaled(10))
         return self
 
     def call(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(20)
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(scaled(20))
 
     def stop(self) -> None:
         if self._runner:
             self.call(self._runner.cleanup())
         self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(10)
+        self._thread.join(scaled(10))
 
 
 class ScriptedServe(_Threaded):

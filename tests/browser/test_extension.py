@@ -8,6 +8,7 @@ import pytest
 
 from browser_fixture import HERE, ROOT, run_node
 from standin_server import ScriptedServe, StandinComfy
+from timescale import scaled
 
 PLAINTEXT = "sk-plaintext-from-the-original-1234"
 NEW_KEY = "sk-typed-into-the-field-5678"
@@ -105,7 +106,7 @@ def test_extension_type_checks_against_the_frontend_types():
         ["node", str(tsc), "-p", str(HERE / "tsconfig.json")],
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=scaled(240),
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     pinned = json.loads((HERE / "package.json").read_text())["devDependencies"]
@@ -115,7 +116,10 @@ def test_extension_type_checks_against_the_frontend_types():
 def test_extension_core_under_node_test():
     """node --test core.test.mjs: the badge mapping case by case, the clamps, the URLs, RTTs."""
     proc = subprocess.run(
-        ["node", "--test", str(HERE / "core.test.mjs")], capture_output=True, text=True, timeout=60
+        ["node", "--test", str(HERE / "core.test.mjs")],
+        capture_output=True,
+        text=True,
+        timeout=scaled(60),
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "# fail 0" in proc.stdout and "# pass 4" in proc.stdout

@@ -3,6 +3,29 @@
 
 #include <gst/check/gstcheck.h>
 
+/* The one scale of every test wait, DRTC_TEST_TIME_SCALE (at least 1): set
+ * where tests run slower, by `meson test --setup valgrind` and by
+ * `scripts/test --sanitize` (tests/interop/timescale.py reads the same). */
+static inline gdouble
+drtc_test_time_scale (void)
+{
+  const gchar *text = g_getenv ("DRTC_TEST_TIME_SCALE");
+  gdouble factor = text ? g_ascii_strtod (text, NULL) : 1.0;
+
+  return MAX (factor, 1.0);
+}
+
+/* @seconds of waiting, or of an element timeout a test sets, scaled and
+ * rounded up */
+static inline guint
+drtc_test_scaled_s (guint seconds)
+{
+  gdouble want = seconds * drtc_test_time_scale ();
+  guint whole = (guint) want;
+
+  return whole < want ? whole + 1 : whole;
+}
+
 /* Sets @element to READY, which must fail, and returns the message of the
  * error it posted (free it). */
 static inline gchar *

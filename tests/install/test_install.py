@@ -15,6 +15,7 @@ import subprocess
 
 import pytest
 import requests
+from timescale import scaled
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BUILD_DIR = pathlib.Path(os.environ.get("DRTC_BUILD_DIR", ROOT / "build")).resolve()
@@ -30,7 +31,7 @@ def root(tmp_path_factory):
         + ["--destdir", str(dest)],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=scaled(300),
     )
     assert out.returncode == 0, out.stdout + out.stderr
     (dest / "install.log").write_text(out.stdout)
@@ -88,7 +89,7 @@ def test_installed_serve_runs_without_plugin_path(root, clean_env, tmp_path):
         assert 'daydream_rtc_frames_in_total{stream="default"} 1\n' in metrics
     finally:
         proc.send_signal(signal.SIGTERM)
-        proc.wait(30)
+        proc.wait(scaled(30))
         proc.stdout.close()
         proc.stderr.close()
     assert proc.returncode == 0
@@ -139,7 +140,7 @@ def test_pkg_config_builds_against_the_public_header(root, clean_env, tmp_path):
     program = tmp_path / "push-frame"
     source = pathlib.Path(__file__).with_name("push-frame.c")
     flags = pkg_config("--cflags", "--libs")
-    subprocess.run(["cc", "-o", str(program), str(source), *flags], check=True, timeout=120)
+    subprocess.run(["cc", "-o", str(program), str(source), *flags], check=True, timeout=scaled(120))
     plugins = pkg_config("--variable=pluginsdir")[0]
     assert pathlib.Path(plugins, "libgstdaydreamrtc.so").is_file()
     out = subprocess.run(
@@ -147,7 +148,7 @@ def test_pkg_config_builds_against_the_public_header(root, clean_env, tmp_path):
         env={**env, "GST_PLUGIN_PATH": plugins},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=scaled(120),
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "pushed 1, eos" in out.stdout

@@ -52,6 +52,7 @@ from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.sdp import SessionDescription, candidate_from_sdp
 from multidict import CIMultiDict
+from timescale import scaled
 
 __all__ = [
     "AiortcWhipWhepServer",
@@ -216,7 +217,7 @@ async def close_open_peer_connections() -> int:
     for pc in mine:
         _open_pcs.pop(pc, None)
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(pc.close(), 5)
+            await asyncio.wait_for(pc.close(), scaled(5))
     return len(mine)
 
 
@@ -225,7 +226,7 @@ def run_peers(coro: Any, timeout: float) -> Any:
 
     async def main() -> Any:
         try:
-            return await asyncio.wait_for(coro, timeout)
+            return await asyncio.wait_for(coro, scaled(timeout))
         finally:
             await close_open_peer_connections()
 
@@ -263,6 +264,7 @@ def answer_codec(sdp: str) -> Optional[str]:
 
 
 async def _wait_connected(pc: RTCPeerConnection, timeout: float) -> None:
+    timeout = scaled(timeout)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while pc.connectionState != "connected":
@@ -469,7 +471,7 @@ class _WhxClient:
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            timeout = aiohttp.ClientTimeout(total=self.http_timeout)
+            timeout = aiohttp.ClientTimeout(total=scaled(self.http_timeout))
             self._session = aiohttp.ClientSession(timeout=timeout)
         return self._session
 
@@ -582,7 +584,7 @@ class _WhxClient:
         pc, self.pc = self.pc, None
         if pc is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(pc.close(), 5)
+                await asyncio.wait_for(pc.close(), scaled(5))
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -711,6 +713,7 @@ class WhepSubscriber(_WhxClient):
     async def _wait(self, predicate: Callable[[], bool], timeout: float, what: str) -> int:
         if self._event is None:
             raise RuntimeError("not started")
+        timeout = scaled(timeout)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while not predicate():
@@ -890,6 +893,7 @@ class AiortcWhipWhepServer:
     @contextlib.contextmanager
     def run_in_thread(self, timeout: float = 10.0) -> Iterator["AiortcWhipWhepServer"]:
         """Run in a background thread with its own event loop; yields once listening."""
+        timeout = scaled(timeout)
         loop = asyncio.new_event_loop()
         started = threading.Event()
         errors: List[BaseException] = []
@@ -969,6 +973,7 @@ class AiortcWhipWhepServer:
         return self.last_mean_rgb
 
     async def _poll(self, predicate: Callable[[], bool], timeout: float, what: str) -> int:
+        timeout = scaled(timeout)
         deadline = time.monotonic() + timeout
         while not predicate():
             if time.monotonic() >= deadline:
@@ -1189,7 +1194,7 @@ class AiortcWhipWhepServer:
         if self._source_id == sid:
             self._source, self._source_id, self._source_has_frame = None, None, False
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(session.pc.close(), 5)
+            await asyncio.wait_for(session.pc.close(), scaled(5))
         if session.task is not None:
             session.task.cancel()
             with contextlib.suppress(BaseException):

@@ -11,6 +11,8 @@ import time
 
 import pytest
 
+from timescale import scaled
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BUILD_DIR = pathlib.Path(os.environ.get("DRTC_BUILD_DIR", ROOT / "build")).resolve()
 BINARY = BUILD_DIR / "app" / "daydream-rtc"
@@ -18,7 +20,22 @@ BINARY = BUILD_DIR / "app" / "daydream-rtc"
 # What in a child's log means it went wrong even when it answered every request: a
 # GLib-CRITICAL, or a report of AddressSanitizer, LeakSanitizer or UBSan (scripts/test
 # --sanitize).
-_BAD_LOG = re.compile(r"-CRITICAL \*\*|ERROR: (Address|Leak)Sanitizer|runtime error:")
+BAD_LOG = re.compile(r"-CRITICAL \*\*|ERROR: (Address|Leak)Sanitizer|runtime error:")
+
+
+def sanitized_build():
+    """True when the binary under test is built with AddressSanitizer (build-asan/)."""
+    try:
+        return b"__asan_init" in BINARY.read_bytes()
+    except OSError:
+        return False
+
+
+def without_asan_preload(env=None):
+    """``env`` (default: ours) without LD_PRELOAD, for programs that load nothing of ours:
+    scripts/test --sanitize preloads the ASan runtime for python and gst-launch, and curl, ps
+    and chromium hang at start with it."""
+    return {k: v for k, v in (os.environ if env is None else env).items() if k != "LD_PRELOAD"}
 
 
 def exit_problem(name, proc, killed, log_text):
@@ -28,7 +45,7 @@ def exit_problem(name, proc, killed, log_text):
         return f"{name} did not exit on SIGTERM and was killed"
     if proc.returncode != 0:
         return f"{name} exited with status {proc.returncode}"
-    bad = _BAD_LOG.search(log_text)
+    bad = BAD_LOG.search(log_text)
     if bad:
         return f"{name}'s log has {bad.group(0)!r}"
     return None
@@ -40,11 +57,11 @@ def stop_process(proc, wait_s):
         return False
     proc.send_signal(signal.SIGTERM)
     try:
-        proc.wait(wait_s)
+        proc.wait(scaled(wait_s))
         return False
     except subprocess.TimeoutExpired:
         proc.kill()
-        proc.wait(5)
+        proc.wait(scaled(5))
         return True
 
 
@@ -78,7 +95,7 @@ class Gateway:
             env=full_env,
             text=True,
         )
-        ready, _, _ = select.select([self.proc.stdout], [], [], 15)
+        ready, _, _ = select.select([self.proc.stdout], [], [], scaled(15))
         line = self.proc.stdout.readline() if ready else ""
         if "listening on " not in line:
             self.stop()
@@ -115,7 +132,8 @@ def gateway_factory():
 
 
 def wait_until(predicate, timeout=10.0, interval=0.05, what="condition"):
-    """Poll predicate() until it returns a truthy value; fail after timeout seconds."""
+    """Poll predicate() until it returns a truthy value; fail after timeout seconds (scaled)."""
+    timeout = scaled(timeout)
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()

@@ -6,6 +6,7 @@ import time
 import pytest
 
 from gateway_fixture import BUILD_DIR
+from timescale import scaled
 
 os.environ["GST_PLUGIN_PATH_1_0"] = str(BUILD_DIR / "gst")
 os.environ.setdefault("GST_REGISTRY_1_0", str(BUILD_DIR / "tests" / "registry-interop.bin"))
@@ -57,8 +58,9 @@ class Pipeline:
         ]
 
     def wait_for(self, predicate, timeout=15.0, what="condition"):
-        """Poll the bus until predicate(self) is truthy; fail with the errors seen."""
-        deadline = time.monotonic() + timeout
+        """Poll the bus until predicate(self) is truthy; fail with the errors seen. The
+        timeout is scaled (timescale)."""
+        deadline = time.monotonic() + scaled(timeout)
         while True:
             self.poll(0.05)
             value = predicate(self)

@@ -8,6 +8,7 @@ import tempfile
 
 import pytest
 
+from timescale import scaled
 from gateway_fixture import BINARY, BUILD_DIR, exit_problem, fail_on_bad_exits, stop_process
 
 
@@ -25,7 +26,7 @@ class Serve:
             env=full_env,
             text=True,
         )
-        ready, _, _ = select.select([self.proc.stdout], [], [], 15)
+        ready, _, _ = select.select([self.proc.stdout], [], [], scaled(15))
         line = self.proc.stdout.readline() if ready else ""
         if "listening on " not in line:
             self.stop()

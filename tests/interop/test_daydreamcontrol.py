@@ -13,6 +13,7 @@ import requests
 from drtc_peers import in_drtc_netns
 from gateway_fixture import BUILD_DIR, wait_until
 from gst_fixture import Gst, Pipeline, solid
+from timescale import scaled, scaled_int
 
 KEY = "dd-test-key-4f9a2c"
 netns = pytest.mark.skipif(
@@ -152,7 +153,7 @@ def test_missing_key_is_an_error(gw, monkeypatch):
 @netns
 def test_never_ready_warns(gw):
     gateway = gw("--never-ready")
-    pipe = control_pipeline(gateway, "ready-timeout=2")
+    pipe = control_pipeline(gateway, f"ready-timeout={scaled_int(2)}")
     pipe.play()
     try:
         warning, _ = pipe.wait_for(lambda p: p.warnings(), 15, what="a warning")[0]
@@ -207,7 +208,7 @@ def test_key_never_printed_even_at_debug_level(gw, tmp_path):
             wait_until(lambda: b"state=(string)ready" in log.read_bytes(), 30, 0.2, "ready")
         finally:
             proc.terminate()
-            proc.wait(20)
+            proc.wait(scaled(20))
     output = log.read_bytes()
     assert len(output) > 100_000  # it really logged everything
     assert KEY.encode() not in output

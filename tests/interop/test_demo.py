@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 
 from drtc_peers import in_drtc_netns
-from gateway_fixture import BINARY, BUILD_DIR, ROOT
+from gateway_fixture import BINARY, BUILD_DIR, ROOT, sanitized_build
+from timescale import scaled
 
 pytestmark = pytest.mark.skipif(
     not in_drtc_netns(), reason="peer connections run only inside scripts/netns-run"
@@ -30,14 +31,16 @@ def test_demo_writes_images_and_a_true_summary(tmp_path):
         ],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=scaled(120),
         env=env,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["service"] == "local gateway" and summary["stream_id"].startswith("str_")
-    assert summary["received_fps"] > 20 and summary["sent_fps"] > 20
-    assert summary["latency_samples"] >= 10 and summary["latency_ms_p50"] < 500
+    assert summary["latency_samples"] >= 1
+    if not sanitized_build():  # rates of an uninstrumented build: ASan runs several times slower
+        assert summary["received_fps"] > 20 and summary["sent_fps"] > 20
+        assert summary["latency_samples"] >= 10 and summary["latency_ms_p50"] < 500
     # the prompt change shows: "inverted colours" turns the picture around
     assert summary["mean_abs_change_after_patch"] > 40
     assert summary["final_phase"] == "STOPPED"

@@ -12,7 +12,8 @@ import subprocess
 import pytest
 
 from drtc_peers import in_drtc_netns
-from gateway_fixture import BUILD_DIR, ROOT
+from gateway_fixture import BAD_LOG, BUILD_DIR, ROOT, without_asan_preload
+from timescale import scaled
 
 pytestmark = pytest.mark.skipif(
     not in_drtc_netns(), reason="peer connections and fixed ports: scripts/netns-run only"
@@ -29,11 +30,13 @@ def sh_block(doc, heading):
 
 def run_block(doc, heading, tmp_path):
     """Runs the block with bash in a directory whose build/ is the build under test (the
-    commands name build/...); returns its output."""
+    commands name build/..., DRTC_BUILD_DIR: build-asan/ under scripts/test --sanitize);
+    returns its output, which must be free of GLib-CRITICALs and sanitizer reports."""
     # the commands name build/...: a directory whose build/ is the build under test
     (tmp_path / "build").symlink_to(BUILD_DIR)
     env = {k: v for k, v in os.environ.items() if not k.startswith("GST_PLUGIN_PATH")}
     env.pop("DAYDREAM_API_KEY", None)
+    env = without_asan_preload(env)  # the block's programs: curl, gst-launch, our binary
     proc = subprocess.Popen(
         ["bash", "-c", sh_block(doc, heading)],
         cwd=tmp_path,
@@ -43,18 +46,21 @@ def run_block(doc, heading, tmp_path):
         text=True,
         start_new_session=True,
     )
+    limit = scaled(120)
     try:
-        out, _ = proc.communicate(timeout=120)
+        out, _ = proc.communicate(timeout=limit)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         out, _ = proc.communicate()
-        pytest.fail(f"{doc} did not finish in 120 s:\n{out}")
+        pytest.fail(f"{doc} did not finish in {limit:.0f} s:\n{out}")
     finally:
         try:
             os.killpg(proc.pid, signal.SIGKILL)  # whatever the block left behind
         except ProcessLookupError:
             pass
     assert proc.returncode == 0, out
+    bad = BAD_LOG.search(out)
+    assert bad is None, f"{bad.group(0)!r} in:\n{out}"
     return out
 
 

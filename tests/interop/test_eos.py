@@ -14,6 +14,7 @@ import requests
 from drtc_peers import in_drtc_netns
 from gateway_fixture import BUILD_DIR, wait_until
 from gst_fixture import Gst, Pipeline, states
+from timescale import scaled, scaled_int
 
 pytestmark = pytest.mark.skipif(
     not in_drtc_netns(), reason="peer connections run only inside scripts/netns-run"
@@ -63,7 +64,7 @@ def discovered_duration_s(path):
         ["gst-discoverer-1.0", str(path)],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=scaled(60),
         env=gst_env(),
     )
     assert out.returncode == 0, out.stdout + out.stderr
@@ -98,7 +99,7 @@ def test_whepsrc_ends_at_downstream_eos(gateway_factory):
     stream, pub = publishing(gw)
     pipe = Pipeline(
         f"whepsrc name=src whep-endpoint={whep_url(gw, stream)} retry-interval=200 "
-        "media-timeout=300 ! identity eos-after=30 ! fakesink"
+        f"media-timeout={scaled_int(300)} ! identity eos-after=30 ! fakesink"
     )
     try:
         pipe.play()
@@ -107,7 +108,7 @@ def test_whepsrc_ends_at_downstream_eos(gateway_factory):
         # the element's work is over: no new session when the media stops (a
         # check for something that must not happen: it can pass late, never fail early)
         pub.stop()
-        deadline = time.monotonic() + 2.0
+        deadline = time.monotonic() + scaled(2.0)
         while time.monotonic() < deadline:
             pipe.poll(0.1)
         assert "reconnecting" not in states(pipe, "whep-state"), states(pipe, "whep-state")
@@ -159,7 +160,7 @@ def test_gst_launch_e_records_a_playable_mp4(gateway_factory, tmp_path):
     try:
         wait_for_size(out, 100000)
         proc.send_signal(signal.SIGINT)
-        output, _ = proc.communicate(timeout=30)
+        output, _ = proc.communicate(timeout=scaled(30))
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -14,6 +14,7 @@ import requests
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from gateway_fixture import BINARY, ROOT  # noqa: E402
+from timescale import scaled  # noqa: E402
 
 DEFAULT_CONFIG = json.loads((ROOT / "data" / "pipeline-config.json").read_text())
 
@@ -130,7 +131,7 @@ def test_api_key_file_must_be_private(gateway_factory, tmp_path):
         [str(BINARY), "gateway", "--port", "0", "--api-key-file", str(key_file)],
         capture_output=True,
         text=True,
-        timeout=10,
+        timeout=scaled(10),
     )
     assert proc.returncode == 2 and "0600" in proc.stderr
 
@@ -173,7 +174,7 @@ def test_clean_exit_on_sigterm(gateway_factory):
 
 def test_help_lists_fault_switches():
     out = subprocess.run(
-        [str(BINARY), "gateway", "--help"], capture_output=True, text=True, timeout=10
+        [str(BINARY), "gateway", "--help"], capture_output=True, text=True, timeout=scaled(10)
     ).stdout
     for option in ("--fail-creates", "--never-ready", "--whep-404-seconds", "--mode"):
         assert option in out

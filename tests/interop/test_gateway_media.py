@@ -26,6 +26,7 @@ from drtc_peers import (  # noqa: E402
     run_peers,
 )
 from gateway_fixture import wait_until  # noqa: E402
+from timescale import scaled, scaled_int  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
     not in_drtc_netns(), reason="peer connections run only inside scripts/netns-run"
@@ -63,7 +64,7 @@ def patch(gw, stream, params):
 async def wait_online(gw, stream, timeout=15.0):
     """The WHEP URL, once the status says ONLINE."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + scaled(timeout)
     while loop.time() < deadline:
         data = await loop.run_in_executor(None, status, gw, stream)
         if data["state"] == "ONLINE":
@@ -102,7 +103,7 @@ def test_publish_process_subscribe_and_patch(gateway_factory):
         assert data["gateway_status"]["viewers"] == 1
         # the rates are measured over the last second; a loaded 2-core CI machine has slow
         # seconds (three Python/GStreamer codecs share it), so give it a few to show them
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + scaled(15)
         while True:
             rates = status(gw, stream)["inference_status"]
             if rates["input_fps"] > 5 and rates["output_fps"] > 5:
@@ -289,7 +290,7 @@ def test_refused_whip_offers_leave_the_publisher_alone(gateway_factory, mode):
 def test_new_publisher_takes_over_only_once_connected(gateway_factory, mode):
     """An answered offer whose peer never connects leaves the live publisher streaming and is
     dropped after --publisher-timeout; one that connects takes over."""
-    gw = gateway_factory("--mode", mode, "--publisher-timeout", "2")
+    gw = gateway_factory("--mode", mode, "--publisher-timeout", str(scaled_int(2)))
     stream = create(gw, {"prompt": "x", "delta": 0.0})
 
     async def body():
@@ -417,7 +418,8 @@ def test_fault_never_ready(gateway_factory):
 
 
 def test_fault_whep_404_for_a_while(gateway_factory):
-    gw = gateway_factory("--whep-404-seconds", "2")
+    refusing = scaled_int(2)
+    gw = gateway_factory("--whep-404-seconds", str(refusing))
     stream = create(gw, {"prompt": "x", "delta": 0.0})
     whep_url = f"{gw.url}/live/video-to-video/{stream['stream_key']}-out/whep"
 
@@ -437,7 +439,7 @@ def test_fault_whep_404_for_a_while(gateway_factory):
                 refused += 1
                 await asyncio.sleep(0.25)
         assert refused >= 1
-        assert asyncio.get_running_loop().time() - started >= 1.9
+        assert asyncio.get_running_loop().time() - started >= refusing - 0.1
         await sub.wait_for_color(RED, tolerance=TOL, timeout=15, region=CENTRE)
         await sub.stop()
         await pub.stop()
@@ -446,7 +448,7 @@ def test_fault_whep_404_for_a_while(gateway_factory):
 
 
 def test_fault_drop_publisher_and_reconnect(gateway_factory):
-    gw = gateway_factory("--drop-publisher-after", "1.5")
+    gw = gateway_factory("--drop-publisher-after", str(scaled(1.5)))
     stream = create(gw, {"prompt": "x", "delta": 0.0})
 
     async def body():
@@ -469,7 +471,7 @@ def test_fault_drop_publisher_and_reconnect(gateway_factory):
 
 
 def test_vanished_publisher_is_cleaned_up(gateway_factory):
-    gw = gateway_factory("--publisher-timeout", "1")
+    gw = gateway_factory("--publisher-timeout", str(scaled_int(1)))
     stream = create(gw, {"prompt": "x"})
 
     async def body():

@@ -23,6 +23,7 @@ from drtc_peers import (  # noqa: E402
     run_peers,
 )
 from gateway_fixture import wait_until  # noqa: E402
+from timescale import scaled_int  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
     not in_drtc_netns(), reason="peer connections run only inside scripts/netns-run"
@@ -74,7 +75,11 @@ def wait_stopped(gw, count):
 @pytest.mark.parametrize("mode", ["daydream", "rfc"])
 def test_stream_with_a_viewer_ends_without_criticals(gateway_factory, mode):
     gw = gateway_factory(
-        "--mode", mode, "--publisher-timeout", "1", env={"G_DEBUG": "fatal-criticals"}
+        "--mode",
+        mode,
+        "--publisher-timeout",
+        str(scaled_int(1)),
+        env={"G_DEBUG": "fatal-criticals"},
     )
 
     async def deleted_stream():

@@ -15,6 +15,7 @@ from nodepack_fixture import loader
 import core_standins
 import workflow_harness as wh
 from batch_check import check_batch, counters
+from timescale import scaled
 
 pytestmark = pytest.mark.skipif(
     not in_drtc_netns(), reason="peer connections run only inside scripts/netns-run"
@@ -166,7 +167,7 @@ def test_a_batch_arrives_whole_and_in_order(pack_on_serve):
     PROGRESS.clear()
     before = counters(pack.serve.url)
     pack.classes["RTCStreamFrameInput"]().run(batch, unique_id="77")
-    reader.join(120)
+    reader.join(scaled(120))
     assert ("77", 60, 60) in PROGRESS  # ComfyUI's progress bar followed the batch
     frames = np.asarray(got["v"][0])
     indices = [decode(f) for f in frames]

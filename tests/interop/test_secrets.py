@@ -15,6 +15,7 @@ import requests
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from gateway_fixture import BINARY, BUILD_DIR  # noqa: E402
+from timescale import scaled  # noqa: E402
 
 ENV = dict(os.environ, GST_PLUGIN_PATH_1_0=str(BUILD_DIR / "gst"))
 ENV.pop("DRTC_GATEWAY_API_KEY", None)
@@ -24,7 +25,7 @@ HEX128 = "[0-9a-f]{32}"
 
 def run(*args, env=None):
     return subprocess.run(
-        [str(BINARY), *args], capture_output=True, text=True, timeout=20, env=env or ENV
+        [str(BINARY), *args], capture_output=True, text=True, timeout=scaled(20), env=env or ENV
     )
 
 

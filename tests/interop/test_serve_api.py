@@ -17,6 +17,7 @@ import requests
 from PIL import Image
 
 from gateway_fixture import BINARY, BUILD_DIR, wait_until
+from timescale import scaled
 
 STATUS_KEYS = {
     "running",
@@ -314,7 +315,7 @@ def test_bad_command_line_is_refused():
             [str(BINARY), "serve", "--port", "0", *args],
             capture_output=True,
             text=True,
-            timeout=10,
+            timeout=scaled(10),
             env={**os.environ, "GST_PLUGIN_PATH_1_0": str(BUILD_DIR / "gst")},
         )
         assert proc.returncode != 0 and "daydream-rtc serve:" in proc.stderr, args
@@ -336,7 +337,7 @@ def test_access_token(serve_factory, tmp_path):
         [str(BINARY), "serve", "--port", "0", "--host", "0.0.0.0"],
         capture_output=True,
         text=True,
-        timeout=10,
+        timeout=scaled(10),
         env=dict(os.environ, GST_PLUGIN_PATH_1_0=str(BUILD_DIR / "gst")),
     )
     assert proc.returncode == 2 and "access-token" in proc.stderr

@@ -18,6 +18,7 @@ from PIL import Image
 from drtc_peers import in_drtc_netns
 from batch_check import check_batch, counters
 from gateway_fixture import wait_until
+from timescale import scaled
 
 pytestmark = pytest.mark.skipif(
     not in_drtc_netns(), reason="peer connections run only inside scripts/netns-run"
@@ -120,7 +121,7 @@ def test_a_batch_arrives_whole_and_in_order(gateway_factory, serve_factory, path
         wait_until(lambda: FRAMES - 1 in watcher.seen, 60, 0.2, "the last frame of the batch")
     finally:
         watcher.running = False
-        watcher.join(10)
+        watcher.join(scaled(10))
     stats = requests.get(f"{s.url}/status", timeout=5).json()["queue_stats"]
     assert stats["dropped"] == 0
     check_batch(before, counters(s.url), FRAMES, watcher.seen)

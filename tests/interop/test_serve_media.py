@@ -12,6 +12,7 @@ import requests
 
 from drtc_peers import color_close, in_drtc_netns
 from gateway_fixture import wait_until
+from timescale import scaled
 
 pytestmark = pytest.mark.skipif(
     not in_drtc_netns(), reason="peer connections run only inside scripts/netns-run"
@@ -155,7 +156,7 @@ def test_frames_through_the_gateway_and_back(stack):
         assert jpeg.headers["Content-Type"] == "image/jpeg" and jpeg.content[:2] == b"\xff\xd8"
     finally:
         pusher.running = False
-        pusher.join(10)
+        pusher.join(scaled(10))
     stopped = requests.post(f"{s.url}/stop", timeout=10).json()
     assert stopped["running"] is False and stopped["remote_status"]["phase"] == "STOPPED"
     # the stream was ended at the service
@@ -188,7 +189,7 @@ def test_two_streams_at_once(stack):
     finally:
         for p in pushers:
             p.running = False
-            p.join(10)
+            p.join(scaled(10))
 
 
 def test_restart_replaces_the_stream(stack):
@@ -232,7 +233,7 @@ def test_sigterm_ends_the_daydream_streams(gateway_factory, serve_factory):
     for stream_id in ids:
         assert requests.get(f"{gw.url}/v1/streams/{stream_id}", timeout=5).status_code == 200
     s.proc.send_signal(signal.SIGTERM)
-    assert s.proc.wait(15) == 0
+    assert s.proc.wait(scaled(15)) == 0
     for stream_id in ids:
         assert requests.get(f"{gw.url}/v1/streams/{stream_id}", timeout=5).status_code == 404
     assert "did not answer" not in s.log_text()

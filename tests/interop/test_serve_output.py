@@ -16,6 +16,7 @@ import requests
 
 from drtc_peers import in_drtc_netns
 from gateway_fixture import BINARY, wait_until
+from timescale import scaled
 
 SIZE = 64
 
@@ -23,7 +24,7 @@ SIZE = 64
 def help_text(*command):
     env = {**os.environ, "LC_ALL": "C.UTF-8"}
     out = subprocess.run(
-        [str(BINARY), *command, "--help"], env=env, capture_output=True, timeout=30
+        [str(BINARY), *command, "--help"], env=env, capture_output=True, timeout=scaled(30)
     )
     assert out.returncode == 0, out.stderr
     return out.stdout.decode("utf-8")
@@ -111,9 +112,13 @@ def test_metrics_of_a_streaming_serve_pass_promtool(gateway_factory, serve_facto
         )
     finally:
         stop.set()
-        pusher.join(15)
+        pusher.join(scaled(15))
     check = subprocess.run(
-        ["promtool", "check", "metrics"], input=text, capture_output=True, text=True, timeout=30
+        ["promtool", "check", "metrics"],
+        input=text,
+        capture_output=True,
+        text=True,
+        timeout=scaled(30),
     )
     assert check.returncode == 0 and not check.stdout.strip(), check.stdout + check.stderr
     families = families_in_order(text)

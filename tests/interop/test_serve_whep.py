@@ -17,6 +17,7 @@ from aiortc import RTCSessionDescription
 from drtc_peers import color_close, in_drtc_netns, new_peer_connection
 from gateway_fixture import wait_until
 from test_serve_media import RED, TOL, Pusher, start_body, whep_rgb
+from timescale import scaled
 
 pytestmark = pytest.mark.skipif(
     not in_drtc_netns(), reason="peer connections run only inside scripts/netns-run"
@@ -84,7 +85,7 @@ def test_original_node_order_with_the_whip_url(gateway_factory, serve_factory):
         assert "publisher gone" not in gw.log_text()
     finally:
         pusher.running = False
-        pusher.join(10)
+        pusher.join(scaled(10))
 
 
 class SilentPeerEndpoint(threading.Thread):

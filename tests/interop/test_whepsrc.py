@@ -26,6 +26,7 @@ from drtc_peers import (
 )
 from gateway_fixture import BUILD_DIR, wait_until
 from gst_fixture import Gst, Pipeline, states
+from timescale import scaled, scaled_int
 
 import gi  # noqa: E402  (after gst_fixture: it sets the plugin path first)
 
@@ -58,13 +59,13 @@ class Loop:
         self.thread.start()
 
     def run(self, coro, timeout=20.0):
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(scaled(timeout))
 
     def close(self):
         self.run(close_open_peer_connections(), 15)  # those a failed test left open
         self.run(_cancel_other_tasks(), 15)  # aioice's checks of connections now closed
         self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
+        self.thread.join(scaled(5))
         if not self.thread.is_alive():
             self.loop.close()
 
@@ -89,7 +90,7 @@ def publish(aio, url, rgb=RED, token=None, loop=None):
     if loop is None:
         aio.run(pub.start(url, token))
     else:
-        asyncio.run_coroutine_threadsafe(pub.start(url, token), loop).result(20)
+        asyncio.run_coroutine_threadsafe(pub.start(url, token), loop).result(scaled(20))
     return pub
 
 
@@ -333,7 +334,7 @@ def test_gst_launch_line_from_the_issue(gateway_factory, aio):
     )
     try:
         lines = []
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + scaled(15)
         while time.monotonic() < deadline:
             line = proc.stdout.readline()
             lines.append(line)
@@ -344,7 +345,7 @@ def test_gst_launch_line_from_the_issue(gateway_factory, aio):
         assert any("state=(string)connected" in line for line in lines)
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=10)
+        proc.communicate(timeout=scaled(10))
         aio.run(pub.stop())
     assert proc.returncode == 0
 
@@ -370,7 +371,7 @@ def test_aiortc_404_then_frames_with_token_and_delete():
         assert all(r.header("Authorization") == "Bearer s3cret" for r in posts)
         wait_until(lambda: srv.deleted, 5, what="the DELETE")
         assert srv.deleted[0].startswith("/whep/")
-        asyncio.run_coroutine_threadsafe(pub.stop(), srv._loop).result(10)
+        asyncio.run_coroutine_threadsafe(pub.stop(), srv._loop).result(scaled(10))
 
 
 @needs_peers
@@ -415,7 +416,7 @@ def test_aiortc_vp8_and_undecoded_h264():
             assert stats(pipe).get_value("frames-decoded") == 0
         finally:
             pipe.stop()
-        asyncio.run_coroutine_threadsafe(pub.stop(), srv._loop).result(10)
+        asyncio.run_coroutine_threadsafe(pub.stop(), srv._loop).result(scaled(10))
 
 
 # --------------------------------------------------------------------------------------------
@@ -425,22 +426,23 @@ def test_aiortc_vp8_and_undecoded_h264():
 def test_logs_name_the_host_but_never_the_token_or_path(gateway_factory):
     """GST_DEBUG=whepsrc:9 while an unknown stream key 404s until connect-timeout."""
     gw = gateway_factory()
+    limit = scaled_int(1)
     url = f"{gw.url}/live/video-to-video/stk_SECRETKEY-out/whep"
     env = gst_env()
     env["GST_DEBUG"] = "whepsrc:9"
     env["GST_DEBUG_NO_COLOR"] = "1"
     out = subprocess.run(
         ["gst-launch-1.0", "whepsrc", f"whep-endpoint={url}", "auth-token=s3cret"]
-        + ["connect-timeout=1", "retry-interval=100", "ice-local-addresses=127.0.0.1"]
+        + [f"connect-timeout={limit}", "retry-interval=100", "ice-local-addresses=127.0.0.1"]
         + ["!", "fakesink"],
         capture_output=True,
         text=True,
         env=env,
-        timeout=30,
+        timeout=scaled(30),
     )
     text = out.stdout + out.stderr
     assert out.returncode != 0
-    assert "within 1 s" in text
+    assert f"within {limit} s" in text
     assert "127.0.0.1" in text and "HTTP 404" in text
     assert "s3cret" not in text
     assert "SECRETKEY" not in text

@@ -16,6 +16,7 @@ from drtc_peers import (
 )
 from gateway_fixture import wait_until
 from gst_fixture import Gst, Pipeline, solid, states
+from timescale import scaled, scaled_int
 
 pytestmark = pytest.mark.skipif(
     not in_drtc_netns(), reason="peer connections run only inside scripts/netns-run"
@@ -143,7 +144,9 @@ def test_refused_codec_is_an_error(gateway_factory):
 
 
 def test_reconnects_after_the_server_drops_it(gateway_factory):
-    gw = gateway_factory("--drop-publisher-after", "1.5", "--publisher-timeout", "1")
+    gw = gateway_factory(
+        "--drop-publisher-after", str(scaled(1.5)), "--publisher-timeout", str(scaled_int(1))
+    )
     stream = create(gw, {"prompt": "plain", "delta": 0.0})
     pipe = publish(stream["whip_url"])
     try:

@@ -22,6 +22,7 @@ import requests
 
 from drtc_peers import in_drtc_netns
 from gst_fixture import Pipeline, solid, states
+from timescale import scaled
 
 pytestmark = pytest.mark.skipif(
     not in_drtc_netns(), reason="peer connections run only inside scripts/netns-run"
@@ -62,7 +63,7 @@ class IcePeer:
         self.agents = []
 
     def answer(self, offer):
-        return asyncio.run_coroutine_threadsafe(self._answer(offer), self.loop).result(20)
+        return asyncio.run_coroutine_threadsafe(self._answer(offer), self.loop).result(scaled(20))
 
     async def _answer(self, offer):
         agent = aioice.Connection(ice_controlling=False, use_ipv6=False)
@@ -90,9 +91,9 @@ class IcePeer:
             for agent in self.agents:
                 await agent.close()
 
-        asyncio.run_coroutine_threadsafe(close_all(), self.loop).result(10)
+        asyncio.run_coroutine_threadsafe(close_all(), self.loop).result(scaled(10))
         self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
+        self.thread.join(scaled(5))
 
 
 class FailingWhip:
@@ -128,7 +129,7 @@ class FailingWhip:
         if self.mode == "503":
             self.reply(req, 503, b"busy", "text/plain")
         elif self.mode == "hang":
-            self.release.wait(30)  # longer than the element's timeout
+            self.release.wait(scaled(30))  # longer than the element's timeout
         elif self.mode == "ice":
             # a candidate nobody answers at: the checks go unanswered
             cand = "candidate:1 1 UDP 2130706431 127.0.0.1 9 typ host"
@@ -241,7 +242,7 @@ def test_ice_without_dtls_is_retried_then_an_error():
 
 def test_reconnects_after_a_connected_session_are_retried_then_an_error(gateway_factory):
     """Connected, then the gateway drops the publisher and goes away: refused reconnects."""
-    gw = gateway_factory("--drop-publisher-after", "1")
+    gw = gateway_factory("--drop-publisher-after", str(scaled(1)))
     r = requests.post(f"{gw.url}/v1/streams", json={"params": {}}, timeout=10)
     assert r.status_code == 201, r.text
     pipe = Pipeline(

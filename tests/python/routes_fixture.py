@@ -5,6 +5,7 @@ import asyncio
 import threading
 
 from aiohttp import web
+from timescale import scaled
 
 
 class ComfyServer:
@@ -19,7 +20,7 @@ class ComfyServer:
         self.url = f"http://127.0.0.1:{self.port}"
 
     def call(self, coro, timeout=60):
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(scaled(timeout))
 
     async def _start(self):
         await self.runner.setup()
@@ -30,5 +31,5 @@ class ComfyServer:
     def close(self):
         self.call(self.runner.cleanup())
         self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
+        self.thread.join(scaled(10))
         self.loop.close()

@@ -3,6 +3,7 @@
 import threading
 
 import pytest
+from timescale import scaled
 
 OK, FULL, INVALID, FLUSHING = 0, 1, 2, 3
 
@@ -115,7 +116,7 @@ def test_backpressure_push_blocks_with_timeout_from_python(gst):
         )
         waiter.start()
         pipe.set_state(Gst.State.PLAYING)
-        waiter.join(10)
+        waiter.join(scaled(10))
         assert not waiter.is_alive()
         assert result["r"] == OK
     finally:

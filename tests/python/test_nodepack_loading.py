@@ -12,6 +12,7 @@ import textwrap
 import pytest
 
 import comfyui_loader as loader
+from timescale import scaled
 
 TABLE = {  # spec §9.1: display name, category, output node
     "RTCStreamFrameInput": ("RTC Stream Frame Input", "RTC Stream", True),
@@ -66,7 +67,7 @@ def load_in_fresh_process(folder, tmp_path):
     env.pop("DAYDREAM_RTC_SERVER_URL", None)
     script = PROBE.format(tests=str(loader.STANDINS.parent), folder=str(folder))
     out = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=scaled(60)
     )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout.strip().splitlines()[-1])

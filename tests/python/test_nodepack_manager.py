@@ -17,12 +17,14 @@ import pytest
 
 import comfyui_loader as loader
 from manager_fixture import BINARY, free_base, gone
+from gateway_fixture import without_asan_preload
+from timescale import scaled
 
 
 def wait_for(predicate, timeout=30.0, what="condition"):
     import time
 
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + scaled(timeout)
     while not (value := predicate()):
         if time.monotonic() > deadline:
             pytest.fail(f"timed out waiting for {what}")
@@ -179,7 +181,13 @@ def test_the_key_is_on_no_command_line_and_in_no_log(fresh_pack, monkeypatch, ca
     child = psutil.Process(pid)
     assert key not in " ".join(child.cmdline())
     assert "DAYDREAM_API_KEY" not in child.environ()
-    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    ps = subprocess.run(
+        ["ps", "-eo", "args"],
+        capture_output=True,
+        text=True,
+        env=without_asan_preload(),
+        timeout=scaled(30),
+    ).stdout
     assert key not in ps
     key_file = fresh_pack.sub("manager").serve_key_path()
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
@@ -225,7 +233,7 @@ def test_the_child_never_outlives_comfyui(tmp_path, how):
     )
     env.pop("DAYDREAM_RTC_SERVER_URL", None)
     out = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=scaled(60)
     )
     expected = {"exit": 0, "sigterm": -signal.SIGTERM, "sigkill": -signal.SIGKILL}[how]
     assert out.returncode == expected, out.stderr
@@ -267,7 +275,7 @@ def test_an_orphaned_serve_that_hangs_is_stopped(fresh_pack, tmp_path):
         fresh_pack.sub("manager").state_path().write_text(json.dumps(state))
         fresh_pack.manager.ensure_running(port=free_base())
         os.kill(orphan.pid, signal.SIGCONT)  # the SIGTERM it was sent now takes effect
-        assert orphan.wait(20) in (0, -signal.SIGTERM)
+        assert orphan.wait(scaled(20)) in (0, -signal.SIGTERM)
     finally:
         orphan.kill()
         orphan.wait()

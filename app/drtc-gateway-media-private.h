@@ -9,6 +9,7 @@
 #pragma once
 
 #include "drtc-gateway-media.h"
+#include "drtc-teardown.h"
 
 G_BEGIN_DECLS
 
@@ -107,10 +108,7 @@ typedef struct
 MediaCall *drtc_media_call_new (DrtcGatewayMedia * media, guint gen,
     const gchar * text);
 void drtc_media_call_free (gpointer call);
-void drtc_media_start_teardown (const gchar * name, GThreadFunc func,
-    gpointer data);
 gpointer drtc_media_set_null_and_unref (gpointer element);
-void drtc_media_dispose_async (GstElement * element);
 DrtcGatewayMedia *drtc_media_ref (DrtcGatewayMedia * media);
 void drtc_media_unref (gpointer media);
 void drtc_media_closure_unref (gpointer media, GClosure * closure);

@@ -10,68 +10,6 @@
 
 /* ---- small helpers ---- */
 
-/* Teardowns run on threads of their own (webrtcbin can take a while to
- * shut its ICE agent down: not on the loop); they are counted so that the
- * process can wait for them before it exits. */
-static GMutex teardown_lock;
-static GCond teardown_cond;
-static guint teardowns;
-
-typedef struct
-{
-  GThreadFunc func;
-  gpointer data;
-} Teardown;
-
-static gpointer
-run_teardown (gpointer data)
-{
-  Teardown *t = data;
-
-  t->func (t->data);
-  g_free (t);
-  g_mutex_lock (&teardown_lock);
-  teardowns--;
-  g_cond_broadcast (&teardown_cond);
-  g_mutex_unlock (&teardown_lock);
-  return NULL;
-}
-
-void
-drtc_media_start_teardown (const gchar * name, GThreadFunc func, gpointer data)
-{
-  Teardown *t = g_new0 (Teardown, 1);
-
-  t->func = func;
-  t->data = data;
-  g_mutex_lock (&teardown_lock);
-  teardowns++;
-  g_mutex_unlock (&teardown_lock);
-  g_thread_unref (g_thread_new (name, run_teardown, t));
-}
-
-/**
- * drtc_gateway_media_wait_stopped:
- * @timeout_us: the longest wait
- *
- * Waits until every pipeline handed to a teardown thread is in NULL.
- *
- * Returns: %FALSE when some were still stopping after @timeout_us
- */
-gboolean
-drtc_gateway_media_wait_stopped (gint64 timeout_us)
-{
-  gint64 until = g_get_monotonic_time () + timeout_us;
-  gboolean done;
-
-  g_mutex_lock (&teardown_lock);
-  while (teardowns > 0 && g_cond_wait_until (&teardown_cond, &teardown_lock,
-          until));
-  done = teardowns == 0;
-  g_mutex_unlock (&teardown_lock);
-  return done;
-}
-
 gpointer
 drtc_media_set_null_and_unref (gpointer data)
 {
@@ -80,13 +18,6 @@ drtc_media_set_null_and_unref (gpointer data)
   gst_element_set_state (element, GST_STATE_NULL);
   gst_object_unref (element);
   return NULL;
-}
-
-void
-drtc_media_dispose_async (GstElement * element)
-{
-  drtc_media_start_teardown ("drtc-teardown", drtc_media_set_null_and_unref,
-      element);
 }
 
 /* Every callback from a streaming or webrtcbin thread holds a reference:

@@ -350,7 +350,7 @@ ingest_detach (Ingest * ingest)
 static void
 ingest_free (Ingest * ingest)
 {
-  drtc_media_dispose_async (ingest_detach (ingest));
+  drtc_teardown_element (ingest_detach (ingest), "drtc-teardown");
 }
 
 static void
@@ -575,5 +575,5 @@ drtc_gateway_media_free (DrtcGatewayMedia * media)
   drtc_media_unwatch (&media->egress_watch);
   stop->egress = g_steal_pointer (&media->egress);
   stop->media = media;          /* the owner's reference */
-  drtc_media_start_teardown ("drtc-media-stop", stop_media, stop);
+  drtc_teardown_run ("drtc-media-stop", stop_media, stop);
 }

@@ -58,7 +58,6 @@ typedef void (*DrtcAnswerFunc) (const gchar * answer, const GError * error,
 DrtcGatewayMedia *drtc_gateway_media_new (const DrtcGatewayMediaConfig * cfg,
     DrtcMediaEventFunc events, gpointer user_data, GError ** error);
 void drtc_gateway_media_free (DrtcGatewayMedia * media);
-gboolean drtc_gateway_media_wait_stopped (gint64 timeout_us);
 
 void drtc_gateway_media_apply_effect (DrtcGatewayMedia * media,
     const DrtcEffectSettings * settings);

@@ -560,7 +560,7 @@ drtc_gateway_media_remove_viewer (DrtcGatewayMedia * media,
   for (guint i = 0; i < G_N_ELEMENTS (r->elements); i++)
     if (r->elements[i])
       gst_element_set_locked_state (r->elements[i], TRUE);
-  drtc_media_start_teardown ("drtc-viewer-teardown", remove_elements, r);
+  drtc_teardown_run ("drtc-viewer-teardown", remove_elements, r);
   viewer_free (v);
 }
 

@@ -12,6 +12,7 @@
 #include "drtc-log.h"
 #include "drtc-preview.h"
 #include "drtc-daydream.h"
+#include "drtc-teardown.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -124,7 +125,7 @@ drtc_gateway_free (DrtcGateway * gw)
   g_clear_pointer (&gw->by_key, g_hash_table_unref);
   g_clear_pointer (&gw->streams, g_hash_table_unref);
   /* a clean exit: every pipeline in NULL first (webrtcbin says goodbye) */
-  if (!drtc_gateway_media_wait_stopped (10 * G_USEC_PER_SEC))
+  if (!drtc_teardown_wait (10 * G_USEC_PER_SEC))
     g_warning ("some media were still stopping after 10 s");
   g_clear_pointer (&gw->context, g_main_context_unref);
   g_free (gw->opts.host);

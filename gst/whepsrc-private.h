@@ -96,6 +96,7 @@ struct _GstDaydreamWhepSrc
   gboolean running;             /* READY->PAUSED until PAUSED->READY */
   gboolean managed;             /* a daydreamcontrol sets whep-endpoint */
   gint ended;                   /* atomic: EOS sent or met (whepsrc-eos.c) */
+  gint downstream_failed;       /* atomic: downstream answered an error */
 };
 
 /* whepsrc-status.c: from any thread */
@@ -122,6 +123,7 @@ gboolean whep_chain_request_keyframe (GstDaydreamWhepSrc * self);
 gboolean whep_src_send_eos (GstDaydreamWhepSrc * self, GstEvent * eos);
 void whep_src_watch_output (GstDaydreamWhepSrc * self, GstPad * ghost);
 gboolean whep_src_has_ended (GstDaydreamWhepSrc * self);
+gboolean whep_src_downstream_failed (GstDaydreamWhepSrc * self);
 GstPad *whep_chain_sink_pad (WhepChain * chain);
 
 /* whepsrc-conn.c: the connection lives on self->http's thread */

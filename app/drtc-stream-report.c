@@ -244,6 +244,8 @@ static const struct
       "output"},
   {"frames_repeated_total", "counter",
       "Frames sent again because no new one was due", "repeated"},
+  {"frames_fallback_total", "counter",
+      "Fallback frames sent before the first frame came", "fallback"},
   {"queue_depth", "gauge", "Frames waiting in the stream's queue", NULL},
   {"running", "gauge", "1 while the stream runs, else 0", NULL},
   {"reconnects_total", "counter", "WHIP reconnections of the stream", NULL},
@@ -265,8 +267,14 @@ stream_value (DrtcStreamController * ctl, const GstStructure * stats,
     gst_structure_get_uint64 (stats, stream_families[family].stat, &v);
     return v;
   }
-  if (g_str_equal (name, "queue_depth"))
-    return drtc_stream_controller_queue_depth (ctl);
+  if (g_str_equal (name, "queue_depth")) {
+    guint d = 0;
+
+    /* from the same snapshot as the counters, so that output = live +
+     * repeated + fallback and pushed = live + dropped + depth hold */
+    gst_structure_get_uint (stats, "queue-depth", &d);
+    return d;
+  }
   if (g_str_equal (name, "running"))
     return ctl->running;
   if (g_str_equal (name, "reconnects_total"))

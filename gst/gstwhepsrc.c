@@ -457,6 +457,7 @@ start_connection (GstDaydreamWhepSrc * self)
 
   whep_src_reset_status (self);
   g_atomic_int_set (&self->ended, FALSE);
+  g_atomic_int_set (&self->downstream_failed, FALSE);
   g_mutex_lock (&self->lock);
   self->running = TRUE;
   copy = self->settings.endpoint && *self->settings.endpoint ?
@@ -572,7 +573,8 @@ direct_child (GstDaydreamWhepSrc * self, GstObject * object)
 
 /* An error inside a session (webrtcbin, depayloader, decoder) ends that
  * session and starts a new one rather than the pipeline; errors of
- * sessions already gone are dropped. */
+ * sessions already gone are dropped. One that follows downstream's error
+ * (a flow error out of src) is the element's. */
 static void
 gst_daydream_whep_src_handle_message (GstBin * bin, GstMessage * msg)
 {
@@ -596,6 +598,15 @@ gst_daydream_whep_src_handle_message (GstBin * bin, GstMessage * msg)
   }
   gen = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (child), WHEP_GEN_KEY));
   gst_message_parse_error (msg, &err, &debug);
+  if (whep_src_downstream_failed (self)) {
+    /* downstream refused what came out: not the session's fault, and no
+     * new session would fix it (whepsrc-eos.c) */
+    GST_ELEMENT_ERROR (self, STREAM, FAILED,
+        ("Downstream refused the stream: %s", err->message),
+        ("%s: %s", GST_MESSAGE_SRC_NAME (msg), GST_STR_NULL (debug)));
+    gst_message_unref (msg);
+    return;
+  }
   g_mutex_lock (&self->lock);
   if (self->conn && gen == whep_conn_current_gen (self->conn))
     conn = g_atomic_rc_box_acquire (self->conn);

@@ -34,6 +34,8 @@ struct _WhepChain
   GstPad *webrtc_pad;           /* webrtcbin's pad feeding the chain */
   GstPad *out;                  /* last src pad: a ghost pad's target */
   gboolean audio;
+  gboolean encoded;             /* decode=false: out is the parser's */
+  gboolean wait_timed;          /* dropping up to the next timed keyframe */
 };
 
 typedef struct
@@ -227,6 +229,54 @@ on_chain_output (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
+/* decode=false: a muxer downstream needs a PTS on every buffer (mp4mux
+ * errors on the first without one). The parser passes on what the
+ * depayloader gives it, and that is untimed while webrtcbin's jitterbuffer
+ * has no running time for a packet yet (a session that starts while the
+ * pipeline is still getting its clock, slow machines). Those are dropped,
+ * and with them everything up to the next keyframe with a PTS, so that
+ * what leaves is decodable; each drop is logged. */
+static gboolean
+keep_timed (WhepChain * chain, GstBuffer * buf)
+{
+  if (!GST_BUFFER_PTS_IS_VALID (buf)) {
+    GST_DEBUG ("untimed buffer of %" G_GSIZE_FORMAT " bytes (dts %"
+        GST_TIME_FORMAT ", flags 0x%x) dropped", gst_buffer_get_size (buf),
+        GST_TIME_ARGS (GST_BUFFER_DTS (buf)), GST_BUFFER_FLAGS (buf));
+    chain->wait_timed = TRUE;
+    return FALSE;
+  }
+  if (chain->wait_timed
+      && GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT)
+      && !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_HEADER))
+    return FALSE;
+  chain->wait_timed = FALSE;
+  return TRUE;
+}
+
+static gboolean
+keep_timed_in_list (GstBuffer ** buf, guint idx, gpointer data)
+{
+  if (!keep_timed (data, *buf))
+    gst_clear_buffer (buf);
+  return TRUE;
+}
+
+static GstPadProbeReturn
+on_encoded_output (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  WhepChain *chain = data;
+  GstBufferList *list;
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER)
+    return keep_timed (chain, GST_PAD_PROBE_INFO_BUFFER (info)) ?
+        GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+  list = gst_buffer_list_make_writable (GST_PAD_PROBE_INFO_BUFFER_LIST (info));
+  GST_PAD_PROBE_INFO_DATA (info) = list;
+  gst_buffer_list_foreach (list, keep_timed_in_list, chain);
+  return gst_buffer_list_length (list) ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+}
+
 /* ---- building ---- */
 
 static gboolean
@@ -279,8 +329,10 @@ chain_make (const gchar * encoding, gboolean decode, gboolean wanted)
     if (!decode)
       g_object_set (e, "config-interval", -1, NULL);
   }
-  if (!decode)
+  if (!decode) {
+    chain->encoded = chain->wait_timed = TRUE;
     return chain;
+  }
   decoder = first_decoder (c);
   if (!decoder || !chain_add (chain, decoder, &e))
     goto missing;
@@ -318,6 +370,9 @@ chain_install (GstDaydreamWhepSrc * self, WhepChain * chain, GstPad * pad,
       GST_PAD_PROBE_TYPE_BUFFER_LIST, on_chain_input, self, NULL);
   chain->out = gst_element_get_static_pad (chain->elements[chain->n - 1],
       "src");
+  if (chain->out && chain->encoded)
+    gst_pad_add_probe (chain->out, GST_PAD_PROBE_TYPE_BUFFER |
+        GST_PAD_PROBE_TYPE_BUFFER_LIST, on_encoded_output, chain, NULL);
   if (chain->out)
     gst_pad_add_probe (chain->out, GST_PAD_PROBE_TYPE_BUFFER |
         GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_chain_output, self, NULL);

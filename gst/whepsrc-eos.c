@@ -95,12 +95,21 @@ whep_src_send_eos (GstDaydreamWhepSrc * self, GstEvent * eos)
   return TRUE;
 }
 
-/* what downstream answered: GST_FLOW_EOS ends the element's work */
+/* what downstream answered: GST_FLOW_EOS ends the element's work; so does
+ * an error (a muxer refusing a buffer, not-negotiated): a new session
+ * would meet the same element in its error state, so the session's error
+ * that follows becomes the element's (gstwhepsrc.c) */
 static GstFlowReturn
 note_flow (GstPad * pad, GstFlowReturn ret)
 {
-  if (ret == GST_FLOW_EOS)
-    mark_ended (gst_pad_get_element_private (pad));
+  GstDaydreamWhepSrc *self = gst_pad_get_element_private (pad);
+
+  if (ret <= GST_FLOW_NOT_NEGOTIATED) {
+    GST_INFO_OBJECT (self, "downstream answered %s", gst_flow_get_name (ret));
+    g_atomic_int_set (&self->downstream_failed, TRUE);
+  }
+  if (ret == GST_FLOW_EOS || ret <= GST_FLOW_NOT_NEGOTIATED)
+    mark_ended (self);
   return ret;
 }
 

@@ -100,6 +100,7 @@ struct _GstDaydreamWhepSrc
   gboolean running;             /* READY->PAUSED until PAUSED->READY */
   gboolean managed;             /* a daydreamcontrol sets whep-endpoint */
   gint ended;                   /* atomic: EOS sent or met (whepsrc-eos.c) */
+  gint downstream_failed;       /* atomic: downstream answered an error */
 
   /* set by gstwhepsrc.c: what the lower files call back up */
   void (*watch_output) (GstDaydreamWhepSrc * self, GstPad * ghost);
@@ -134,6 +135,13 @@ static inline gboolean
 whep_src_has_ended (GstDaydreamWhepSrc * self)
 {
   return g_atomic_int_get (&self->ended);
+}
+
+/* downstream answered an error (whepsrc-eos.c): no new session fixes it */
+static inline gboolean
+whep_src_downstream_failed (GstDaydreamWhepSrc * self)
+{
+  return g_atomic_int_get (&self->downstream_failed);
 }
 
 /* whepsrc-run.c: the connection lives on self->http's thread */

@@ -117,6 +117,33 @@ def test_whepsrc_ends_at_downstream_eos(gateway_factory):
         pub.stop()
 
 
+def whepsrc_error(pipe):
+    """The first error the whepsrc named src posted itself, or None."""
+    pipe.poll()
+    for m in pipe.messages:
+        if m.type == Gst.MessageType.ERROR and m.src.get_name() == "src":
+            return m.parse_error()[0].message
+    return None
+
+
+def test_whepsrc_a_downstream_flow_error_is_its_error(gateway_factory):
+    """identity error-after=N returns GST_FLOW_ERROR: an element error, not a reconnect loop."""
+    gw = gateway_factory()
+    stream, pub = publishing(gw)
+    pipe = Pipeline(
+        f"whepsrc name=src whep-endpoint={whep_url(gw, stream)} decode=false retry-interval=200 "
+        "! identity error-after=30 ! fakesink"
+    )
+    try:
+        pipe.play()
+        pipe.wait_for(whepsrc_error, 30, "an error of whepsrc")
+        assert "Downstream refused the stream" in whepsrc_error(pipe)
+        assert "reconnecting" not in states(pipe, "whep-state"), states(pipe, "whep-state")
+    finally:
+        pipe.stop()
+        pub.stop()
+
+
 def test_whepsrc_eos_event_finishes_an_mp4(gateway_factory, tmp_path):
     """An EOS sent to the pipeline goes out of whepsrc: mp4mux writes its moov."""
     gw = gateway_factory()

@@ -41,6 +41,7 @@
 #include <string.h>
 
 #include "daydreamcontrol-targets.h"
+#include "drtc-props.h"
 
 GST_DEBUG_CATEGORY (gst_daydream_control_debug);
 #define GST_CAT_DEFAULT gst_daydream_control_debug
@@ -260,11 +261,59 @@ param_changed (GstDaydreamControl * self, const gchar * member,
     control_session_arm_patch (self);
 }
 
+/* every property is a field; the parameter shortcuts also go to the
+ * stream (see param_changed) */
+#define FIELD(prop, member) DRTC_PROP_FIELD (prop, GstDaydreamControl, member)
+static const DrtcPropField fields[] = {
+  FIELD (PROP_API_URL, api_url),
+  FIELD (PROP_API_KEY, api_key),
+  FIELD (PROP_PIPELINE_CONFIG, config.json),
+  FIELD (PROP_PIPELINE_CONFIG_LOCATION, config.location),
+  FIELD (PROP_PROMPT, config.prompt),
+  FIELD (PROP_NEGATIVE_PROMPT, config.negative_prompt),
+  FIELD (PROP_SEED, config.seed),
+  FIELD (PROP_MODEL_ID, config.model_id),
+  FIELD (PROP_DELTA, config.delta),
+  FIELD (PROP_STREAM_NAME, stream_name),
+  FIELD (PROP_WHIP_SINK, whip_sink_name),
+  FIELD (PROP_WHEP_SRC, whep_src_name),
+  FIELD (PROP_DELETE_ON_STOP, delete_on_stop),
+  FIELD (PROP_READY_TIMEOUT, ready_timeout),
+  FIELD (PROP_STREAM_ID, stream_id),
+  FIELD (PROP_PLAYBACK_ID, playback_id),
+  FIELD (PROP_WHIP_URL, whip_url),
+  FIELD (PROP_WHEP_URL, whep_url),
+  FIELD (PROP_STATUS, status),
+};
+
+#undef FIELD
+
+/* the params member a shortcut property sets, or NULL */
+static const gchar *
+param_member (guint prop_id)
+{
+  switch (prop_id) {
+    case PROP_PROMPT:
+      return "prompt";
+    case PROP_NEGATIVE_PROMPT:
+      return "negative_prompt";
+    case PROP_SEED:
+      return "seed";
+    case PROP_MODEL_ID:
+      return "model_id";
+    case PROP_DELTA:
+      return "delta";
+    default:
+      return NULL;
+  }
+}
+
 static void
 gst_daydream_control_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstDaydreamControl *self = GST_DAYDREAM_CONTROL (object);
+  const gchar *member = param_member (prop_id);
 
   if ((pspec->flags & GST_PARAM_MUTABLE_READY)
       && GST_STATE (self) > GST_STATE_READY) {
@@ -272,84 +321,10 @@ gst_daydream_control_set_property (GObject * object, guint prop_id,
         "state", pspec->name);
     return;
   }
-  g_mutex_lock (&self->lock);
-  switch (prop_id) {
-    case PROP_API_URL:
-      g_free (self->api_url);
-      self->api_url = g_value_dup_string (value);
-      break;
-    case PROP_API_KEY:
-      g_free (self->api_key);
-      self->api_key = g_value_dup_string (value);
-      break;
-    case PROP_PIPELINE_CONFIG:
-      g_free (self->config.json);
-      self->config.json = g_value_dup_string (value);
-      break;
-    case PROP_PIPELINE_CONFIG_LOCATION:
-      g_free (self->config.location);
-      self->config.location = g_value_dup_string (value);
-      break;
-    case PROP_PROMPT:
-      g_free (self->config.prompt);
-      self->config.prompt = g_value_dup_string (value);
-      break;
-    case PROP_NEGATIVE_PROMPT:
-      g_free (self->config.negative_prompt);
-      self->config.negative_prompt = g_value_dup_string (value);
-      break;
-    case PROP_SEED:
-      self->config.seed = g_value_get_int64 (value);
-      break;
-    case PROP_MODEL_ID:
-      g_free (self->config.model_id);
-      self->config.model_id = g_value_dup_string (value);
-      break;
-    case PROP_DELTA:
-      self->config.delta = g_value_get_double (value);
-      break;
-    case PROP_STREAM_NAME:
-      g_free (self->stream_name);
-      self->stream_name = g_value_dup_string (value);
-      break;
-    case PROP_WHIP_SINK:
-      g_free (self->whip_sink_name);
-      self->whip_sink_name = g_value_dup_string (value);
-      break;
-    case PROP_WHEP_SRC:
-      g_free (self->whep_src_name);
-      self->whep_src_name = g_value_dup_string (value);
-      break;
-    case PROP_DELETE_ON_STOP:
-      self->delete_on_stop = g_value_get_boolean (value);
-      break;
-    case PROP_READY_TIMEOUT:
-      self->ready_timeout = g_value_get_uint (value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
-  g_mutex_unlock (&self->lock);
-  switch (prop_id) {
-    case PROP_PROMPT:
-      param_changed (self, "prompt", value);
-      break;
-    case PROP_NEGATIVE_PROMPT:
-      param_changed (self, "negative_prompt", value);
-      break;
-    case PROP_SEED:
-      param_changed (self, "seed", value);
-      break;
-    case PROP_MODEL_ID:
-      param_changed (self, "model_id", value);
-      break;
-    case PROP_DELTA:
-      param_changed (self, "delta", value);
-      break;
-    default:
-      break;
-  }
+  drtc_props_set_locked (object, &self->lock, fields, G_N_ELEMENTS (fields),
+      prop_id, value, pspec);
+  if (member)
+    param_changed (self, member, value);
 }
 
 static void
@@ -358,67 +333,8 @@ gst_daydream_control_get_property (GObject * object, guint prop_id,
 {
   GstDaydreamControl *self = GST_DAYDREAM_CONTROL (object);
 
-  g_mutex_lock (&self->lock);
-  switch (prop_id) {
-    case PROP_API_URL:
-      g_value_set_string (value, self->api_url);
-      break;
-    case PROP_PIPELINE_CONFIG:
-      g_value_set_string (value, self->config.json);
-      break;
-    case PROP_PIPELINE_CONFIG_LOCATION:
-      g_value_set_string (value, self->config.location);
-      break;
-    case PROP_PROMPT:
-      g_value_set_string (value, self->config.prompt);
-      break;
-    case PROP_NEGATIVE_PROMPT:
-      g_value_set_string (value, self->config.negative_prompt);
-      break;
-    case PROP_SEED:
-      g_value_set_int64 (value, self->config.seed);
-      break;
-    case PROP_MODEL_ID:
-      g_value_set_string (value, self->config.model_id);
-      break;
-    case PROP_DELTA:
-      g_value_set_double (value, self->config.delta);
-      break;
-    case PROP_STREAM_NAME:
-      g_value_set_string (value, self->stream_name);
-      break;
-    case PROP_WHIP_SINK:
-      g_value_set_string (value, self->whip_sink_name);
-      break;
-    case PROP_WHEP_SRC:
-      g_value_set_string (value, self->whep_src_name);
-      break;
-    case PROP_DELETE_ON_STOP:
-      g_value_set_boolean (value, self->delete_on_stop);
-      break;
-    case PROP_READY_TIMEOUT:
-      g_value_set_uint (value, self->ready_timeout);
-      break;
-    case PROP_STREAM_ID:
-      g_value_set_string (value, self->stream_id);
-      break;
-    case PROP_PLAYBACK_ID:
-      g_value_set_string (value, self->playback_id);
-      break;
-    case PROP_WHIP_URL:
-      g_value_set_string (value, self->whip_url);
-      break;
-    case PROP_WHEP_URL:
-      g_value_set_string (value, self->whep_url);
-      break;
-    case PROP_STATUS:
-      g_value_set_string (value, self->status);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
-  g_mutex_unlock (&self->lock);
+  drtc_props_get_locked (object, &self->lock, fields, G_N_ELEMENTS (fields),
+      prop_id, value, pspec);
 }
 
 static void

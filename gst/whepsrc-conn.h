@@ -116,6 +116,8 @@ void whep_session_fail_http (WhepConn * conn, const gchar * method,
     DrtcHttpResponse * r);
 void whep_session_fail_negotiation (WhepConn * conn, const GError * error,
     const gchar * what);
+gboolean whep_session_response (WhepJob * job, DrtcHttpResponse * r,
+    const GError * error, const gchar * request, gboolean end_session);
 
 /* whepsrc-counter-offer.c */
 void whep_counter_offer_take (WhepConn * conn, DrtcHttpResponse * r);

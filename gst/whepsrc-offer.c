@@ -76,19 +76,8 @@ on_post_response (DrtcHttpResponse * r, const GError * error, gpointer data)
   WhepJob *job = data;
   WhepConn *conn = job->conn;
 
-  if (!whep_job_live (job))
+  if (!whep_session_response (job, r, error, "", FALSE))
     return;
-  if (!r) {
-    g_autofree gchar *reason = NULL;
-
-    if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-      return;
-    reason = g_strdup_printf ("no answer from %s: %s", conn->host,
-        error->message);
-    whep_conn_retry_later (conn, 0, -1, FALSE, reason);
-    return;
-  }
-  conn->last_status = r->status;
   if (r->status >= 200 && r->status < 300) {
     take_answer (conn, r);
   } else if (r->status == 406 && whep_is_sdp (r)) {

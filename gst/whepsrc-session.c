@@ -294,3 +294,38 @@ whep_session_fail_negotiation (WhepConn * conn, const GError * error,
     whep_session_fail (conn, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_FAILED, 0,
         what, error->message);
 }
+
+/**
+ * whep_session_response:
+ * @request: what the request was, for the reason ("" for the offer, " to
+ *   the PATCH" ...)
+ * @end_session: end the session before retrying when there is no answer
+ *
+ * The start of every WHEP response handler: whether @r is for a live job
+ * and came at all. Without an answer (and not cancelled) the attempt is
+ * retried later. Sets last_status from @r.
+ *
+ * Returns: %TRUE when the caller handles @r
+ */
+gboolean
+whep_session_response (WhepJob * job, DrtcHttpResponse * r,
+    const GError * error, const gchar * request, gboolean end_session)
+{
+  WhepConn *conn = job->conn;
+  g_autofree gchar *reason = NULL;
+
+  if (!whep_job_live (job))
+    return FALSE;
+  if (r) {
+    conn->last_status = r->status;
+    return TRUE;
+  }
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return FALSE;
+  reason = g_strdup_printf ("no answer from %s%s: %s", conn->host, request,
+      error->message);
+  if (end_session)
+    whep_session_end (conn, TRUE);
+  whep_conn_retry_later (conn, 0, -1, FALSE, reason);
+  return FALSE;
+}

@@ -190,3 +190,29 @@ drtc_props_clear (gpointer instance, const DrtcPropField * fields,
     }
   }
 }
+
+/**
+ * drtc_props_settable:
+ * @category: the element's debug category, for the warning
+ *
+ * Whether @pspec may change now: a GST_PARAM_MUTABLE_READY property only
+ * in the NULL or READY state. Otherwise it warns and returns %FALSE (the
+ * set_property ignores the value).
+ */
+gboolean
+drtc_props_settable (GstElement * element, GParamSpec * pspec,
+    GstDebugCategory * category)
+{
+  GstState state;
+
+  if (!(pspec->flags & GST_PARAM_MUTABLE_READY))
+    return TRUE;
+  GST_OBJECT_LOCK (element);
+  state = GST_STATE (element);
+  GST_OBJECT_UNLOCK (element);
+  if (state <= GST_STATE_READY)
+    return TRUE;
+  GST_CAT_WARNING_OBJECT (category, element, "'%s' can only change in the "
+      "NULL or READY state", pspec->name);
+  return FALSE;
+}

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <glib-object.h>
+#include <gst/gst.h>
 
 G_BEGIN_DECLS
 /* A property whose value is a field of the instance struct: gchar * for
@@ -31,5 +32,7 @@ void drtc_props_get_locked (GObject * object, GMutex * lock,
     GValue * value, GParamSpec * pspec);
 void drtc_props_clear (gpointer instance, const DrtcPropField * fields,
     guint n_fields, GParamSpec ** pspecs);
+gboolean drtc_props_settable (GstElement * element, GParamSpec * pspec,
+    GstDebugCategory * category);
 
 G_END_DECLS

@@ -315,12 +315,8 @@ gst_daydream_control_set_property (GObject * object, guint prop_id,
   GstDaydreamControl *self = GST_DAYDREAM_CONTROL (object);
   const gchar *member = param_member (prop_id);
 
-  if ((pspec->flags & GST_PARAM_MUTABLE_READY)
-      && GST_STATE (self) > GST_STATE_READY) {
-    GST_WARNING_OBJECT (self, "'%s' can only change in the NULL or READY "
-        "state", pspec->name);
+  if (!drtc_props_settable (GST_ELEMENT (self), pspec, GST_CAT_DEFAULT))
     return;
-  }
   drtc_props_set_locked (object, &self->lock, fields, G_N_ELEMENTS (fields),
       prop_id, value, pspec);
   if (member)

@@ -510,23 +510,6 @@ stats_to_structure (GstDaydreamFrameBridgeSrc * self)
   return s;
 }
 
-static gboolean
-settable (GstDaydreamFrameBridgeSrc * self, GParamSpec * pspec)
-{
-  GstState state;
-
-  if (!(pspec->flags & GST_PARAM_MUTABLE_READY))
-    return TRUE;
-  GST_OBJECT_LOCK (self);
-  state = GST_STATE (self);
-  GST_OBJECT_UNLOCK (self);
-  if (state <= GST_STATE_READY)
-    return TRUE;
-  GST_WARNING_OBJECT (self, "'%s' can only change in the NULL or READY state",
-      pspec->name);
-  return FALSE;
-}
-
 /* the properties that are a field; framerate and stats are more */
 #define FIELD(prop, member) \
     DRTC_PROP_FIELD (prop, GstDaydreamFrameBridgeSrc, member)
@@ -553,7 +536,7 @@ gst_daydream_frame_bridge_src_set_property (GObject * object, guint prop_id,
 {
   GstDaydreamFrameBridgeSrc *self = GST_DAYDREAM_FRAME_BRIDGE_SRC (object);
 
-  if (!settable (self, pspec))
+  if (!drtc_props_settable (GST_ELEMENT (self), pspec, GST_CAT_DEFAULT))
     return;
   if (prop_id != PROP_FRAMERATE) {
     drtc_props_set_locked (object, &self->lock, fields, G_N_ELEMENTS (fields),

@@ -315,12 +315,8 @@ gst_daydream_whip_sink_set_property (GObject * object, guint prop_id,
 {
   GstDaydreamWhipSink *self = GST_DAYDREAM_WHIP_SINK (object);
 
-  if ((pspec->flags & GST_PARAM_MUTABLE_READY)
-      && GST_STATE (self) > GST_STATE_READY) {
-    GST_WARNING_OBJECT (self, "'%s' can only change in the NULL or READY "
-        "state", pspec->name);
+  if (!drtc_props_settable (GST_ELEMENT (self), pspec, GST_CAT_DEFAULT))
     return;
-  }
   if (prop_id == PROP_WHIP_ENDPOINT)
     set_endpoint (self, value);
   else

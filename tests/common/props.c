@@ -166,11 +166,38 @@ test_not_in_table (void)
   g_value_unset (&v);
 }
 
+/* a READY-only property is refused past READY; a PLAYING one never */
+static void
+test_settable (void)
+{
+  GstElement *element = gst_element_factory_make ("identity", NULL);
+  GParamSpec *ready = g_param_spec_string ("r", "r", "r", NULL,
+      G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY);
+  GParamSpec *live = g_param_spec_string ("l", "l", "l", NULL,
+      G_PARAM_READWRITE | GST_PARAM_MUTABLE_PLAYING);
+
+  g_assert_nonnull (element);
+  g_assert_true (drtc_props_settable (element, ready, GST_CAT_DEFAULT));
+  g_assert_cmpint (gst_element_set_state (element, GST_STATE_READY), ==,
+      GST_STATE_CHANGE_SUCCESS);
+  g_assert_true (drtc_props_settable (element, ready, GST_CAT_DEFAULT));
+  g_assert_cmpint (gst_element_set_state (element, GST_STATE_PAUSED), ==,
+      GST_STATE_CHANGE_SUCCESS);
+  g_assert_false (drtc_props_settable (element, ready, GST_CAT_DEFAULT));
+  g_assert_true (drtc_props_settable (element, live, GST_CAT_DEFAULT));
+  gst_element_set_state (element, GST_STATE_NULL);
+  g_param_spec_unref (g_param_spec_ref_sink (ready));
+  g_param_spec_unref (g_param_spec_ref_sink (live));
+  gst_object_unref (element);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  gst_init (NULL, NULL);
   g_test_add_func ("/props/round-trip", test_round_trip);
   g_test_add_func ("/props/not-in-table", test_not_in_table);
+  g_test_add_func ("/props/settable", test_settable);
   return g_test_run ();
 }

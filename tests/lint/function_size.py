@@ -25,8 +25,6 @@ EXEMPT = {
     "gst_daydream_whep_src_class_init": "GObject class_init",
     "gst_daydream_whip_sink_class_init": "GObject class_init",
     "gst_daydream_control_class_init": "GObject class_init",
-    # one case per property, then one per parameter sent to the stream
-    "gst_daydream_control_set_property": "GObject property set table",
 }
 
 

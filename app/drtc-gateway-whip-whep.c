@@ -370,56 +370,28 @@ drtc_gateway_whip_delete (gpointer gw, SoupServerMessage * msg,
   drtc_http_reply_empty (msg, SOUP_STATUS_OK);
 }
 
-static void
-on_whep_answer (const gchar * answer, const GError * error, gpointer data)
+/* A viewer's SDP (our answer, or our counter-offer) is ready: @status with
+ * it, Location and ETag when @located; or the viewer goes. Returns the
+ * stream when the SDP went out. */
+static DrtcGatewayStream *
+reply_viewer_sdp (Pending * p, const gchar * sdp, const GError * error,
+    guint status, gboolean located)
 {
-  Pending *p = data;
   DrtcGateway *gw = p->gw;
   DrtcGatewayStream *stream = g_hash_table_lookup (gw->streams, p->stream_id);
   SoupMessageHeaders *h = soup_server_message_get_response_headers (p->msg);
 
   if (!stream || !stream->media) {
     reply_plain (p->msg, SOUP_STATUS_NOT_FOUND, "the stream went away");
-  } else if (!answer) {
-    reply_plain (p->msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, error->message);
-    drtc_gateway_media_remove_viewer (stream->media, p->resource_id);
-  } else if (p->finished) {
-    drtc_gateway_media_remove_viewer (stream->media, p->resource_id);
-  } else {
-    if (gw->opts.rfc) {
-      g_autofree gchar *whep_path = drtc_gateway_whep_path (stream);
-      g_autofree gchar *location = g_strdup_printf ("%s/%s", whep_path,
-          p->resource_id);
-      g_autofree gchar *etag = g_strdup_printf ("W/\"%s\"", p->resource_id);
-
-      soup_message_headers_replace (h, "Location", location);
-      soup_message_headers_replace (h, "ETag", etag);
-    }
-    add_link_headers (gw, h);
-    drtc_http_reply_text (p->msg, SOUP_STATUS_CREATED, "application/sdp",
-        answer);
-    drtc_gateway_media_viewer_answered (stream->media, p->resource_id);
-    g_message ("stream %s: viewer %s answered", stream->id, p->resource_id);
+    return NULL;
   }
-  pending_done (p);
-}
-
-static void
-on_whep_counter_offer (const gchar * offer, const GError * error, gpointer data)
-{
-  Pending *p = data;
-  DrtcGateway *gw = p->gw;
-  DrtcGatewayStream *stream = g_hash_table_lookup (gw->streams, p->stream_id);
-  SoupMessageHeaders *h = soup_server_message_get_response_headers (p->msg);
-
-  if (!stream || !stream->media) {
-    reply_plain (p->msg, SOUP_STATUS_NOT_FOUND, "the stream went away");
-  } else if (!offer) {
-    reply_plain (p->msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, error->message);
+  if (!sdp || p->finished) {
+    if (!sdp)
+      reply_plain (p->msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, error->message);
     drtc_gateway_media_remove_viewer (stream->media, p->resource_id);
-  } else if (p->finished) {
-    drtc_gateway_media_remove_viewer (stream->media, p->resource_id);
-  } else {
+    return NULL;
+  }
+  if (located) {
     g_autofree gchar *whep_path = drtc_gateway_whep_path (stream);
     g_autofree gchar *location = g_strdup_printf ("%s/%s", whep_path,
         p->resource_id);
@@ -427,14 +399,36 @@ on_whep_counter_offer (const gchar * offer, const GError * error, gpointer data)
 
     soup_message_headers_replace (h, "Location", location);
     soup_message_headers_replace (h, "ETag", etag);
-    add_link_headers (gw, h);
-    /* WHEP draft: 406 with the server's offer; the answer comes by PATCH */
-    drtc_http_reply_text (p->msg, SOUP_STATUS_NOT_ACCEPTABLE,
-        "application/sdp", offer);
-    drtc_gateway_media_viewer_answered (stream->media, p->resource_id);
+  }
+  add_link_headers (gw, h);
+  drtc_http_reply_text (p->msg, status, "application/sdp", sdp);
+  drtc_gateway_media_viewer_answered (stream->media, p->resource_id);
+  return stream;
+}
+
+static void
+on_whep_answer (const gchar * answer, const GError * error, gpointer data)
+{
+  Pending *p = data;
+  DrtcGatewayStream *stream = reply_viewer_sdp (p, answer, error,
+      SOUP_STATUS_CREATED, p->gw->opts.rfc);
+
+  if (stream)
+    g_message ("stream %s: viewer %s answered", stream->id, p->resource_id);
+  pending_done (p);
+}
+
+static void
+on_whep_counter_offer (const gchar * offer, const GError * error, gpointer data)
+{
+  Pending *p = data;
+  /* WHEP draft: 406 with the server's offer; the answer comes by PATCH */
+  DrtcGatewayStream *stream = reply_viewer_sdp (p, offer, error,
+      SOUP_STATUS_NOT_ACCEPTABLE, TRUE);
+
+  if (stream)
     g_message ("stream %s: counter-offer to viewer %s", stream->id,
         p->resource_id);
-  }
   pending_done (p);
 }
 

@@ -174,6 +174,12 @@ create_stream (DrtcGateway * gw, SoupServerMessage * msg)
   gchar *pipeline = NULL;
   const gchar *name;
 
+  if (g_hash_table_size (gw->streams) >= gw->opts.max_streams) {
+    drtc_gateway_reply_error (msg, DRTC_STATUS_TOO_MANY_REQUESTS,
+        "too many streams (--max-streams %u); DELETE one first",
+        gw->opts.max_streams);
+    return;
+  }
   if (gw->creates++ < gw->opts.fail_creates) {
     drtc_gateway_reply_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR,
         "stream creation failed (fault injected by --fail-creates)");

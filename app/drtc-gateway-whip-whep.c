@@ -491,6 +491,22 @@ output_ready (DrtcGateway * gw, DrtcGatewayStream * stream)
       gw->opts.whep_404_s * G_USEC_PER_SEC;
 }
 
+/* WHEP viewers still connecting over all of @gw's streams: the per-stream
+ * bound alone would let many streams multiply it */
+static guint
+n_pending_viewers (DrtcGateway * gw)
+{
+  GHashTableIter iter;
+  DrtcGatewayStream *stream;
+  guint n = 0;
+
+  g_hash_table_iter_init (&iter, gw->streams);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & stream))
+    if (stream->media)
+      n += drtc_gateway_media_n_pending_viewers (stream->media);
+  return n;
+}
+
 static void
 whep_post (DrtcGateway * gw, SoupServerMessage * msg,
     DrtcGatewayStream * stream)
@@ -528,6 +544,14 @@ whep_post (DrtcGateway * gw, SoupServerMessage * msg,
     drtc_gateway_reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
         "too many viewers still connecting (--max-pending-viewers %u); "
         "try again", gw->opts.max_pending_viewers);
+    return;
+  }
+  if (n_pending_viewers (gw) >= gw->opts.max_pending_total) {
+    soup_message_headers_replace (h, "Retry-After", "2");
+    drtc_gateway_reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+        "too many viewers still connecting on this gateway "
+        "(--max-pending-viewers-total %u); try again",
+        gw->opts.max_pending_total);
     return;
   }
   if (!(offer = read_offer (msg, &payload)))

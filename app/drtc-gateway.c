@@ -180,7 +180,8 @@ typedef struct
   gchar *host, *key_file, *mode, *encoder;
   gchar **ice, **local, **origins, **hosts;
   gint port, fps, bitrate, latency, timeout, max_viewers, viewer_timeout;
-  gint max_pending, connect_timeout, fail_creates, api_delay, whep_503;
+  gint max_pending, max_pending_total, max_streams, connect_timeout,
+      fail_creates, api_delay, whep_503;
   gdouble whep_404, drop_after;
   gboolean never_ready, counter_offer, bad_answer;
 } GatewayArgs;
@@ -242,6 +243,13 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (GatewayArgs, gateway_args_clear)
     {"max-pending-viewers", 0, 0, G_OPTION_ARG_INT, &a->max_pending,
         "WHEP viewers per stream still connecting (they take no viewer "
           "slot) before 503 (default 10)", "N"},
+    {"max-pending-viewers-total", 0, 0, G_OPTION_ARG_INT,
+          &a->max_pending_total,
+        "WHEP viewers still connecting over all streams together before "
+          "503 (default 40)", "N"},
+    {"max-streams", 0, 0, G_OPTION_ARG_INT, &a->max_streams,
+          "Streams at once before POST /v1/streams answers 429 (default 64)",
+        "N"},
     {"viewer-connect-timeout", 0, 0, G_OPTION_ARG_INT, &a->connect_timeout,
         "Seconds a WHEP viewer has to connect after its answer before it "
           "is dropped (default 5)", "S"},
@@ -299,6 +307,8 @@ parse_args (int argc, char **argv, GatewayArgs * a)
   a->max_viewers = 5;
   a->viewer_timeout = 10;
   a->max_pending = 10;
+  a->max_pending_total = 40;
+  a->max_streams = 64;
   a->connect_timeout = 5;
   ctx = g_option_context_new ("- local Daydream-compatible service");
   g_option_context_set_summary (ctx, "Serves Daydream's stream API, WHIP "
@@ -321,7 +331,8 @@ parse_args (int argc, char **argv, GatewayArgs * a)
   if (a->port < 0 || a->port > 65535 || a->fps < 1 || a->bitrate < 50
       || a->latency < 0 || a->timeout < 1 || a->max_viewers < 1
       || a->fail_creates < 0 || a->api_delay < 0 || a->viewer_timeout < 1
-      || a->whep_503 < 0 || a->max_pending < 1 || a->connect_timeout < 1) {
+      || a->whep_503 < 0 || a->max_pending < 1 || a->max_pending_total < 1
+      || a->max_streams < 1 || a->connect_timeout < 1) {
     g_printerr ("daydream-rtc gateway: an option is out of range\n");
     return 2;
   }
@@ -346,6 +357,8 @@ args_to_options (const GatewayArgs * a, DrtcGatewayOptions * opts)
   opts->publisher_timeout_s = a->timeout;
   opts->max_viewers = a->max_viewers;
   opts->max_pending_viewers = a->max_pending;
+  opts->max_pending_total = a->max_pending_total;
+  opts->max_streams = a->max_streams;
   opts->viewer_connect_timeout_s = a->connect_timeout;
   opts->viewer_timeout_s = a->viewer_timeout;
   opts->whep_counter_offer = a->counter_offer;

@@ -26,6 +26,8 @@ typedef struct
   guint publisher_timeout_s;
   guint max_viewers;            /* connected WHEP viewers per stream */
   guint max_pending_viewers;    /* WHEP viewers still connecting, per stream */
+  guint max_pending_total;      /* ... and over all streams together */
+  guint max_streams;            /* streams at once; POST /v1/streams then 429 */
   guint viewer_connect_timeout_s;       /* a viewer not connected this long
                                          * after its answer is dropped */
   guint viewer_timeout_s;       /* a viewer without RTCP this long is gone */

@@ -136,6 +136,19 @@ def test_api_key_file_must_be_private(gateway_factory, tmp_path):
     assert proc.returncode == 2 and "0600" in proc.stderr
 
 
+def test_stream_count_is_bounded(gateway_factory):
+    """--max-streams: one create more answers 429 with a JSON error naming the option, and a
+    DELETE frees the slot again (issue 15: bound everything before it is stored)."""
+    gw = gateway_factory("--max-streams", "3")
+    streams = [create(gw, {"params": {}}) for _ in range(3)]
+    refused = create(gw, {"params": {}}, expect=429)
+    assert refused["success"] is False and "--max-streams 3" in refused["error"], refused
+    r = requests.delete(f"{gw.url}/v1/streams/{streams[0]['id']}", timeout=10)
+    assert r.status_code == 204
+    create(gw, {"params": {}})
+    create(gw, {"params": {}}, expect=429)
+
+
 def test_fault_fail_creates(gateway_factory):
     gw = gateway_factory("--fail-creates", "2")
     for _ in range(2):

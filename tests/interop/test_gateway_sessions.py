@@ -291,3 +291,44 @@ def test_whep_offers_that_never_connect_hold_no_viewer_slot(gateway_factory):
             await peer.stop()
 
     run_peers(body(), 150)
+
+
+def test_pending_viewers_are_bounded_over_the_whole_gateway(gateway_factory):
+    """--max-pending-viewers-total bounds the viewers still connecting over all streams: with
+    two live streams under the per-stream bound (3) the fifth fake offer in all (limit 4) gets
+    503 naming the gateway-wide option, while the per-stream bound still answers first on A."""
+    gw = gateway_factory(
+        "--max-pending-viewers",
+        "3",
+        "--max-pending-viewers-total",
+        "4",
+        "--viewer-connect-timeout",
+        "60",
+    )
+    a, b = create(gw), create(gw)
+
+    def post(stream, sdp):
+        return requests.post(whep_url(gw, stream), data=sdp, headers=SDP, timeout=15)
+
+    async def body():
+        pubs = [WhipPublisher(SolidColorTrack(W, H, RED)) for _ in range(2)]
+        for pub, stream in zip(pubs, (a, b)):
+            await pub.start(stream["whip_url"])
+            await wait_online(gw, stream)
+        offers = [await recvonly_offer(candidates=False) for _ in range(6)]
+        for sdp in offers[:3]:
+            r = await in_thread(post, a, sdp)
+            assert r.status_code == 201, (r.status_code, r.text)
+        r = await in_thread(post, a, offers[3])
+        assert "--max-pending-viewers 3" in assert_json_refusal(r, 503)["error"]
+        r = await in_thread(post, b, offers[3])
+        assert r.status_code == 201, (r.status_code, r.text)
+        r = await in_thread(post, b, offers[4])
+        error = assert_json_refusal(r, 503)["error"]
+        assert "--max-pending-viewers-total 4" in error, error
+        assert r.headers.get("Retry-After"), r.headers
+        assert status(gw, b)["gateway_status"]["pending_viewers"] == 1
+        for pub in pubs:
+            await pub.stop()
+
+    run_peers(body(), 120)

@@ -90,6 +90,9 @@ void whip_set_string (GstDaydreamWhipSink * self, gchar ** field,
 gchar *whip_dup_locked (GstDaydreamWhipSink * self, gchar ** field);
 GstElement *whip_current_webrtc (GstDaydreamWhipSink * self);
 SessionRef *whip_session_ref_new (GstDaydreamWhipSink * self);
+void whip_webrtc_tag_session (GstElement * webrtc, guint gen);
+SessionRef *whip_session_ref_for_webrtc (GstDaydreamWhipSink * self,
+    GstElement * webrtc);
 void whip_session_ref_free (gpointer data);
 GstDaydreamWhipSink *whip_session_get (SessionRef * ref);
 GWeakRef *whip_weak_ref_new (GstDaydreamWhipSink * self);

@@ -48,9 +48,7 @@ on_connection_state (GstElement * webrtc, GParamSpec * pspec, gpointer data)
   if (!self)
     return;
   sc = g_new0 (StateChange, 1);
-  sc->ref = whip_session_ref_new (self);
-  sc->ref->gen = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (webrtc),
-          "drtc-gen"));
+  sc->ref = whip_session_ref_for_webrtc (self, webrtc);
   g_object_get (webrtc, "connection-state", &sc->state, NULL);
   drtc_http_invoke (self->http, on_connection_state_cb, sc, state_change_free);
   gst_object_unref (self);
@@ -91,7 +89,7 @@ whip_make_webrtc (GstDaydreamWhipSink * self, guint gen)
   g_mutex_unlock (&self->lock);
   if (!webrtc)
     return NULL;
-  g_object_set_data (G_OBJECT (webrtc), "drtc-gen", GUINT_TO_POINTER (gen));
+  whip_webrtc_tag_session (webrtc, gen);
   ref = whip_weak_ref_new (self);
   g_signal_connect_data (webrtc, "notify::connection-state",
       G_CALLBACK (on_connection_state), ref, whip_weak_ref_closure_free, 0);

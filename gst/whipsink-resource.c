@@ -124,9 +124,7 @@ whip_on_ice_candidate (GstElement * webrtc, guint mline,
   if (!self)
     return;
   c = g_new0 (Candidate, 1);
-  c->ref = whip_session_ref_new (self);
-  c->ref->gen = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (webrtc),
-          "drtc-gen"));
+  c->ref = whip_session_ref_for_webrtc (self, webrtc);
   c->mline = mline;
   c->candidate = g_strdup (candidate);
   drtc_http_invoke (self->http, on_candidate_cb, c, candidate_free);

@@ -82,6 +82,28 @@ whip_session_ref_new (GstDaydreamWhipSink * self)
   return ref;
 }
 
+/* Which session a webrtcbin belongs to, for the callbacks it emits. */
+#define SESSION_GEN_KEY "drtc-gen"
+
+void
+whip_webrtc_tag_session (GstElement * webrtc, guint gen)
+{
+  g_object_set_data (G_OBJECT (webrtc), SESSION_GEN_KEY,
+      GUINT_TO_POINTER (gen));
+}
+
+/* A reference to the session @webrtc was made for (not the current one:
+ * a late callback from a replaced webrtcbin must find its session gone). */
+SessionRef *
+whip_session_ref_for_webrtc (GstDaydreamWhipSink * self, GstElement * webrtc)
+{
+  SessionRef *ref = whip_session_ref_new (self);
+
+  ref->gen = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (webrtc),
+          SESSION_GEN_KEY));
+  return ref;
+}
+
 void
 whip_session_ref_free (gpointer data)
 {

@@ -85,20 +85,16 @@ route_healthz (gpointer server, SoupServerMessage * msg, DrtcRouteMatch * m)
   g_autoptr (JsonNode) body = NULL;
 
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "ok");
-  json_builder_add_boolean_value (b, TRUE);
+  drtc_json_builder_add_boolean (b, "ok", TRUE);
   json_builder_set_member_name (b, "frame_loop_ready");
   json_builder_add_boolean_value (b,
       drtc_stream_controller_frame_loop_ready (ctl));
-  json_builder_set_member_name (b, "queue_depth");
-  json_builder_add_int_value (b, drtc_stream_controller_queue_depth (ctl));
+  drtc_json_builder_add_int (b, "queue_depth",
+      drtc_stream_controller_queue_depth (ctl));
   /* lets a launcher tell this server from whatever else holds the port */
-  json_builder_set_member_name (b, "service");
-  json_builder_add_string_value (b, "daydream-rtc");
-  json_builder_set_member_name (b, "server_id");
-  json_builder_add_string_value (b, serve->server_id);
-  json_builder_set_member_name (b, "pid");
-  json_builder_add_int_value (b, getpid ());
+  drtc_json_builder_add_string (b, "service", "daydream-rtc");
+  drtc_json_builder_add_string (b, "server_id", serve->server_id);
+  drtc_json_builder_add_int (b, "pid", getpid ());
   json_builder_end_object (b);
   body = json_builder_get_root (b);
   drtc_http_reply_json (msg, SOUP_STATUS_OK, body);
@@ -162,10 +158,8 @@ config_json (const DrtcRuntimeConfig * config, const gchar * queue_mode,
 
   json_builder_begin_object (b);
   drtc_runtime_config_add_members (config, b);
-  json_builder_set_member_name (b, "queue_mode");
-  json_builder_add_string_value (b, queue_mode);
-  json_builder_set_member_name (b, "locked");
-  json_builder_add_boolean_value (b, locked);
+  drtc_json_builder_add_string (b, "queue_mode", queue_mode);
+  drtc_json_builder_add_boolean (b, "locked", locked);
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }
@@ -266,12 +260,9 @@ route_pipeline_cache (gpointer server, SoupServerMessage * msg,
   }
   pipeline = drtc_json_get_string (json_node_get_object (config), "pipeline");
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "cached");
-  json_builder_add_boolean_value (b, TRUE);
-  json_builder_set_member_name (b, "pipeline");
-  json_builder_add_string_value (b, pipeline ? pipeline : "");
-  json_builder_set_member_name (b, "path");
-  json_builder_add_string_value (b, DRTC_PIPELINE_CACHE_FILE);
+  drtc_json_builder_add_boolean (b, "cached", TRUE);
+  drtc_json_builder_add_string (b, "pipeline", pipeline ? pipeline : "");
+  drtc_json_builder_add_string (b, "path", DRTC_PIPELINE_CACHE_FILE);
   json_builder_end_object (b);
   body = json_builder_get_root (b);
   drtc_http_reply_json (msg, SOUP_STATUS_OK, body);
@@ -527,10 +518,8 @@ route_delete (gpointer server, SoupServerMessage * msg, DrtcRouteMatch * m)
   }
   retire (serve, name);
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "deleted");
-  json_builder_add_boolean_value (b, TRUE);
-  json_builder_set_member_name (b, "stream_name");
-  json_builder_add_string_value (b, name);
+  drtc_json_builder_add_boolean (b, "deleted", TRUE);
+  drtc_json_builder_add_string (b, "stream_name", name);
   json_builder_end_object (b);
   body = json_builder_get_root (b);
   drtc_http_reply_json (msg, SOUP_STATUS_OK, body);

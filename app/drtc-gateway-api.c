@@ -26,7 +26,6 @@ drtc_gateway_reply_error (SoupServerMessage * msg, guint status,
     const gchar * format, ...)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) root = NULL;
   g_autofree gchar *text = NULL;
   va_list args;
 
@@ -36,9 +35,7 @@ drtc_gateway_reply_error (SoupServerMessage * msg, guint status,
   json_builder_begin_object (b);
   drtc_json_builder_add_boolean (b, "success", FALSE);
   drtc_json_builder_add_string (b, "error", text);
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  drtc_http_reply_json (msg, status, root);
+  drtc_http_reply_object (msg, status, b);
 }
 
 /* drtc_gateway_reply_error () for a plain @message: the refusal callback

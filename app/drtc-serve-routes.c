@@ -82,12 +82,10 @@ route_healthz (gpointer server, SoupServerMessage * msg, DrtcRouteMatch * m)
   DrtcStreamController *ctl = drtc_serve_stream (serve, DRTC_DEFAULT_STREAM,
       TRUE);
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) body = NULL;
 
   json_builder_begin_object (b);
   drtc_json_builder_add_boolean (b, "ok", TRUE);
-  json_builder_set_member_name (b, "frame_loop_ready");
-  json_builder_add_boolean_value (b,
+  drtc_json_builder_add_boolean (b, "frame_loop_ready",
       drtc_stream_controller_frame_loop_ready (ctl));
   drtc_json_builder_add_int (b, "queue_depth",
       drtc_stream_controller_queue_depth (ctl));
@@ -95,9 +93,7 @@ route_healthz (gpointer server, SoupServerMessage * msg, DrtcRouteMatch * m)
   drtc_json_builder_add_string (b, "service", "daydream-rtc");
   drtc_json_builder_add_string (b, "server_id", serve->server_id);
   drtc_json_builder_add_int (b, "pid", getpid ());
-  json_builder_end_object (b);
-  body = json_builder_get_root (b);
-  drtc_http_reply_json (msg, SOUP_STATUS_OK, body);
+  drtc_http_reply_object (msg, SOUP_STATUS_OK, b);
 }
 
 static void
@@ -242,7 +238,6 @@ route_pipeline_cache (gpointer server, SoupServerMessage * msg,
   g_autoptr (DrtcRequest) req = drtc_request_new (msg, TRUE);
   g_autofree gchar *path = drtc_serve_pipeline_cache_path (serve);
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) body = NULL;
   g_autoptr (GError) err = NULL;
   JsonNode *config = NULL;
   const gchar *pipeline;
@@ -263,9 +258,7 @@ route_pipeline_cache (gpointer server, SoupServerMessage * msg,
   drtc_json_builder_add_boolean (b, "cached", TRUE);
   drtc_json_builder_add_string (b, "pipeline", pipeline ? pipeline : "");
   drtc_json_builder_add_string (b, "path", DRTC_PIPELINE_CACHE_FILE);
-  json_builder_end_object (b);
-  body = json_builder_get_root (b);
-  drtc_http_reply_json (msg, SOUP_STATUS_OK, body);
+  drtc_http_reply_object (msg, SOUP_STATUS_OK, b);
 }
 
 static void
@@ -429,7 +422,6 @@ route_streams (gpointer server, SoupServerMessage * msg, DrtcRouteMatch * m)
 {
   DrtcServe *serve = server;
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) body = NULL;
   GHashTableIter iter;
   gpointer value;
 
@@ -440,9 +432,7 @@ route_streams (gpointer server, SoupServerMessage * msg, DrtcRouteMatch * m)
   while (g_hash_table_iter_next (&iter, NULL, &value))
     json_builder_add_value (b, drtc_stream_controller_status (value));
   json_builder_end_array (b);
-  json_builder_end_object (b);
-  body = json_builder_get_root (b);
-  drtc_http_reply_json (msg, SOUP_STATUS_OK, body);
+  drtc_http_reply_object (msg, SOUP_STATUS_OK, b);
 }
 
 /* ---- deleted streams ---- */
@@ -509,7 +499,6 @@ route_delete (gpointer server, SoupServerMessage * msg, DrtcRouteMatch * m)
   DrtcServe *serve = server;
   const gchar *name = m->param[0];
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) body = NULL;
 
   if (g_str_equal (name, DRTC_DEFAULT_STREAM)) {
     drtc_http_reply_detail (msg, SOUP_STATUS_CONFLICT,
@@ -520,9 +509,7 @@ route_delete (gpointer server, SoupServerMessage * msg, DrtcRouteMatch * m)
   json_builder_begin_object (b);
   drtc_json_builder_add_boolean (b, "deleted", TRUE);
   drtc_json_builder_add_string (b, "stream_name", name);
-  json_builder_end_object (b);
-  body = json_builder_get_root (b);
-  drtc_http_reply_json (msg, SOUP_STATUS_OK, body);
+  drtc_http_reply_object (msg, SOUP_STATUS_OK, b);
 }
 
 /* ---- the table ---- */

@@ -343,7 +343,6 @@ on_pushed (GObject * source, GAsyncResult * result, gpointer data)
   PushJob *job = g_task_get_task_data (G_TASK (result));
   g_autoptr (GstStructure) stats = NULL;
   g_autoptr (JsonBuilder) b = NULL;
-  g_autoptr (JsonNode) body = NULL;
   guint depth = 0;
   guint64 dropped = 0;
 
@@ -359,15 +358,10 @@ on_pushed (GObject * source, GAsyncResult * result, gpointer data)
     gst_structure_get_uint64 (stats, "dropped-before-start", &dropped);
     b = json_builder_new ();
     json_builder_begin_object (b);
-    json_builder_set_member_name (b, "accepted");
-    json_builder_add_boolean_value (b, TRUE);
-    json_builder_set_member_name (b, "queue_depth");
-    json_builder_add_int_value (b, depth);
-    json_builder_set_member_name (b, "dropped");
-    json_builder_add_int_value (b, dropped);
-    json_builder_end_object (b);
-    body = json_builder_get_root (b);
-    drtc_http_reply_json (msg, SOUP_STATUS_OK, body);
+    drtc_json_builder_add_boolean (b, "accepted", TRUE);
+    drtc_json_builder_add_int (b, "queue_depth", depth);
+    drtc_json_builder_add_int (b, "dropped", dropped);
+    drtc_http_reply_object (msg, SOUP_STATUS_OK, b);
   }
   soup_server_message_unpause (msg);
   g_object_unref (msg);
@@ -596,29 +590,23 @@ on_encoded (GObject * source, GAsyncResult * result, gpointer data)
         g_bytes_get_size (job->encoded));
   } else {
     g_autoptr (JsonBuilder) b = json_builder_new ();
-    g_autoptr (JsonNode) body = NULL;
     g_autofree gchar *b64 = g_base64_encode (g_bytes_get_data (job->encoded,
             NULL), g_bytes_get_size (job->encoded));
 
     json_builder_begin_object (b);
     json_builder_set_member_name (b, "frame_b64");
     json_builder_add_string_value (b, b64);
-    json_builder_set_member_name (b, "has_frame");
-    json_builder_add_boolean_value (b, job->sample != NULL);
+    drtc_json_builder_add_boolean (b, "has_frame", job->sample != NULL);
     json_builder_set_member_name (b, "metadata");
     json_builder_begin_object (b);
-    json_builder_set_member_name (b, "timestamp");
-    json_builder_add_double_value (b, job->sample ? job->timestamp : 0.0);
-    json_builder_set_member_name (b, "width");
-    json_builder_add_int_value (b, job->width);
-    json_builder_set_member_name (b, "height");
-    json_builder_add_int_value (b, job->height);
+    drtc_json_builder_add_double (b, "timestamp",
+        job->sample ? job->timestamp : 0.0);
+    drtc_json_builder_add_int (b, "width", job->width);
+    drtc_json_builder_add_int (b, "height", job->height);
     json_builder_end_object (b);
     json_builder_set_member_name (b, "status");
     json_builder_add_value (b, g_steal_pointer (&job->status));
-    json_builder_end_object (b);
-    body = json_builder_get_root (b);
-    drtc_http_reply_json (msg, SOUP_STATUS_OK, body);
+    drtc_http_reply_object (msg, SOUP_STATUS_OK, b);
   }
   soup_server_message_unpause (msg);
   g_object_unref (msg);

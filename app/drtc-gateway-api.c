@@ -26,7 +26,6 @@ drtc_gateway_reply_error (SoupServerMessage * msg, guint status,
     const gchar * format, ...)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) root = NULL;
   g_autofree gchar *text = NULL;
   va_list args;
 
@@ -34,13 +33,18 @@ drtc_gateway_reply_error (SoupServerMessage * msg, guint status,
   text = g_strdup_vprintf (format, args);
   va_end (args);
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "success");
-  json_builder_add_boolean_value (b, FALSE);
-  json_builder_set_member_name (b, "error");
-  json_builder_add_string_value (b, text);
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  drtc_http_reply_json (msg, status, root);
+  drtc_json_builder_add_boolean (b, "success", FALSE);
+  drtc_json_builder_add_string (b, "error", text);
+  drtc_http_reply_object (msg, status, b);
+}
+
+/* drtc_gateway_reply_error () for a plain @message: the refusal callback
+ * the HTTP guard and the preview's shared handler take. */
+void
+drtc_gateway_reply_message (SoupServerMessage * msg, guint status,
+    const gchar * message)
+{
+  drtc_gateway_reply_error (msg, status, "%s", message);
 }
 
 static void
@@ -101,8 +105,7 @@ status_to_json (DrtcGatewayStream * stream)
   gboolean publishing = !g_str_equal (state, "OFFLINE");
 
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "success");
-  json_builder_add_boolean_value (b, TRUE);
+  drtc_json_builder_add_boolean (b, "success", TRUE);
   add_string (b, "error", NULL);
   json_builder_set_member_name (b, "data");
   json_builder_begin_object (b);
@@ -116,21 +119,19 @@ status_to_json (DrtcGatewayStream * stream)
 
     add_string (b, "whep_url", whep);
   }
-  json_builder_set_member_name (b, "viewers");
-  json_builder_add_int_value (b, stream->media ?
-      drtc_gateway_media_n_viewers (stream->media) : 0);
-  json_builder_set_member_name (b, "pending_viewers");
-  json_builder_add_int_value (b, stream->media ?
-      drtc_gateway_media_n_pending_viewers (stream->media) : 0);
-  json_builder_set_member_name (b, "publisher_sessions");
-  json_builder_add_int_value (b, stream->publisher_sessions);
+  drtc_json_builder_add_int (b, "viewers",
+      stream->media ? drtc_gateway_media_n_viewers (stream->media) : 0);
+  drtc_json_builder_add_int (b, "pending_viewers",
+      stream->media ? drtc_gateway_media_n_pending_viewers (stream->media) : 0);
+  drtc_json_builder_add_int (b, "publisher_sessions",
+      stream->publisher_sessions);
   json_builder_end_object (b);
   json_builder_set_member_name (b, "inference_status");
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "input_fps");
-  json_builder_add_double_value (b, publishing ? stream->input_fps : 0.0);
-  json_builder_set_member_name (b, "output_fps");
-  json_builder_add_double_value (b, publishing ? stream->output_fps : 0.0);
+  drtc_json_builder_add_double (b, "input_fps",
+      publishing ? stream->input_fps : 0.0);
+  drtc_json_builder_add_double (b, "output_fps",
+      publishing ? stream->output_fps : 0.0);
   add_string (b, "last_error", stream->last_error);
   add_object (b, "last_params", stream->params);
   add_string (b, "last_params_updated_at", stream->params_updated_at);

@@ -103,6 +103,8 @@ gboolean drtc_gateway_api_authorized (DrtcGateway * gw,
     SoupServerMessage * msg);
 void drtc_gateway_reply_error (SoupServerMessage * msg, guint status,
     const gchar * format, ...) G_GNUC_PRINTF (3, 4);
+void drtc_gateway_reply_message (SoupServerMessage * msg, guint status,
+    const gchar * message);
 
 /* drtc-gateway-whip-whep.c: route handlers (DrtcRouteFunc) */
 DrtcRouteHandler drtc_gateway_whip_post;

@@ -78,12 +78,6 @@ route_path (const gchar * path)
 
 /* ---- routing ---- */
 
-static void
-reply_refusal (SoupServerMessage * msg, guint status, const gchar * detail)
-{
-  drtc_gateway_reply_error (msg, status, "%s", detail);
-}
-
 /* The early handler, once the head is in and before the body is read:
  * Host, Origin and Content-Type (drtc-http-guard.c), the API key (API,
  * WHIP and WHEP alike), a path
@@ -107,7 +101,7 @@ drtc_gateway_on_request_headers (SoupServer * server, SoupServerMessage * msg,
   why = drtc_http_guard_check (gw->guard, msg, route && route->body_types ?
       route->body_types : json_types, &status);
   if (why) {
-    drtc_http_guard_refuse (msg, status, why, reply_refusal);
+    drtc_http_guard_refuse (msg, status, why, drtc_gateway_reply_message);
     return;
   }
   drtc_http_guard_cors (gw->guard, msg,
@@ -123,11 +117,11 @@ drtc_gateway_on_request_headers (SoupServer * server, SoupServerMessage * msg,
   /* /preview routes its own requests */
   if (!route && !g_str_has_prefix (path, "/preview")) {
     drtc_http_guard_refuse (msg, SOUP_STATUS_NOT_FOUND, "Not Found",
-        reply_refusal);
+        drtc_gateway_reply_message);
     return;
   }
   drtc_http_guard_limit_body (msg, route && route->body_limit ?
-      route->body_limit : DRTC_GATEWAY_MAX_BODY, reply_refusal);
+      route->body_limit : DRTC_GATEWAY_MAX_BODY, drtc_gateway_reply_message);
 }
 
 /* Errors are JSON ({"success": false, "error"}), but text on WHIP/WHEP

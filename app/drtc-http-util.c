@@ -20,6 +20,17 @@ drtc_http_reply_json (SoupServerMessage * msg, guint status, JsonNode * body)
       SOUP_MEMORY_TAKE, text, strlen (text));
 }
 
+/* Ends the object @b is building and answers it with @status. */
+void
+drtc_http_reply_object (SoupServerMessage * msg, guint status, JsonBuilder * b)
+{
+  g_autoptr (JsonNode) body = NULL;
+
+  json_builder_end_object (b);
+  body = json_builder_get_root (b);
+  drtc_http_reply_json (msg, status, body);
+}
+
 /**
  * drtc_http_detail_body:
  *

@@ -13,6 +13,8 @@ G_BEGIN_DECLS
 #define DRTC_STATUS_TOO_MANY_REQUESTS 429
 void drtc_http_reply_json (SoupServerMessage * msg, guint status,
     JsonNode * body);
+void drtc_http_reply_object (SoupServerMessage * msg, guint status,
+    JsonBuilder * b);
 void drtc_http_reply_text (SoupServerMessage * msg, guint status,
     const gchar * content_type, const gchar * text);
 void drtc_http_reply_empty (SoupServerMessage * msg, guint status);

@@ -204,16 +204,10 @@ drtc_preview_serve_handler (SoupServer * server, SoupServerMessage * msg,
     reply_input (serve, msg, query);
 }
 
-static void
-gateway_error (SoupServerMessage * msg, guint status, const gchar * message)
-{
-  drtc_gateway_reply_error (msg, status, "%s", message);
-}
-
 void
 drtc_preview_gateway_handler (SoupServer * server, SoupServerMessage * msg,
     const char *path, GHashTable * query, gpointer gateway)
 {
-  if (!reply_common (msg, path, "gateway", gateway_error))
-    gateway_error (msg, SOUP_STATUS_NOT_FOUND, "Not Found");
+  if (!reply_common (msg, path, "gateway", drtc_gateway_reply_message))
+    drtc_gateway_reply_message (msg, SOUP_STATUS_NOT_FOUND, "Not Found");
 }

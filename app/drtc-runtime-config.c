@@ -83,12 +83,9 @@ drtc_runtime_config_load (const gchar * dir, const gchar * stream,
 void
 drtc_runtime_config_add_members (const DrtcRuntimeConfig * c, JsonBuilder * b)
 {
-  json_builder_set_member_name (b, "frame_rate");
-  json_builder_add_int_value (b, c->frame_rate);
-  json_builder_set_member_name (b, "frame_width");
-  json_builder_add_int_value (b, c->frame_width);
-  json_builder_set_member_name (b, "frame_height");
-  json_builder_add_int_value (b, c->frame_height);
+  drtc_json_builder_add_int (b, "frame_rate", c->frame_rate);
+  drtc_json_builder_add_int (b, "frame_width", c->frame_width);
+  drtc_json_builder_add_int (b, "frame_height", c->frame_height);
 }
 
 gboolean

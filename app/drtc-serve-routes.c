@@ -82,26 +82,18 @@ route_healthz (gpointer server, SoupServerMessage * msg, DrtcRouteMatch * m)
   DrtcStreamController *ctl = drtc_serve_stream (serve, DRTC_DEFAULT_STREAM,
       TRUE);
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) body = NULL;
 
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "ok");
-  json_builder_add_boolean_value (b, TRUE);
-  json_builder_set_member_name (b, "frame_loop_ready");
-  json_builder_add_boolean_value (b,
+  drtc_json_builder_add_boolean (b, "ok", TRUE);
+  drtc_json_builder_add_boolean (b, "frame_loop_ready",
       drtc_stream_controller_frame_loop_ready (ctl));
-  json_builder_set_member_name (b, "queue_depth");
-  json_builder_add_int_value (b, drtc_stream_controller_queue_depth (ctl));
+  drtc_json_builder_add_int (b, "queue_depth",
+      drtc_stream_controller_queue_depth (ctl));
   /* lets a launcher tell this server from whatever else holds the port */
-  json_builder_set_member_name (b, "service");
-  json_builder_add_string_value (b, "daydream-rtc");
-  json_builder_set_member_name (b, "server_id");
-  json_builder_add_string_value (b, serve->server_id);
-  json_builder_set_member_name (b, "pid");
-  json_builder_add_int_value (b, getpid ());
-  json_builder_end_object (b);
-  body = json_builder_get_root (b);
-  drtc_http_reply_json (msg, SOUP_STATUS_OK, body);
+  drtc_json_builder_add_string (b, "service", "daydream-rtc");
+  drtc_json_builder_add_string (b, "server_id", serve->server_id);
+  drtc_json_builder_add_int (b, "pid", getpid ());
+  drtc_http_reply_object (msg, SOUP_STATUS_OK, b);
 }
 
 static void
@@ -162,10 +154,8 @@ config_json (const DrtcRuntimeConfig * config, const gchar * queue_mode,
 
   json_builder_begin_object (b);
   drtc_runtime_config_add_members (config, b);
-  json_builder_set_member_name (b, "queue_mode");
-  json_builder_add_string_value (b, queue_mode);
-  json_builder_set_member_name (b, "locked");
-  json_builder_add_boolean_value (b, locked);
+  drtc_json_builder_add_string (b, "queue_mode", queue_mode);
+  drtc_json_builder_add_boolean (b, "locked", locked);
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }
@@ -248,7 +238,6 @@ route_pipeline_cache (gpointer server, SoupServerMessage * msg,
   g_autoptr (DrtcRequest) req = drtc_request_new (msg, TRUE);
   g_autofree gchar *path = drtc_serve_pipeline_cache_path (serve);
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) body = NULL;
   g_autoptr (GError) err = NULL;
   JsonNode *config = NULL;
   const gchar *pipeline;
@@ -266,15 +255,10 @@ route_pipeline_cache (gpointer server, SoupServerMessage * msg,
   }
   pipeline = drtc_json_get_string (json_node_get_object (config), "pipeline");
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "cached");
-  json_builder_add_boolean_value (b, TRUE);
-  json_builder_set_member_name (b, "pipeline");
-  json_builder_add_string_value (b, pipeline ? pipeline : "");
-  json_builder_set_member_name (b, "path");
-  json_builder_add_string_value (b, DRTC_PIPELINE_CACHE_FILE);
-  json_builder_end_object (b);
-  body = json_builder_get_root (b);
-  drtc_http_reply_json (msg, SOUP_STATUS_OK, body);
+  drtc_json_builder_add_boolean (b, "cached", TRUE);
+  drtc_json_builder_add_string (b, "pipeline", pipeline ? pipeline : "");
+  drtc_json_builder_add_string (b, "path", DRTC_PIPELINE_CACHE_FILE);
+  drtc_http_reply_object (msg, SOUP_STATUS_OK, b);
 }
 
 static void
@@ -438,7 +422,6 @@ route_streams (gpointer server, SoupServerMessage * msg, DrtcRouteMatch * m)
 {
   DrtcServe *serve = server;
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) body = NULL;
   GHashTableIter iter;
   gpointer value;
 
@@ -449,9 +432,7 @@ route_streams (gpointer server, SoupServerMessage * msg, DrtcRouteMatch * m)
   while (g_hash_table_iter_next (&iter, NULL, &value))
     json_builder_add_value (b, drtc_stream_controller_status (value));
   json_builder_end_array (b);
-  json_builder_end_object (b);
-  body = json_builder_get_root (b);
-  drtc_http_reply_json (msg, SOUP_STATUS_OK, body);
+  drtc_http_reply_object (msg, SOUP_STATUS_OK, b);
 }
 
 /* ---- deleted streams ---- */
@@ -518,7 +499,6 @@ route_delete (gpointer server, SoupServerMessage * msg, DrtcRouteMatch * m)
   DrtcServe *serve = server;
   const gchar *name = m->param[0];
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) body = NULL;
 
   if (g_str_equal (name, DRTC_DEFAULT_STREAM)) {
     drtc_http_reply_detail (msg, SOUP_STATUS_CONFLICT,
@@ -527,13 +507,9 @@ route_delete (gpointer server, SoupServerMessage * msg, DrtcRouteMatch * m)
   }
   retire (serve, name);
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "deleted");
-  json_builder_add_boolean_value (b, TRUE);
-  json_builder_set_member_name (b, "stream_name");
-  json_builder_add_string_value (b, name);
-  json_builder_end_object (b);
-  body = json_builder_get_root (b);
-  drtc_http_reply_json (msg, SOUP_STATUS_OK, body);
+  drtc_json_builder_add_boolean (b, "deleted", TRUE);
+  drtc_json_builder_add_string (b, "stream_name", name);
+  drtc_http_reply_object (msg, SOUP_STATUS_OK, b);
 }
 
 /* ---- the table ---- */

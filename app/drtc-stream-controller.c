@@ -554,23 +554,35 @@ end_session (DrtcStreamController * ctl)
   g_clear_pointer (&ctl->session, drtc_daydream_session_unref);
 }
 
+/* @config split into @pipeline and its params and checked, as start and
+ * update send them; on NULL, 422 answered with @err's message (@err may
+ * already hold why @config is NULL). */
+static JsonObject *
+checked_params (JsonNode * config, GError * err, gchar ** pipeline,
+    DrtcReplyFunc reply, gpointer user_data)
+{
+  g_autoptr (GError) error = err;
+  g_autoptr (JsonObject) params = NULL;
+
+  if (config)
+    params = drtc_pipeline_config_split (config, pipeline, &error);
+  if (!params || !drtc_pipeline_config_validate (*pipeline, params, &error)) {
+    reply_detail (reply, user_data, SOUP_STATUS_UNPROCESSABLE_ENTITY,
+        error ? error->message : "unreadable pipeline config");
+    return NULL;
+  }
+  return g_steal_pointer (&params);
+}
+
 /* The config to send, checked; 422 (or 500 without a key) answered. */
 static JsonObject *
 start_params (DrtcStreamController * ctl, DrtcStartRequest * req,
     gchar ** pipeline, DrtcReplyFunc reply, gpointer user_data)
 {
-  g_autoptr (GError) err = NULL;
+  GError *err = NULL;
   g_autoptr (JsonNode) config = choose_config (ctl, req->pipeline_config, &err);
-  g_autoptr (JsonObject) params = NULL;
 
-  if (config)
-    params = drtc_pipeline_config_split (config, pipeline, &err);
-  if (!params || !drtc_pipeline_config_validate (*pipeline, params, &err)) {
-    reply_detail (reply, user_data, SOUP_STATUS_UNPROCESSABLE_ENTITY,
-        err ? err->message : "unreadable pipeline config");
-    return NULL;
-  }
-  return g_steal_pointer (&params);
+  return checked_params (config, err, pipeline, reply, user_data);
 }
 
 /**
@@ -701,7 +713,6 @@ void
 drtc_stream_controller_update (DrtcStreamController * ctl,
     JsonNode * pipeline_config, DrtcReplyFunc reply, gpointer user_data)
 {
-  g_autoptr (GError) err = NULL;
   g_autoptr (JsonObject) params = NULL;
   g_autofree gchar *pipeline = NULL;
 
@@ -710,12 +721,9 @@ drtc_stream_controller_update (DrtcStreamController * ctl,
         "No active stream to update");
     return;
   }
-  params = drtc_pipeline_config_split (pipeline_config, &pipeline, &err);
-  if (!params || !drtc_pipeline_config_validate (pipeline, params, &err)) {
-    reply_detail (reply, user_data, SOUP_STATUS_UNPROCESSABLE_ENTITY,
-        err->message);
+  params = checked_params (pipeline_config, NULL, &pipeline, reply, user_data);
+  if (!params)
     return;
-  }
   drtc_daydream_session_update (ctl->session, pipeline, params, on_updated,
       pending_new (ctl, reply, user_data), job_free);
 }

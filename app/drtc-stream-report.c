@@ -7,6 +7,7 @@
  * second into fps, bitrate and RTT.
  */
 #include "drtc-stream-controller-private.h"
+#include "drtc-json.h"
 
 /* (transfer full): framebridgesrc's stats */
 GstStructure *
@@ -123,21 +124,14 @@ drtc_stream_controller_status (DrtcStreamController * ctl)
 
   gst_structure_get_uint64 (stats, "output", &output);
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "running");
-  json_builder_add_boolean_value (b, ctl->running);
-  json_builder_set_member_name (b, "frames_sent");
-  json_builder_add_int_value (b, ctl->running ?
-      (gint64) (output - ctl->output_at_start) : 0);
-  json_builder_set_member_name (b, "stream_id");
-  json_builder_add_string_value (b, ctl->stream_id);
-  json_builder_set_member_name (b, "playback_id");
-  json_builder_add_string_value (b, ctl->playback_id);
-  json_builder_set_member_name (b, "whip_url");
-  json_builder_add_string_value (b, ctl->whip_url);
-  json_builder_set_member_name (b, "whep_url");
-  json_builder_add_string_value (b, ctl->whep_url);
-  json_builder_set_member_name (b, "started_at");
-  json_builder_add_double_value (b, ctl->started_at);
+  drtc_json_builder_add_boolean (b, "running", ctl->running);
+  drtc_json_builder_add_int (b, "frames_sent",
+      ctl->running ? (gint64) (output - ctl->output_at_start) : 0);
+  drtc_json_builder_add_string (b, "stream_id", ctl->stream_id);
+  drtc_json_builder_add_string (b, "playback_id", ctl->playback_id);
+  drtc_json_builder_add_string (b, "whip_url", ctl->whip_url);
+  drtc_json_builder_add_string (b, "whep_url", ctl->whep_url);
+  drtc_json_builder_add_double (b, "started_at", ctl->started_at);
   json_builder_set_member_name (b, "remote_status");
   if (ctl->remote_status)
     json_builder_add_value (b, json_node_copy (ctl->remote_status));
@@ -147,8 +141,7 @@ drtc_stream_controller_status (DrtcStreamController * ctl)
   }
   json_builder_set_member_name (b, "queue_stats");
   add_queue_stats (ctl, b, &depth);
-  json_builder_set_member_name (b, "queue_depth");
-  json_builder_add_int_value (b, depth);
+  drtc_json_builder_add_int (b, "queue_depth", depth);
   json_builder_set_member_name (b, "stream_settings");
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "frame_rate");
@@ -156,28 +149,18 @@ drtc_stream_controller_status (DrtcStreamController * ctl)
     json_builder_add_double_value (b, ctl->settings.frame_rate);
   else
     json_builder_add_int_value (b, ctl->settings.frame_rate);
-  json_builder_set_member_name (b, "frame_width");
-  json_builder_add_int_value (b, ctl->settings.frame_width);
-  json_builder_set_member_name (b, "frame_height");
-  json_builder_add_int_value (b, ctl->settings.frame_height);
+  drtc_json_builder_add_int (b, "frame_width", ctl->settings.frame_width);
+  drtc_json_builder_add_int (b, "frame_height", ctl->settings.frame_height);
   json_builder_end_object (b);
-  json_builder_set_member_name (b, "name");
-  json_builder_add_string_value (b, ctl->name);
-  json_builder_set_member_name (b, "queue_mode");
-  json_builder_add_string_value (b, ctl->running ? ctl->run_queue_mode :
-      drtc_stream_controller_queue_mode (ctl));
-  json_builder_set_member_name (b, "reconnects");
-  json_builder_add_int_value (b, ctl->reconnects);
-  json_builder_set_member_name (b, "state");
-  json_builder_add_string_value (b, ctl->state);
-  json_builder_set_member_name (b, "state_detail");
-  json_builder_add_string_value (b, ctl->state_detail);
-  json_builder_set_member_name (b, "fps");
-  json_builder_add_double_value (b, ctl->fps);
-  json_builder_set_member_name (b, "bitrate");
-  json_builder_add_double_value (b, ctl->bitrate);
-  json_builder_set_member_name (b, "rtt");
-  json_builder_add_double_value (b, ctl->rtt);
+  drtc_json_builder_add_string (b, "name", ctl->name);
+  drtc_json_builder_add_string (b, "queue_mode", ctl->running ?
+      ctl->run_queue_mode : drtc_stream_controller_queue_mode (ctl));
+  drtc_json_builder_add_int (b, "reconnects", ctl->reconnects);
+  drtc_json_builder_add_string (b, "state", ctl->state);
+  drtc_json_builder_add_string (b, "state_detail", ctl->state_detail);
+  drtc_json_builder_add_double (b, "fps", ctl->fps);
+  drtc_json_builder_add_double (b, "bitrate", ctl->bitrate);
+  drtc_json_builder_add_double (b, "rtt", ctl->rtt);
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }

@@ -195,3 +195,36 @@ drtc_json_get_int (JsonObject * object, const gchar * member, gint64 * value)
   *value = (gint64) d;
   return TRUE;
 }
+
+/* Member writers for the object @b is building: name and value in one
+ * call, so an answer's members read one a line. */
+void
+drtc_json_builder_add_string (JsonBuilder * b, const gchar * member,
+    const gchar * value)
+{
+  json_builder_set_member_name (b, member);
+  json_builder_add_string_value (b, value);
+}
+
+void
+drtc_json_builder_add_int (JsonBuilder * b, const gchar * member, gint64 value)
+{
+  json_builder_set_member_name (b, member);
+  json_builder_add_int_value (b, value);
+}
+
+void
+drtc_json_builder_add_double (JsonBuilder * b, const gchar * member,
+    gdouble value)
+{
+  json_builder_set_member_name (b, member);
+  json_builder_add_double_value (b, value);
+}
+
+void
+drtc_json_builder_add_boolean (JsonBuilder * b, const gchar * member,
+    gboolean value)
+{
+  json_builder_set_member_name (b, member);
+  json_builder_add_boolean_value (b, value);
+}

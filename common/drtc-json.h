@@ -23,4 +23,13 @@ gboolean drtc_json_get_number (JsonObject * object, const gchar * member,
 gboolean drtc_json_get_int (JsonObject * object, const gchar * member,
     gint64 * value);
 
+void drtc_json_builder_add_string (JsonBuilder * b, const gchar * member,
+    const gchar * value);
+void drtc_json_builder_add_int (JsonBuilder * b, const gchar * member,
+    gint64 value);
+void drtc_json_builder_add_double (JsonBuilder * b, const gchar * member,
+    gdouble value);
+void drtc_json_builder_add_boolean (JsonBuilder * b, const gchar * member,
+    gboolean value);
+
 G_END_DECLS

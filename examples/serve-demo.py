@@ -211,7 +211,14 @@ def run(base, out, target):
         r = requests.patch(f"{base}/pipeline", json={"pipeline_config": config}, timeout=30)
         if r.status_code != 200:
             sys.exit(f"demo: PATCH /pipeline answered {r.status_code}: {r.text}")
-        time.sleep(2.0)
+        # two seconds' worth of output frames (the pusher's 30 fps), however fast this machine
+        # makes them: what was queued before the change is through before "after" is taken
+        wait_for(
+            "frames after the prompt change",
+            lambda: requests.get(f"{base}/whep/status", timeout=5).json()["frames_received"]
+            >= whep_before + 60,
+            60,
+        )
         png_from_json(base).save(out / "after.png")
         whep_after = requests.get(f"{base}/whep/status", timeout=5).json()["frames_received"]
         received_fps = (whep_after - whep_before) / (time.monotonic() - t_before)

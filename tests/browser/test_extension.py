@@ -6,7 +6,8 @@ import subprocess
 
 import pytest
 
-from browser_fixture import HERE, ROOT, run_node
+from browser_fixture import HERE, run_node
+from gateway_fixture import BUILD_DIR
 from standin_server import ScriptedServe, StandinComfy
 from timescale import scaled
 
@@ -37,7 +38,7 @@ def test_extension_settings_sidebar_badge_toasts_and_key(comfy):
             "newKey": NEW_KEY,
             "notifyUrl": f"{comfy.url}/standin/notify",
             "readsUrl": f"{serve.url}/reads",
-            "screenshot": str(ROOT / "build" / "comfyui-sidebar.png"),
+            "screenshot": str(BUILD_DIR / "comfyui-sidebar.png"),
         },
     )
     assert out["defs"] == {

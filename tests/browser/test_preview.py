@@ -7,6 +7,7 @@ import requests
 
 from browser_fixture import ROOT, Pusher, run_node
 from drtc_peers import in_drtc_netns
+from gateway_fixture import BUILD_DIR
 from standin_server import StandinComfy
 
 pytestmark = pytest.mark.skipif(
@@ -70,7 +71,7 @@ def plays(url, **args):
 
 def test_serve_preview_plays_both_and_the_prompt_changes_the_effect(streaming):
     gw, s = streaming
-    out = plays(f"{s.url}/preview", screenshot=str(ROOT / "build" / "preview.png"))
+    out = plays(f"{s.url}/preview", screenshot=str(BUILD_DIR / "preview.png"))
     assert out["first"]["mode"] == "webrtc" and out["first"]["state"] == "playing"
     last = requests.get(f"{s.url}/status", timeout=5).json()
     assert last["state"] == "streaming"
@@ -86,7 +87,7 @@ def test_serve_preview_falls_back_to_jpeg_when_webrtc_is_blocked(streaming):
 def test_gateway_preview_plays_its_output_and_the_prompt_changes_it(streaming):
     gw, s = streaming
     stream_id = requests.get(f"{s.url}/status", timeout=5).json()["stream_id"]
-    shot = str(ROOT / "build" / "preview-gateway.png")
+    shot = str(BUILD_DIR / "preview-gateway.png")
     out = plays(f"{gw.url}/preview?stream={stream_id}", input=False, screenshot=shot)
     assert out["first"]["mode"] == "webrtc" and out["first"]["state"] == "playing"
     r = requests.get(f"{gw.url}/v1/streams/{stream_id}/status", timeout=5).json()
@@ -240,7 +241,7 @@ def test_preview_node_plays_the_output_and_follows_the_prompt(comfy_on_serve):
             "url": comfy_on_serve.url,
             "red": RED,
             "cyan": CYAN,
-            "screenshot": str(ROOT / "build" / "comfyui-preview-node.png"),
+            "screenshot": str(BUILD_DIR / "comfyui-preview-node.png"),
         },
     )
     assert out["size"] == [560, 560] and out["widgets"] == ["rtc_preview"]

@@ -48,16 +48,6 @@ drtc_gateway_reply_message (SoupServerMessage * msg, guint status,
 }
 
 static void
-add_string (JsonBuilder * b, const gchar * name, const gchar * value)
-{
-  json_builder_set_member_name (b, name);
-  if (value)
-    json_builder_add_string_value (b, value);
-  else
-    json_builder_add_null_value (b);
-}
-
-static void
 add_object (JsonBuilder * b, const gchar * name, JsonObject * value)
 {
   json_builder_set_member_name (b, name);
@@ -73,14 +63,14 @@ stream_to_json (DrtcGatewayStream * stream)
   g_autofree gchar *whip = drtc_gateway_url (gw, whip_path);
 
   json_builder_begin_object (b);
-  add_string (b, "id", stream->id);
-  add_string (b, "name", stream->name);
-  add_string (b, "stream_key", stream->key);
-  add_string (b, "output_playback_id", stream->playback_id);
-  add_string (b, "whip_url", whip);
-  add_string (b, "pipeline", stream->pipeline);
+  drtc_json_builder_add_string (b, "id", stream->id);
+  drtc_json_builder_add_string (b, "name", stream->name);
+  drtc_json_builder_add_string (b, "stream_key", stream->key);
+  drtc_json_builder_add_string (b, "output_playback_id", stream->playback_id);
+  drtc_json_builder_add_string (b, "whip_url", whip);
+  drtc_json_builder_add_string (b, "pipeline", stream->pipeline);
   add_object (b, "params", stream->params);
-  add_string (b, "created_at", stream->created_at);
+  drtc_json_builder_add_string (b, "created_at", stream->created_at);
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }
@@ -106,18 +96,18 @@ status_to_json (DrtcGatewayStream * stream)
 
   json_builder_begin_object (b);
   drtc_json_builder_add_boolean (b, "success", TRUE);
-  add_string (b, "error", NULL);
+  drtc_json_builder_add_string (b, "error", NULL);
   json_builder_set_member_name (b, "data");
   json_builder_begin_object (b);
-  add_string (b, "stream_id", stream->id);
-  add_string (b, "state", state);
+  drtc_json_builder_add_string (b, "stream_id", stream->id);
+  drtc_json_builder_add_string (b, "state", state);
   json_builder_set_member_name (b, "gateway_status");
   json_builder_begin_object (b);
   if (publishing && !gw->opts.never_ready) {
     g_autofree gchar *whep_path = drtc_gateway_whep_path (stream);
     g_autofree gchar *whep = drtc_gateway_url (gw, whep_path);
 
-    add_string (b, "whep_url", whep);
+    drtc_json_builder_add_string (b, "whep_url", whep);
   }
   drtc_json_builder_add_int (b, "viewers",
       stream->media ? drtc_gateway_media_n_viewers (stream->media) : 0);
@@ -132,9 +122,10 @@ status_to_json (DrtcGatewayStream * stream)
       publishing ? stream->input_fps : 0.0);
   drtc_json_builder_add_double (b, "output_fps",
       publishing ? stream->output_fps : 0.0);
-  add_string (b, "last_error", stream->last_error);
+  drtc_json_builder_add_string (b, "last_error", stream->last_error);
   add_object (b, "last_params", stream->params);
-  add_string (b, "last_params_updated_at", stream->params_updated_at);
+  drtc_json_builder_add_string (b, "last_params_updated_at",
+      stream->params_updated_at);
   json_builder_end_object (b);
   json_builder_end_object (b);
   json_builder_end_object (b);

@@ -197,13 +197,16 @@ drtc_json_get_int (JsonObject * object, const gchar * member, gint64 * value)
 }
 
 /* Member writers for the object @b is building: name and value in one
- * call, so an answer's members read one a line. */
+ * call, so an answer's members read one a line. A NULL string is null. */
 void
 drtc_json_builder_add_string (JsonBuilder * b, const gchar * member,
     const gchar * value)
 {
   json_builder_set_member_name (b, member);
-  json_builder_add_string_value (b, value);
+  if (value)
+    json_builder_add_string_value (b, value);
+  else
+    json_builder_add_null_value (b);
 }
 
 void
